@@ -1,0 +1,27 @@
+-- tju's own bookkeeping. Never holds domain data: clearing it is always safe for idempotent units.
+
+-- One row per (run, target, unit) that finished, written in the unit's own transaction:
+-- the idempotency key that makes a retried or duplicated job change nothing twice.
+CREATE TABLE tju_ledger (
+  batch       text        NOT NULL,
+  run_key     text        NOT NULL,
+  target_key  text        NOT NULL,
+  unit        text        NOT NULL,
+  outcome     text        NOT NULL CHECK (outcome IN ('succeeded', 'skipped')),
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (batch, run_key, target_key, unit)
+);
+
+-- The latest failure of each target whose job gave up (Laravel's failed_jobs); removed when it later succeeds.
+CREATE TABLE tju_failures (
+  batch         text        NOT NULL,
+  run_key       text        NOT NULL,
+  target_key    text        NOT NULL,
+  unit          text        NOT NULL,
+  error         text        NOT NULL,
+  error_type    text        NOT NULL,
+  attempts      integer     NOT NULL,
+  non_retryable boolean     NOT NULL DEFAULT false,
+  failed_at     timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (batch, run_key, target_key)
+);

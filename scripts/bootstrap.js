@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Makes a fresh clone runnable with no step before `npm test` or `npm run demo`: installs node modules,
+// compiles, and finds or builds the Temporal CLI. Plain Node, because node_modules may not exist yet.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+
+function run(command, args) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+const mtime = (file) => (fs.existsSync(file) ? fs.statSync(file).mtimeMs : 0);
+const installed = path.join(root, 'node_modules', '.package-lock.json');
+if (mtime(installed) < mtime(path.join(root, 'package-lock.json'))) {
+  console.error('Installing node modules...');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
+
+if (!process.env.TEMPORAL_ADDRESS) {
+  const { ensureTemporalCli } = require('../dist/src/temporal/devServer');
+  try {
+    ensureTemporalCli();
+  } catch (err) {
+    console.error(`tju: ${err.message}`);
+    process.exit(2);
+  }
+}

@@ -1,0 +1,76 @@
+import type { Db } from '../definitions';
+
+/** Identifies one target of one run: the idempotency key of its job. */
+export interface TargetRef {
+  batch: string;
+  runKey: string;
+  targetKey: string;
+}
+
+export interface FailureRecord extends TargetRef {
+  unit: string;
+  error: string;
+  errorType: string;
+  attempts: number;
+  nonRetryable: boolean;
+}
+
+/**
+ * Records that `unit` finished for a target, in the unit's own transaction, and resolves any earlier
+ * failure of that target. Returns false when another execution already recorded it: the caller then
+ * rolls back, so the unit's writes happen once however often the job runs.
+ */
+export async function recordDone(tx: Db, ref: TargetRef, unit: string, outcome: string): Promise<boolean> {
+  const { rows } = await tx.query<{ recorded: number }>(
+    `WITH recorded AS (
+       INSERT INTO tju_ledger (batch, run_key, target_key, unit, outcome) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT DO NOTHING RETURNING 1
+     ), resolved AS (
+       DELETE FROM tju_failures WHERE batch = $1 AND run_key = $2 AND target_key = $3
+     )
+     SELECT count(*)::int AS recorded FROM recorded`,
+    [ref.batch, ref.runKey, ref.targetKey, unit, outcome],
+  );
+  return rows[0].recorded === 1;
+}
+
+/** Written when a job gives up on a target; the latest failure of a target replaces the earlier one. */
+export async function recordFailure(db: Db, failure: FailureRecord): Promise<void> {
+  await db.query(
+    `INSERT INTO tju_failures (batch, run_key, target_key, unit, error, error_type, attempts, non_retryable)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (batch, run_key, target_key) DO UPDATE SET
+       unit = excluded.unit, error = excluded.error, error_type = excluded.error_type,
+       attempts = excluded.attempts, non_retryable = excluded.non_retryable, failed_at = now()`,
+    [
+      failure.batch,
+      failure.runKey,
+      failure.targetKey,
+      failure.unit,
+      failure.error,
+      failure.errorType,
+      failure.attempts,
+      failure.nonRetryable,
+    ],
+  );
+}
+
+export interface StoredFailure {
+  targetKey: string;
+  unit: string;
+  error: string;
+  errorType: string;
+  attempts: number;
+  nonRetryable: boolean;
+  failedAt: Date;
+}
+
+export async function listFailures(db: Db, batch: string, runKey: string): Promise<StoredFailure[]> {
+  const { rows } = await db.query<StoredFailure>(
+    `SELECT target_key AS "targetKey", unit, error, error_type AS "errorType", attempts,
+            non_retryable AS "nonRetryable", failed_at AS "failedAt"
+       FROM tju_failures WHERE batch = $1 AND run_key = $2 ORDER BY failed_at, target_key`,
+    [batch, runKey],
+  );
+  return rows;
+}

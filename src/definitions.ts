@@ -1,0 +1,112 @@
+import type { Duration, RetryPolicy } from '@temporalio/common';
+import type { Pool, PoolClient } from 'pg';
+import { z } from 'zod';
+import { runUnit, type RunUnitOptions, type UnitResult } from './db/runUnit';
+
+/** What a Unit or a target query may run SQL on: a pooled client inside a transaction. */
+export type Db = Pick<PoolClient, 'query'>;
+
+/** A Unit reports `skipped` when its guard finds the work already done; anything else counts as done. */
+export type UnitOutcome = 'succeeded' | 'skipped';
+
+export interface UnitContext {
+  /** 1 on the first try; Temporal's attempt number when run by a job. */
+  attempt: number;
+}
+
+export interface UnitDefinition<I> {
+  name: string;
+  /** Business logic for one target. Runs inside one transaction that tju opens and commits. */
+  run(tx: Db, input: I, ctx: UnitContext): Promise<UnitOutcome | void>;
+}
+
+export interface Unit<I> extends UnitDefinition<I> {
+  /** Run this unit in its own transaction, from app code, a test or a job. */
+  execute(pool: Pool, input: I, options?: RunUnitOptions): Promise<UnitResult>;
+}
+
+export function defineUnit<I>(definition: UnitDefinition<I>): Unit<I> {
+  const unit: Unit<I> = { ...definition, execute: (pool, input, options) => runUnit(pool, unit, input, options) };
+  return unit;
+}
+
+/** A row returned by a target query. `key` identifies the target and is the keyset cursor. */
+export interface TargetRow {
+  key: string;
+}
+
+export interface TargetPage<P> {
+  params: P;
+  runKey: string;
+  /** The last key of the previous page, or null for the first page. */
+  after: string | null;
+  limit: number;
+}
+
+export interface JobOptions<T = TargetRow, P = Record<string, unknown>, I = unknown> {
+  /** What the job hands the unit for one target: its per-target options plus the run's params. */
+  input(target: T, params: P): I;
+  /** Retry policy of each unit attempt; defaults to 3 attempts with exponential backoff from 1s. */
+  retry?: RetryPolicy;
+  /** Time one unit attempt may take before Temporal retries it. */
+  timeout?: Duration;
+}
+
+export interface TriggerOptions {
+  /** Jobs in flight at once for one trigger run. */
+  window?: number;
+  /** Targets fetched per page. */
+  pageSize?: number;
+  /** History length after which the trigger drains its window and continues as new. */
+  maxHistoryEvents?: number;
+}
+
+export interface BatchDefinition<P extends z.ZodObject, T extends TargetRow, I> {
+  /** Dotted name, e.g. `billing.issue-invoices`; part of every workflow ID of the batch. */
+  name: string;
+  description?: string;
+  /** Parameters of a run; the CLI turns each key into a `--flag`. */
+  params: P;
+  /** What identifies a run, e.g. the billing date. The same run key never processes a target twice. */
+  runKey(params: z.output<P>): string;
+  /** The Trigger's query: targets not yet processed for this run, `key > after`, in key order, `limit` rows. */
+  targets(db: Db, page: TargetPage<z.output<P>>): Promise<T[]>;
+  /** The Job: one per target; builds the unit's input and says how the unit is retried. */
+  job: JobOptions<T, z.output<P>, I>;
+  /** The Unit run once per target. */
+  unit: Unit<I>;
+  trigger?: TriggerOptions;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Batch = BatchDefinition<z.ZodObject, any, any>;
+
+const BATCH_NAME = /^[a-z][a-z0-9]*([.-][a-z0-9]+)*$/;
+
+export function defineBatch<P extends z.ZodObject, T extends TargetRow, I>(
+  definition: BatchDefinition<P, T, I>,
+): BatchDefinition<P, T, I> {
+  if (!BATCH_NAME.test(definition.name)) {
+    throw new Error(`batch name "${definition.name}" must be lower-case words joined by "." or "-"`);
+  }
+  return definition;
+}
+
+/** A `YYYY-MM-DD` parameter that defaults to today's date in the process's time zone. */
+export function dateParam() {
+  return z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
+    .refine(isRealDate, 'not a calendar date')
+    .default(() => localDate(new Date()));
+}
+
+function isRealDate(value: string): boolean {
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+}
+
+export function localDate(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}

@@ -1,0 +1,108 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import { DEFAULT_TEMPORAL_ADDRESS, loadConfig, uiUrlFor } from '../config';
+import type { Batch } from '../definitions';
+import { listFailures } from '../db/ledger';
+import { migrate } from '../db/migrate';
+import { createPool, describeUrl } from '../db/pool';
+import { localDate } from '../definitions';
+import { cacheDir } from '../paths';
+import { TjuClient } from '../temporal/client';
+import { connectClient, connectWorker } from '../temporal/connect';
+import { isTemporalUp, startDevServer } from '../temporal/devServer';
+import { ensureSearchAttributes } from '../temporal/searchAttributes';
+import { createWorker } from '../temporal/worker';
+import { createProgressBar } from '../cli/progressBar';
+import { seedSubscriptions } from './seed';
+
+const BATCH = 'billing.issue-invoices';
+const TASK_QUEUE = 'tju-demo';
+
+/** The demo's own database on the configured server, so it never touches the app's data. */
+function demoDatabaseUrl(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  url.pathname = '/tju_demo';
+  return url.toString();
+}
+
+/** The configured server, else a running local dev server, else one started now and left running. */
+async function temporalForDemo(): Promise<{ address: string; started?: number }> {
+  const { temporalAddress } = loadConfig();
+  if (temporalAddress) return { address: temporalAddress };
+  if (await isTemporalUp(DEFAULT_TEMPORAL_ADDRESS)) return { address: DEFAULT_TEMPORAL_ADDRESS };
+  fs.mkdirSync(cacheDir(), { recursive: true });
+  const [, port] = DEFAULT_TEMPORAL_ADDRESS.split(':');
+  console.log(`Starting a Temporal dev server on ${DEFAULT_TEMPORAL_ADDRESS} (history kept in ${cacheDir()})...`);
+  const server = await startDevServer({
+    port: Number(port),
+    uiPort: Number(port) + 1000,
+    dbFile: path.join(cacheDir(), 'dev-server.sqlite'),
+    logFile: path.join(cacheDir(), 'dev-server.log'),
+    detached: true,
+  });
+  return { address: server.address, started: server.process.pid };
+}
+
+export async function runDemo(batches: readonly Batch[], subscriptions: number): Promise<void> {
+  const config = loadConfig();
+  const databaseUrl = demoDatabaseUrl(config.databaseUrl);
+  await migrate(databaseUrl);
+  const temporal = await temporalForDemo();
+  const pool = createPool(databaseUrl, config.maxConcurrentUnits);
+  const client = await connectClient(temporal.address, config.namespace);
+  await ensureSearchAttributes(client.connection, config.namespace);
+  const connection = await connectWorker(temporal.address);
+  const worker = await createWorker({
+    connection,
+    namespace: config.namespace,
+    taskQueue: TASK_QUEUE,
+    batches,
+    pool,
+    maxConcurrentUnits: config.maxConcurrentUnits,
+  });
+  const working = worker.run();
+  try {
+    const seeded = await seedSubscriptions(pool, subscriptions);
+    console.log(
+      `Seeded ${describeUrl(databaseUrl)}: ${seeded.active} active subscriptions ` +
+        `(${seeded.broken} with no monthly fee, which fail), ${seeded.inactive} inactive.`,
+    );
+    const tju = new TjuClient({ client, batches, taskQueue: TASK_QUEUE, uiUrl: uiUrlFor(config, temporal.address) });
+    const date = localDate(new Date());
+
+    const started = Date.now();
+    const run = await tju.trigger(BATCH, { date });
+    const bar = createProgressBar(run.workflowId);
+    const summary = await run.wait((progress) => bar.update(progress)).finally(() => bar.stop());
+    const seconds = (Date.now() - started) / 1000;
+    const units = summary.succeeded + summary.failed + summary.skipped;
+    console.log(
+      `\nRun ${run.workflowId}: issued ${summary.succeeded}, skipped ${summary.skipped}, failed ${summary.failed} ` +
+        `of ${summary.total} in ${seconds.toFixed(1)}s (${(units / seconds).toFixed(0)} units/s)`,
+    );
+    for (const failure of (await listFailures(pool, BATCH, date)).slice(0, 5)) {
+      console.log(`  failed: subscription ${failure.targetKey}: ${failure.error} (${failure.attempts} attempt(s))`);
+    }
+
+    const again = await (await tju.trigger(BATCH, { date })).result();
+    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoices WHERE billing_date = $1', [
+      date,
+    ]);
+    console.log(
+      `Same date again: ${again.total} targets left to process, ${again.succeeded} new invoices ` +
+        `(${rows[0].n} invoices in total for ${date}, one per billable subscription).`,
+    );
+
+    console.log(`\nWeb UI: ${run.uiUrl}`);
+    console.log(`Inspect: temporal workflow list --address ${temporal.address} --query "TjuBatch='${BATCH}' AND TjuRunKey='${date}'"`);
+    if (temporal.started) {
+      console.log(`The Temporal dev server stays up for the UI (pid ${temporal.started}); stop it with: kill ${temporal.started}`);
+    }
+  } finally {
+    worker.shutdown();
+    await working;
+    await connection.close();
+    await client.connection.close();
+    await pool.end();
+  }
+}

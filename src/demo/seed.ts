@@ -1,0 +1,32 @@
+import type { Pool } from 'pg';
+
+export interface SeedCounts {
+  active: number;
+  inactive: number;
+  /** Active subscriptions with no monthly fee: their unit always fails. */
+  broken: number;
+}
+
+/**
+ * Replaces all billing data with `n` subscriptions: every 50th inactive, every 199th active one with no
+ * monthly fee (a data error the unit refuses), the rest active. Deterministic, so runs compare.
+ */
+export async function seedSubscriptions(pool: Pool, n: number): Promise<SeedCounts> {
+  await pool.query('TRUNCATE invoices, subscriptions, tju_ledger, tju_failures RESTART IDENTITY CASCADE');
+  await pool.query(
+    `INSERT INTO subscriptions (customer, status, monthly_fee, payment_method)
+     SELECT 'customer-' || g,
+            CASE WHEN g % 50 = 0 THEN 'inactive' ELSE 'active' END,
+            CASE WHEN g % 199 = 0 AND g % 50 <> 0 THEN NULL ELSE (500 + (g * 37) % 9500) / 100.0 END,
+            (ARRAY['card', 'bank_transfer', 'invoice'])[1 + g % 3]
+       FROM generate_series(1, $1::int) AS g`,
+    [n],
+  );
+  const { rows } = await pool.query<SeedCounts>(
+    `SELECT count(*) FILTER (WHERE status = 'active')::int AS active,
+            count(*) FILTER (WHERE status = 'inactive')::int AS inactive,
+            count(*) FILTER (WHERE status = 'active' AND monthly_fee IS NULL)::int AS broken
+       FROM subscriptions`,
+  );
+  return rows[0];
+}

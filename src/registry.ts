@@ -1,0 +1,28 @@
+import type { Batch } from './definitions';
+import { UserError } from './errors';
+
+/** The batches a worker runs and a client may trigger, by name. */
+export class BatchRegistry {
+  private readonly byName = new Map<string, Batch>();
+
+  constructor(batches: readonly Batch[]) {
+    for (const batch of batches) {
+      if (this.byName.has(batch.name)) throw new Error(`batch "${batch.name}" is registered twice`);
+      this.byName.set(batch.name, batch);
+    }
+  }
+
+  get(name: string): Batch {
+    const batch = this.byName.get(name);
+    if (!batch) throw new UserError(`unknown batch "${name}" (known: ${this.names().join(', ') || 'none'})`);
+    return batch;
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()].sort();
+  }
+
+  all(): Batch[] {
+    return [...this.byName.values()];
+  }
+}

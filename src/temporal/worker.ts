@@ -1,0 +1,32 @@
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { Pool } from 'pg';
+import { createActivities } from '../../activities';
+import type { Batch } from '../definitions';
+import { BatchRegistry } from '../registry';
+
+export interface TjuWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue: string;
+  batches: readonly Batch[];
+  pool: Pool;
+  /** Units running at once in this worker; keep at or below the pool's size. */
+  maxConcurrentUnits?: number;
+  /** A prebuilt bundle of `workflows/`; bundled at start-up when absent. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+/** Where the workflow sources are, from src/ or dist/src/ alike. */
+export const workflowsPath = require.resolve('../../workflows');
+
+/** A Temporal worker that runs the trigger and job workflows and the units of the given batches. */
+export async function createWorker(options: TjuWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: options.taskQueue,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    activities: createActivities({ pool: options.pool, batches: new BatchRegistry(options.batches) }),
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentUnits ?? 20,
+  });
+}

@@ -1,0 +1,104 @@
+// The reference batch end to end: real Temporal dev server, real worker, real PostgreSQL.
+import { issueInvoices } from '../batches/billing/issue-invoices';
+import { startHarness, type Harness } from './helpers/harness';
+import { insertSubscriptions, invoiceCounts } from './helpers/billing';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness([issueInvoices]);
+});
+afterAll(() => h.close());
+
+describe('billing.issue-invoices', () => {
+  const date = '2026-11-01';
+
+  it('issues exactly one invoice per active subscription of 300, none for inactive ones', async () => {
+    await insertSubscriptions(h.pool, 300, 25);
+
+    const run = await h.tju.trigger('billing.issue-invoices', { date });
+    const summary = await run.result();
+
+    const counts = await invoiceCounts(h.pool, date);
+    expect(counts).toEqual({ invoices: 300, subscriptions: 300, duplicates: 0, inactive: 0 });
+    expect(summary).toEqual({ total: 300, succeeded: counts.invoices, failed: 0, skipped: 0 });
+    const ledger = await h.pool.query(`SELECT count(*)::int AS n FROM tju_ledger WHERE run_key = $1`, [date]);
+    expect(ledger.rows[0].n).toBe(300);
+    // Each invoice carries its subscription's own option, passed by its job.
+    const mismatched = await h.pool.query(
+      `SELECT 1 FROM invoices i JOIN subscriptions s ON s.id = i.subscription_id
+        WHERE i.payment_method <> s.payment_method OR i.amount <> s.monthly_fee`,
+    );
+    expect(mismatched.rowCount).toBe(0);
+  });
+
+  it('reports the finished run through status', async () => {
+    const status = await h.tju.status('billing.issue-invoices', { date });
+    expect(status).toMatchObject({
+      workflowId: `billing.issue-invoices/${date}`,
+      state: 'COMPLETED',
+      counts: { total: 300, succeeded: 300, failed: 0, skipped: 0 },
+    });
+  });
+
+  it('issues nothing new when the same run key runs again', async () => {
+    const before = await invoiceCounts(h.pool, date);
+    const again = await (await h.tju.trigger('billing.issue-invoices', { date })).result();
+
+    expect(again).toEqual({ total: 0, succeeded: 0, failed: 0, skipped: 0 });
+    expect(await invoiceCounts(h.pool, date)).toEqual(before);
+  });
+
+  it('bills a new subscription on a re-run of the date, and only that one', async () => {
+    await insertSubscriptions(h.pool, 1);
+    const again = await (await h.tju.trigger('billing.issue-invoices', { date })).result();
+    expect(again).toEqual({ total: 1, succeeded: 1, failed: 0, skipped: 0 });
+    expect((await invoiceCounts(h.pool, date)).invoices).toBe(301);
+  });
+
+  it('keeps one invoice per subscription when three triggers for one run key start at once', async () => {
+    const otherDate = '2026-12-01';
+    const runs = await Promise.all([1, 2, 3].map(() => h.tju.trigger('billing.issue-invoices', { date: otherDate })));
+    const summaries = await Promise.all(runs.map((run) => run.result()));
+
+    expect(new Set(runs.map((run) => run.workflowId)).size).toBe(1);
+    expect(summaries[0]).toEqual({ total: 301, succeeded: 301, failed: 0, skipped: 0 });
+    expect(await invoiceCounts(h.pool, otherDate)).toEqual({
+      invoices: 301,
+      subscriptions: 301,
+      duplicates: 0,
+      inactive: 0,
+    });
+  });
+
+  it('keeps one invoice per subscription when two trigger workflows of one run overlap', async () => {
+    // Bypass the client's shared workflow ID, as a second scheduler or a manual start might:
+    // job IDs and the ledger still let each subscription be billed once.
+    const runDate = '2027-01-01';
+    const { params, runKey } = h.tju.resolve('billing.issue-invoices', { date: runDate });
+    const input = {
+      batch: 'billing.issue-invoices',
+      runKey,
+      params,
+      window: 50,
+      pageSize: 100,
+      maxHistoryEvents: 5000,
+      job: { retry: { maximumAttempts: 3, initialInterval: '100ms' } },
+    };
+    const starts = ['a', 'b'].map((suffix) =>
+      h.client.workflow.execute('triggerWorkflow', {
+        workflowId: `billing.issue-invoices/${runDate}#${suffix}`,
+        taskQueue: h.taskQueue,
+        args: [input],
+      }),
+    );
+    const [a, b] = (await Promise.all(starts)) as Array<{ total: number; succeeded: number; skipped: number }>;
+
+    expect(await invoiceCounts(h.pool, runDate)).toEqual({
+      invoices: 301,
+      subscriptions: 301,
+      duplicates: 0,
+      inactive: 0,
+    });
+    expect(a.succeeded + b.succeeded).toBe(301);
+  });
+});

@@ -1,0 +1,76 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Pool } from 'pg';
+import type { Batch } from '../../src/definitions';
+import { createPool } from '../../src/db/pool';
+import { TjuClient } from '../../src/temporal/client';
+import { installRuntime } from '../../src/temporal/runtime';
+import { createWorker } from '../../src/temporal/worker';
+import { createTestDatabase, dropTestDatabase } from './databases';
+
+export interface Harness {
+  pool: Pool;
+  databaseUrl: string;
+  address: string;
+  taskQueue: string;
+  client: Client;
+  tju: TjuClient;
+  /** Starts a worker on this harness's task queue and database; `stop` waits for it to drain. */
+  startWorker(options?: { maxConcurrentUnits?: number }): Promise<{ worker: Worker; stop(): Promise<void> }>;
+  close(): Promise<void>;
+}
+
+let queues = 0;
+
+/** A database of its own, a client, and (by default) a running worker for the given batches. */
+export async function startHarness(batches: readonly Batch[], options: { worker?: boolean } = {}): Promise<Harness> {
+  installRuntime();
+  const address = process.env.TEMPORAL_ADDRESS!;
+  const database = await createTestDatabase();
+  const pool = createPool(database.url, 20);
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const taskQueue = `test-${process.pid}-${Date.now().toString(36)}-${queues++}`;
+  const tju = new TjuClient({ client, batches, taskQueue });
+  const workers: Array<() => Promise<void>> = [];
+
+  const startWorker: Harness['startWorker'] = async ({ maxConcurrentUnits = 20 } = {}) => {
+    const workerConnection = await NativeConnection.connect({ address });
+    const worker = await createWorker({
+      connection: workerConnection,
+      taskQueue,
+      batches,
+      pool,
+      maxConcurrentUnits,
+      workflowBundle: { codePath: process.env.TJU_TEST_WORKFLOW_BUNDLE! },
+    });
+    const running = worker.run();
+    let stopped: Promise<void> | undefined;
+    const stop = () =>
+      (stopped ??= (async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+        await workerConnection.close();
+      })());
+    workers.push(stop);
+    return { worker, stop };
+  };
+
+  if (options.worker !== false) await startWorker();
+
+  return {
+    pool,
+    databaseUrl: database.url,
+    address,
+    taskQueue,
+    client,
+    tju,
+    startWorker,
+    async close() {
+      await Promise.all(workers.map((stop) => stop()));
+      await connection.close();
+      await pool.end();
+      await dropTestDatabase(database.name);
+    },
+  };
+}

@@ -1,0 +1,38 @@
+// Starts the real parts every test talks to: a Temporal dev server (unless TEMPORAL_ADDRESS names one)
+// and a migrated template database that each test file copies. Bundles the workflows once.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { migrate } from '../../src/db/migrate';
+import { freePort, startDevServer, type DevServer } from '../../src/temporal/devServer';
+import { workflowsPath } from '../../src/temporal/worker';
+import { adminUrl, TEMPLATE_DB } from '../helpers/databases';
+
+declare global {
+  // eslint-disable-next-line no-var
+  var tjuDevServer: DevServer | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  if (!process.env.TEMPORAL_ADDRESS) {
+    const server = await startDevServer({
+      port: await freePort(),
+      uiPort: await freePort(),
+      logFile: path.join(os.tmpdir(), `tju-test-temporal-${process.pid}.log`),
+    });
+    globalThis.tjuDevServer = server;
+    process.env.TEMPORAL_ADDRESS = server.address;
+  }
+
+  const admin = new (await import('pg')).Client({ connectionString: adminUrl('postgres') });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
+  await admin.end();
+  await migrate(adminUrl(TEMPLATE_DB));
+
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+  const bundlePath = path.join(os.tmpdir(), `tju-test-workflows-${process.pid}.js`);
+  fs.writeFileSync(bundlePath, code);
+  process.env.TJU_TEST_WORKFLOW_BUNDLE = bundlePath;
+}

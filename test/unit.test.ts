@@ -1,0 +1,101 @@
+// A Unit alone: plain PostgreSQL, no Temporal — how app code and a "retry" button call it.
+import type { Pool } from 'pg';
+import { issueInvoice } from '../batches/billing/issue-invoices/unit';
+import { defineUnit } from '../src/definitions';
+import { createPool } from '../src/db/pool';
+import { NonRetryableError } from '../src/errors';
+import { createTestDatabase, dropTestDatabase } from './helpers/databases';
+import { insertSubscriptions } from './helpers/billing';
+
+let pool: Pool;
+let database: { name: string; url: string };
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  pool = createPool(database.url, 12);
+});
+afterAll(async () => {
+  await pool.end();
+  await dropTestDatabase(database.name);
+});
+
+const invoicesOf = async (subscriptionId: string) =>
+  (await pool.query('SELECT amount, payment_method FROM invoices WHERE subscription_id = $1', [subscriptionId])).rows;
+
+describe('issueInvoice unit', () => {
+  it('issues the invoice once; a second call changes nothing', async () => {
+    const [id] = await insertSubscriptions(pool, 1);
+    const input = { subscriptionId: id, billingDate: '2026-11-01', paymentMethod: 'card' };
+
+    expect(await issueInvoice.execute(pool, input)).toEqual({ outcome: 'succeeded' });
+    expect(await issueInvoice.execute(pool, input)).toEqual({ outcome: 'skipped' });
+    expect(await invoicesOf(id)).toEqual([{ amount: '11.00', payment_method: 'card' }]);
+  });
+
+  it('leaves one invoice when ten calls for one target run at once', async () => {
+    const [id] = await insertSubscriptions(pool, 1);
+    const input = { subscriptionId: id, billingDate: '2026-11-02', paymentMethod: 'card' };
+
+    const results = await Promise.all(Array.from({ length: 10 }, () => issueInvoice.execute(pool, input)));
+
+    expect(results.filter((r) => r.outcome === 'succeeded')).toHaveLength(1);
+    expect(results.filter((r) => r.outcome === 'skipped')).toHaveLength(9);
+    expect(await invoicesOf(id)).toHaveLength(1);
+  });
+
+  it('refuses a subscription without a fee with a non-retryable error and writes nothing', async () => {
+    const { rows } = await pool.query(
+      `INSERT INTO subscriptions (customer, status, monthly_fee) VALUES ('no-fee', 'active', NULL) RETURNING id`,
+    );
+    const input = { subscriptionId: rows[0].id, billingDate: '2026-11-01', paymentMethod: 'card' };
+
+    await expect(issueInvoice.execute(pool, input)).rejects.toThrow(NonRetryableError);
+    expect(await invoicesOf(rows[0].id)).toHaveLength(0);
+  });
+});
+
+describe('unit transactions and the ledger', () => {
+  const appendAudit = defineUnit<{ note: string; failAfterWrite?: boolean }>({
+    name: 'test.append-audit',
+    async run(tx, { note, failAfterWrite }) {
+      await tx.query(`INSERT INTO subscriptions (customer, status, monthly_fee) VALUES ($1, 'inactive', 1)`, [note]);
+      await tx.query(`UPDATE subscriptions SET monthly_fee = 2 WHERE customer = $1`, [note]);
+      if (failAfterWrite) throw new Error('boom after writing');
+    },
+  });
+  const countNotes = async (note: string) =>
+    (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM subscriptions WHERE customer = $1', [note]))
+      .rows[0].n;
+
+  it('rolls back everything the unit wrote when it throws', async () => {
+    await expect(appendAudit.execute(pool, { note: 'rolled-back', failAfterWrite: true })).rejects.toThrow(
+      'boom after writing',
+    );
+    expect(await countNotes('rolled-back')).toBe(0);
+    const ledger = await pool.query(`SELECT 1 FROM tju_ledger WHERE unit = 'test.append-audit'`);
+    expect(ledger.rowCount).toBe(0);
+  });
+
+  it('makes a unit with no guard of its own idempotent under one key, even ten at once', async () => {
+    const key = { batch: 'test.audit', runKey: 'r1', targetKey: 't1' };
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => appendAudit.execute(pool, { note: 'keyed' }, { idempotencyKey: key })),
+    );
+    expect(results.filter((r) => r.outcome === 'succeeded')).toHaveLength(1);
+    expect(await countNotes('keyed')).toBe(1);
+
+    // Another key is another piece of work.
+    await appendAudit.execute(pool, { note: 'keyed' }, { idempotencyKey: { ...key, targetKey: 't2' } });
+    expect(await countNotes('keyed')).toBe(2);
+  });
+
+  it('clears an earlier failure record of the target when it later succeeds', async () => {
+    const key = { batch: 'test.audit', runKey: 'r2', targetKey: 't1' };
+    await pool.query(
+      `INSERT INTO tju_failures (batch, run_key, target_key, unit, error, error_type, attempts)
+       VALUES ('test.audit', 'r2', 't1', 'test.append-audit', 'earlier', 'Error', 3)`,
+    );
+    await appendAudit.execute(pool, { note: 'recovered' }, { idempotencyKey: key });
+    expect((await pool.query(`SELECT 1 FROM tju_failures WHERE run_key = 'r2'`)).rowCount).toBe(0);
+  });
+});

@@ -1,0 +1,14 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+// Deterministic IDs: Temporal refuses a second running workflow with the same ID, so one run of a batch
+// and one job per target and run cannot run twice at once.
+export const triggerWorkflowId = (batch: string, runKey: string): string => `${batch}/${runKey}`;
+export const jobWorkflowId = (batch: string, runKey: string, targetKey: string): string =>
+  `${batch}/${runKey}/${targetKey}`;
+
+/** Custom search attributes on every tju workflow, so `temporal workflow list --query` and the UI can filter. */
+export const searchAttributes = {
+  batch: defineSearchAttributeKey('TjuBatch', SearchAttributeType.KEYWORD),
+  runKey: defineSearchAttributeKey('TjuRunKey', SearchAttributeType.KEYWORD),
+  targetKey: defineSearchAttributeKey('TjuTargetKey', SearchAttributeType.KEYWORD),
+};

@@ -1,0 +1,4 @@
+// Everything the worker registers as workflows. This folder runs in Temporal's deterministic sandbox:
+// no pg, no Node APIs, no clocks or randomness — only @temporalio/workflow and plain code.
+export { triggerWorkflow, progressQuery } from './trigger';
+export { jobWorkflow } from './job';
