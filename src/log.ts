@@ -11,9 +11,10 @@ function plain(meta: LogMetadata = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(meta)) {
     if (DROPPED.has(key)) continue;
-    if (value instanceof Error) {
-      const typed = value as Error & { type?: string };
-      out[key] = { type: typed.type ?? typed.name, message: value.message };
+    // Errors from the workflow sandbox arrive as plain objects, not instances of this realm's Error.
+    if (value && typeof value === 'object' && 'message' in value) {
+      const typed = value as { type?: string; name?: string; message: string };
+      out[key] = { type: typed.type ?? typed.name, message: typed.message };
     } else {
       out[key] = value;
     }

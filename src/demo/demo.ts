@@ -6,6 +6,7 @@ import { listFailures } from '../db/ledger';
 import { migrate } from '../db/migrate';
 import { createPool, describeUrl } from '../db/pool';
 import { localDate } from '../definitions';
+import { logger } from '../log';
 import { cacheDir } from '../paths';
 import { TjuClient } from '../temporal/client';
 import { connectClient, connectWorker } from '../temporal/connect';
@@ -44,6 +45,8 @@ async function temporalForDemo(): Promise<{ address: string; started?: number }>
 }
 
 export async function runDemo(batches: readonly Batch[], subscriptions: number): Promise<void> {
+  // The demo's failures are expected and summarised below; keep their warnings off the screen.
+  if (!process.env.TJU_LOG_LEVEL) logger.level = 'error';
   const config = loadConfig();
   const databaseUrl = demoDatabaseUrl(config.databaseUrl);
   await migrate(databaseUrl);
@@ -89,8 +92,8 @@ export async function runDemo(batches: readonly Batch[], subscriptions: number):
       date,
     ]);
     console.log(
-      `Same date again: ${again.total} targets left to process, ${again.succeeded} new invoices ` +
-        `(${rows[0].n} invoices in total for ${date}, one per billable subscription).`,
+      `Same date again: ${again.total} targets still unbilled (the ones that fail), ${again.succeeded} new invoices; ` +
+        `${rows[0].n} invoices for ${date}, one per billable subscription.`,
     );
 
     console.log(`\nWeb UI: ${run.uiUrl}`);

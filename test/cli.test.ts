@@ -1,0 +1,111 @@
+// The `tju` binary: bad input is one line and exit 2 with nothing started or written; good input works.
+import { Client as PgClient } from 'pg';
+import { issueInvoices } from '../batches/billing/issue-invoices';
+import { adminUrl, dropTestDatabase } from './helpers/databases';
+import { startHarness, type Harness } from './helpers/harness';
+import { insertSubscriptions } from './helpers/billing';
+import { tju, type CliResult } from './helpers/cli';
+
+let h: Harness;
+let env: Record<string, string>;
+beforeAll(async () => {
+  h = await startHarness([issueInvoices]);
+  env = { TEMPORAL_ADDRESS: h.address, TJU_TASK_QUEUE: h.taskQueue, DATABASE_URL: h.databaseUrl };
+});
+afterAll(() => h.close());
+
+const countRuns = async (runKey: string) =>
+  (await h.client.workflow.count(`TjuBatch = 'billing.issue-invoices' AND TjuRunKey = '${runKey}'`)).count;
+
+function expectOneLineError(result: CliResult, pattern: RegExp) {
+  expect(result.code).toBe(2);
+  expect(result.stdout).toBe('');
+  const lines = result.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^tju: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+describe('bad input', () => {
+  it('refuses an unknown batch', async () => {
+    expectOneLineError(await tju(['trigger', 'billing.nope', '--date', '2026-11-01'], env), /unknown command 'billing.nope'/);
+  });
+
+  it.each([
+    ['2026-13-01', /date: not a calendar date \(got "2026-13-01"\)/],
+    ['2026-02-30', /date: not a calendar date/],
+    ['01/11/2026', /date: expected a date as YYYY-MM-DD/],
+  ])('refuses the malformed date %s and starts nothing', async (date, message) => {
+    expectOneLineError(await tju(['trigger', 'billing.issue-invoices', '--date', date], env), message);
+    expect(await countRuns(date)).toBe(0);
+  });
+
+  it('refuses an unknown flag, naming it', async () => {
+    const result = await tju(['trigger', 'billing.issue-invoices', '--dat', '2026-11-01'], env);
+    expectOneLineError(result, /unknown option '--dat'/);
+    expect(await countRuns('2026-11-01')).toBe(0);
+  });
+
+  it('refuses a bad flag value and a bad environment variable', async () => {
+    expectOneLineError(await tju(['demo', '--subscriptions', '0'], env), /--subscriptions.*positive whole number/);
+    expectOneLineError(await tju(['worker'], { ...env, TJU_MAX_CONCURRENT_UNITS: 'lots' }), /TJU_MAX_CONCURRENT_UNITS/);
+    expectOneLineError(await tju(['migrate'], { ...env, DATABASE_URL: 'mysql://localhost/x' }), /DATABASE_URL: must be a postgres/);
+  });
+
+  it('says which PostgreSQL it cannot reach', async () => {
+    const unreachable = { ...env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/tju' };
+    expectOneLineError(await tju(['migrate'], unreachable), /cannot reach PostgreSQL at 127\.0\.0\.1:1/);
+    expectOneLineError(await tju(['worker'], unreachable), /cannot reach PostgreSQL at 127\.0\.0\.1:1/);
+  });
+
+  it('says which Temporal it cannot reach, and starts nothing', async () => {
+    const result = await tju(['trigger', 'billing.issue-invoices', '--date', '2026-11-05'], {
+      ...env,
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    });
+    expectOneLineError(result, /cannot reach Temporal at 127\.0\.0\.1:1/);
+    expect(await countRuns('2026-11-05')).toBe(0);
+  });
+});
+
+describe('good input', () => {
+  it('migrates a new database once', async () => {
+    const name = `tju_cli_migrate_${process.pid}`;
+    const url = adminUrl(name);
+    try {
+      const first = await tju(['migrate'], { ...env, DATABASE_URL: url });
+      expect(first).toMatchObject({ code: 0, stdout: expect.stringMatching(/applied 0001_tju, 0002_billing/) });
+      const second = await tju(['migrate'], { ...env, DATABASE_URL: url });
+      expect(second).toMatchObject({ code: 0, stdout: expect.stringMatching(/up to date/) });
+      const pg = new PgClient({ connectionString: url });
+      await pg.connect();
+      const { rows } = await pg.query('SELECT version FROM tju_migrations ORDER BY version');
+      await pg.end();
+      expect(rows.map((r) => r.version)).toEqual([1, 2]);
+    } finally {
+      await dropTestDatabase(name);
+    }
+  });
+
+  it('triggers, waits, exits 1 when a target failed, and reports status', async () => {
+    await insertSubscriptions(h.pool, 30);
+    await h.pool.query(`INSERT INTO subscriptions (customer, status, monthly_fee) VALUES ('no-fee', 'active', NULL)`);
+
+    const run = await tju(['trigger', 'billing.issue-invoices', '--date', '2026-11-01', '--wait'], env);
+    expect(run.stdout).toContain('started billing.issue-invoices/2026-11-01');
+    expect(run.stdout).toContain('total 31, succeeded 30, failed 1, skipped 0');
+    expect(run.code).toBe(1);
+
+    const status = await tju(['status', 'billing.issue-invoices', '--date', '2026-11-01'], env);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/billing\.issue-invoices\/2026-11-01: COMPLETED\n\s+total 31, succeeded 30, failed 1/);
+  });
+
+  it('says so when a run does not exist', async () => {
+    expectOneLineError(
+      await tju(['status', 'billing.issue-invoices', '--date', '1999-01-01'], env),
+      /no run of billing\.issue-invoices for 1999-01-01/,
+    );
+  });
+});

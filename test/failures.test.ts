@@ -1,0 +1,67 @@
+// Retries and failure records: a transient failure heals by retry; a permanent one is recorded and
+// does not stop the other targets.
+import { listFailures } from '../src/db/ledger';
+import { flakyBilling } from './fixtures/batches';
+import { startHarness, type Harness } from './helpers/harness';
+import { insertSubscriptions, invoiceCounts } from './helpers/billing';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness([flakyBilling]);
+});
+afterAll(() => h.close());
+
+const named = async (name: string, fee: number | null = 10) =>
+  (
+    await h.pool.query(
+      `INSERT INTO subscriptions (customer, status, monthly_fee) VALUES ($1, 'active', $2) RETURNING id`,
+      [name, fee],
+    )
+  ).rows[0].id as string;
+
+it('retries a unit that fails twice, records targets that always fail, and finishes the rest', async () => {
+  await insertSubscriptions(h.pool, 20);
+  const flaky = await named('flaky-1');
+  const broken = await named('broken-1');
+  const noFee = await named('no-fee', null);
+  const date = '2026-11-01';
+
+  const summary = await (await h.tju.trigger('test.flaky-billing', { date })).result();
+
+  expect(summary).toEqual({ total: 23, succeeded: 21, failed: 2, skipped: 0 });
+  const { rows } = await h.pool.query('SELECT subscription_id FROM invoices WHERE subscription_id = $1', [flaky]);
+  expect(rows).toHaveLength(1);
+  expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: 21, duplicates: 0 });
+
+  const failures = await listFailures(h.pool, 'test.flaky-billing', date);
+  expect(failures.map((f) => [f.targetKey, f.error, f.errorType, f.attempts, f.nonRetryable])).toEqual(
+    expect.arrayContaining([
+      [broken, 'payment gateway rejected the card', 'Error', 3, false],
+      // A business error is not retried.
+      [noFee, `subscription ${noFee} has no monthly fee`, 'NonRetryableError', 1, true],
+    ]),
+  );
+  expect(failures).toHaveLength(2);
+  expect(failures[0].failedAt).toBeInstanceOf(Date);
+
+  // The failed job is a failed workflow, findable by its search attributes.
+  const failed = [];
+  for await (const wf of h.client.workflow.list({
+    query: `TjuBatch = 'test.flaky-billing' AND TjuRunKey = '${date}' AND ExecutionStatus = 'Failed'`,
+  })) {
+    failed.push(wf.workflowId);
+  }
+  expect(failed.sort()).toEqual([`test.flaky-billing/${date}/${broken}`, `test.flaky-billing/${date}/${noFee}`].sort());
+});
+
+it('bills a fixed target on the next run of the date and clears its failure record', async () => {
+  const date = '2026-11-01';
+  await h.pool.query(`UPDATE subscriptions SET customer = 'fixed-1' WHERE customer = 'broken-1'`);
+  await h.pool.query(`UPDATE subscriptions SET monthly_fee = 5 WHERE customer = 'no-fee'`);
+
+  const summary = await (await h.tju.trigger('test.flaky-billing', { date })).result();
+
+  expect(summary).toEqual({ total: 2, succeeded: 2, failed: 0, skipped: 0 });
+  expect(await listFailures(h.pool, 'test.flaky-billing', date)).toEqual([]);
+  expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: 23, duplicates: 0 });
+});
