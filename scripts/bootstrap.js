@@ -16,7 +16,9 @@ const mtime = (file) => (fs.existsSync(file) ? fs.statSync(file).mtimeMs : 0);
 const installed = path.join(root, 'node_modules', '.package-lock.json');
 if (mtime(installed) < mtime(path.join(root, 'package-lock.json'))) {
   console.error('Installing node modules...');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  // Not `npm ci`: the registry here serves no other platforms' optional binaries (@swc/core-darwin-*, ...),
+  // so the lock cannot list them and `npm ci` calls it out of sync. `npm install` installs from the lock.
+  run('npm', ['install', '--no-audit', '--no-fund']);
 }
 
 run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
