@@ -1,17 +1,30 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import { recordFailure, type FailureRecord } from '../src/db/ledger';
+import { recordFailure } from '../src/db/ledger';
 import { NonRetryableError } from '../src/errors';
 import type { BatchRegistry } from '../src/registry';
-import type { FetchTargetsRequest, JobInput, Target } from '../workflows/types';
+import type { FailureRecord, FetchTargetsRequest, JobInput, Target } from '../workflows/types';
+
+/** What one unit run did, for metrics: outcome, and when it was scheduled and finished (epoch ms). */
+export interface UnitEvent {
+  batch: string;
+  runKey: string;
+  targetKey: string;
+  outcome: 'succeeded' | 'skipped' | 'failed';
+  attempt: number;
+  scheduledAt: number;
+  finishedAt: number;
+}
 
 export interface ActivityDeps {
   pool: Pool;
   batches: BatchRegistry;
+  /** Called after every unit attempt, committed or not. Must not throw. */
+  onUnitFinished?: (event: UnitEvent) => void;
 }
 
 /** The activities behind tju's workflows: the only place they touch PostgreSQL. */
-export function createActivities({ pool, batches }: ActivityDeps) {
+export function createActivities({ pool, batches, onUnitFinished }: ActivityDeps) {
   return {
     /** One keyset page of the Trigger's query. */
     async fetchTargets(request: FetchTargetsRequest): Promise<Target[]> {
@@ -28,14 +41,26 @@ export function createActivities({ pool, batches }: ActivityDeps) {
     /** One target's Unit, in one transaction, recorded in the ledger under the job's idempotency key. */
     async runUnit(job: JobInput): Promise<'succeeded' | 'skipped'> {
       const batch = batches.get(job.batch);
-      const { attempt } = Context.current().info;
+      const { attempt, scheduledTimestampMs } = Context.current().info;
+      const report = (outcome: UnitEvent['outcome']) =>
+        onUnitFinished?.({
+          batch: job.batch,
+          runKey: job.runKey,
+          targetKey: job.target.key,
+          outcome,
+          attempt,
+          scheduledAt: scheduledTimestampMs,
+          finishedAt: Date.now(),
+        });
       try {
         const { outcome } = await batch.unit.execute(pool, batch.job.input(job.target, job.params), {
           idempotencyKey: { batch: job.batch, runKey: job.runKey, targetKey: job.target.key },
           attempt,
         });
+        report(outcome);
         return outcome;
       } catch (err) {
+        report('failed');
         const error = err instanceof Error ? err : new Error(String(err));
         // The attempt number rides along so the job can record how many tries the target got.
         throw ApplicationFailure.create({

@@ -2,6 +2,7 @@ import type { Duration, RetryPolicy } from '@temporalio/common';
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import { runUnit, type RunUnitOptions, type UnitResult } from './db/runUnit';
+import type { Granularity } from '../workflows/types';
 
 /** What a Unit or a target query may run SQL on: a pooled client inside a transaction. */
 export type Db = Pick<PoolClient, 'query'>;
@@ -59,6 +60,11 @@ export interface TriggerOptions {
   pageSize?: number;
   /** History length after which the trigger drains its window and continues as new. */
   maxHistoryEvents?: number;
+  /** `per-target` (default): a child workflow per target; `per-chunk`: one per `chunkSize` targets. */
+  granularity?: Granularity;
+  chunkSize?: number;
+  /** Units running at once inside one chunk job. */
+  chunkConcurrency?: number;
 }
 
 export interface BatchDefinition<P extends z.ZodObject, T extends TargetRow, I> {

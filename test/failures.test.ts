@@ -65,3 +65,34 @@ it('bills a fixed target on the next run of the date and clears its failure reco
   expect(await listFailures(h.pool, 'test.flaky-billing', date)).toEqual([]);
   expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: 23, duplicates: 0 });
 });
+
+describe('per-chunk jobs', () => {
+  it('gives each target of a chunk its own retries, transaction and failure record', async () => {
+    const date = '2026-11-03';
+    const flaky = await named('flaky-chunk');
+    const broken = await named('broken-chunk');
+    const { rows } = await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscriptions`);
+    const billable = rows[0].n - 1; // all but broken-chunk
+
+    const summary = await (
+      await h.tju.trigger('test.flaky-billing', { date }, { granularity: 'per-chunk', chunkSize: 7, chunkConcurrency: 3 })
+    ).result();
+
+    expect(summary).toEqual({ total: rows[0].n, succeeded: billable, failed: 1, skipped: 0 });
+    expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: billable, duplicates: 0 });
+    const invoiced = await h.pool.query('SELECT 1 FROM invoices WHERE subscription_id = $1 AND billing_date = $2', [
+      flaky,
+      date,
+    ]);
+    expect(invoiced.rowCount).toBe(1);
+    const failures = await listFailures(h.pool, 'test.flaky-billing', date);
+    expect(failures.map((f) => [f.targetKey, f.attempts, f.error])).toEqual([
+      [broken, 3, 'payment gateway rejected the card'],
+    ]);
+    // The chunk with the failed target still completed: failures are per target, not per chunk.
+    const failedChunks = await h.client.workflow.count(
+      `WorkflowType = 'chunkJobWorkflow' AND TjuRunKey = '${date}' AND ExecutionStatus = 'Failed'`,
+    );
+    expect(failedChunks.count).toBe(0);
+  });
+});

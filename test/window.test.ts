@@ -40,3 +40,21 @@ it('continues as new when its history passes the limit, keeping totals and each 
   // Limit + one window of children draining (a few events each) bounds every run's history.
   for (const r of runs) expect(r.historyLength).toBeLessThan(150 + 10 * 8);
 });
+
+it('per-chunk: at most the window of chunk jobs in flight, each running its chunk concurrency', async () => {
+  concurrency.reset();
+  const date = '2026-11-03';
+  const run = await h.tju.trigger(
+    'test.slow-billing',
+    { date },
+    { granularity: 'per-chunk', chunkSize: 10, chunkConcurrency: 3, window: 2 },
+  );
+  let maxInFlight = 0;
+  const summary = await run.wait((p) => (maxInFlight = Math.max(maxInFlight, p.inFlight)), 20);
+
+  expect(summary).toEqual({ total: 120, succeeded: 120, failed: 0, skipped: 0 });
+  expect(maxInFlight).toBeLessThanOrEqual(2);
+  expect(concurrency.max).toBeLessThanOrEqual(2 * 3);
+  expect(concurrency.max).toBeGreaterThanOrEqual(3);
+  expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: 120, duplicates: 0 });
+});

@@ -6,6 +6,9 @@ export const triggerWorkflowId = (batch: string, runKey: string): string => `${b
 export const jobWorkflowId = (batch: string, runKey: string, targetKey: string): string =>
   `${batch}/${runKey}/${targetKey}`;
 
+export const chunkWorkflowId = (batch: string, runKey: string, firstKey: string, lastKey: string): string =>
+  `${batch}/${runKey}/chunk/${firstKey}-${lastKey}`;
+
 /** Custom search attributes on every tju workflow, so `temporal workflow list --query` and the UI can filter. */
 export const searchAttributes = {
   batch: defineSearchAttributeKey('TjuBatch', SearchAttributeType.KEYWORD),

@@ -2,3 +2,4 @@
 // no pg, no Node APIs, no clocks or randomness — only @temporalio/workflow and plain code.
 export { triggerWorkflow, progressQuery } from './trigger';
 export { jobWorkflow } from './job';
+export { chunkJobWorkflow } from './chunk';

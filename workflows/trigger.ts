@@ -10,14 +10,17 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { jobWorkflowId, searchAttributes } from './ids';
+import { chunkWorkflowId, jobWorkflowId, searchAttributes } from './ids';
+import { chunkJobWorkflow } from './chunk';
 import { jobWorkflow } from './job';
-import type { JobResult, RunProgress, RunSummary, Target, TriggerInput, TriggerState } from './types';
+import type { RunProgress, RunSummary, Target, TriggerInput, TriggerState } from './types';
 
 export const progressQuery = defineQuery<RunProgress>('progress');
 
 /** Temporal refuses more than 2,000 pending children per workflow; stay well below. */
 export const MAX_WINDOW = 1000;
+export const DEFAULT_CHUNK_SIZE = 100;
+export const DEFAULT_CHUNK_CONCURRENCY = 10;
 
 const { fetchTargets } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
@@ -39,22 +42,39 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
   let done = false;
   setHandler(progressQuery, () => ({ ...counts, inFlight, cursor, continuedRuns, done }));
 
-  const dispatch = async (target: Target): Promise<void> => {
+  const runAttributes = [
+    { key: searchAttributes.batch, value: input.batch },
+    { key: searchAttributes.runKey, value: input.runKey },
+  ];
+  const perChunk = input.granularity === 'per-chunk';
+  const chunkSize = Math.max(1, input.chunkSize ?? DEFAULT_CHUNK_SIZE);
+
+  /** Runs one job over `targets` (one target per-target, a chunk per-chunk) and counts its outcomes. */
+  const dispatch = async (targets: Target[]): Promise<void> => {
+    const first = targets[0].key;
+    const job = { batch: input.batch, runKey: input.runKey, params: input.params, settings: input.job };
     try {
-      const result: JobResult = await executeChild(jobWorkflow, {
-        workflowId: jobWorkflowId(input.batch, input.runKey, target.key),
-        args: [{ batch: input.batch, runKey: input.runKey, params: input.params, target, settings: input.job }],
-        typedSearchAttributes: [
-          { key: searchAttributes.batch, value: input.batch },
-          { key: searchAttributes.runKey, value: input.runKey },
-          { key: searchAttributes.targetKey, value: target.key },
-        ],
-      });
-      counts[result.outcome]++;
+      if (perChunk) {
+        const result = await executeChild(chunkJobWorkflow, {
+          workflowId: chunkWorkflowId(input.batch, input.runKey, first, targets[targets.length - 1].key),
+          args: [{ ...job, targets, concurrency: input.chunkConcurrency ?? DEFAULT_CHUNK_CONCURRENCY }],
+          typedSearchAttributes: runAttributes,
+        });
+        counts.succeeded += result.succeeded;
+        counts.failed += result.failed;
+        counts.skipped += result.skipped;
+      } else {
+        const result = await executeChild(jobWorkflow, {
+          workflowId: jobWorkflowId(input.batch, input.runKey, first),
+          args: [{ ...job, target: targets[0] }],
+          typedSearchAttributes: [...runAttributes, { key: searchAttributes.targetKey, value: first }],
+        });
+        counts[result.outcome]++;
+      }
     } catch (err) {
-      // Another trigger of the same run is processing this target right now: it is not ours to count.
-      if (err instanceof WorkflowExecutionAlreadyStartedError) counts.skipped++;
-      else if (err instanceof ChildWorkflowFailure) counts.failed++;
+      // Another trigger of the same run is processing this job right now: it is not ours to count.
+      if (err instanceof WorkflowExecutionAlreadyStartedError) counts.skipped += targets.length;
+      else if (err instanceof ChildWorkflowFailure) counts.failed += targets.length;
       else throw err;
     } finally {
       inFlight--;
@@ -74,9 +94,10 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
       after: cursor,
       limit: input.pageSize,
     });
-    for (const target of page) {
+    for (let i = 0; i < page.length; i += perChunk ? chunkSize : 1) {
+      const targets = page.slice(i, perChunk ? i + chunkSize : i + 1);
       await condition(() => inFlight < window);
-      // Dispatch at least one target per run, so a tiny history limit still makes progress.
+      // Dispatch at least one job per run, so a tiny history limit still makes progress.
       if (dispatchedHere > 0 && historyIsLong()) {
         // Children belong to this run: let them finish, then carry the counters and cursor over.
         await condition(() => inFlight === 0);
@@ -84,9 +105,9 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
       }
       inFlight++;
       dispatchedHere++;
-      counts.total++;
-      cursor = target.key;
-      void dispatch(target);
+      counts.total += targets.length;
+      cursor = targets[targets.length - 1].key;
+      void dispatch(targets);
     }
     if (page.length < input.pageSize) break;
   }

@@ -23,14 +23,23 @@ export interface JobSettings {
   timeout?: Duration;
 }
 
+/** `per-target`: a child workflow per target. `per-chunk`: one per chunk of targets, each unit still alone. */
+export type Granularity = 'per-target' | 'per-chunk';
+
 export interface TriggerInput {
   batch: string;
   runKey: string;
   params: Record<string, unknown>;
+  /** Jobs (child workflows) in flight at once. */
   window: number;
   pageSize: number;
   maxHistoryEvents: number;
   job: JobSettings;
+  granularity?: Granularity;
+  /** Targets per chunk job (per-chunk). */
+  chunkSize?: number;
+  /** Units running at once inside one chunk job (per-chunk). */
+  chunkConcurrency?: number;
 }
 
 /** Carried across continue-as-new. */
@@ -51,6 +60,27 @@ export interface JobInput {
   params: Record<string, unknown>;
   target: Target;
   settings: JobSettings;
+}
+
+export interface ChunkInput {
+  batch: string;
+  runKey: string;
+  params: Record<string, unknown>;
+  targets: Target[];
+  settings: JobSettings;
+  concurrency: number;
+}
+
+/** Written when a job gives up on a target (tju_failures). */
+export interface FailureRecord {
+  batch: string;
+  runKey: string;
+  targetKey: string;
+  unit: string;
+  error: string;
+  errorType: string;
+  attempts: number;
+  nonRetryable: boolean;
 }
 
 export interface JobResult {

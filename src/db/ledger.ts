@@ -1,4 +1,7 @@
 import type { Db } from '../definitions';
+import type { FailureRecord } from '../../workflows/types';
+
+export type { FailureRecord };
 
 /** Identifies one target of one run: the idempotency key of its job. */
 export interface TargetRef {
@@ -7,13 +10,6 @@ export interface TargetRef {
   targetKey: string;
 }
 
-export interface FailureRecord extends TargetRef {
-  unit: string;
-  error: string;
-  errorType: string;
-  attempts: number;
-  nonRetryable: boolean;
-}
 
 /**
  * Records that `unit` finished for a target, in the unit's own transaction, and resolves any earlier

@@ -7,7 +7,12 @@ import { searchAttributes, triggerWorkflowId } from '../../workflows/ids';
 import type { progressQuery as ProgressQuery, triggerWorkflow } from '../../workflows/trigger';
 import type { RunProgress, RunSummary, TriggerInput } from '../../workflows/types';
 
-export const TRIGGER_DEFAULTS: Required<TriggerOptions> = { window: 100, pageSize: 500, maxHistoryEvents: 5000 };
+export const TRIGGER_DEFAULTS = { window: 100, pageSize: 500, maxHistoryEvents: 5000 } satisfies TriggerOptions;
+/**
+ * Per-chunk jobs hold their workflow task open while their units run, so only as many chunks should be in
+ * flight as the workers have unit slots for (8 chunks x 10 units covers 4 workers' default 20 slots).
+ */
+export const PER_CHUNK_DEFAULT_WINDOW = 8;
 
 const PROGRESS_QUERY: typeof ProgressQuery = 'progress' as unknown as typeof ProgressQuery;
 
@@ -97,13 +102,14 @@ export class TjuClient {
    */
   async trigger(batchName: string, rawParams: Record<string, unknown> = {}, overrides: TriggerOptions = {}) {
     const { batch, params, runKey } = this.resolve(batchName, rawParams);
+    const options = { ...batch.trigger, ...overrides };
     const input: TriggerInput = {
       batch: batch.name,
       runKey,
       params,
       ...TRIGGER_DEFAULTS,
-      ...batch.trigger,
-      ...overrides,
+      ...(options.granularity === 'per-chunk' ? { window: PER_CHUNK_DEFAULT_WINDOW } : {}),
+      ...options,
       job: { retry: batch.job.retry, timeout: batch.job.timeout },
     };
     await this.options.client.workflow.start<typeof triggerWorkflow>('triggerWorkflow', {

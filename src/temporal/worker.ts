@@ -1,6 +1,6 @@
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
-import { createActivities } from '../../activities';
+import { createActivities, type ActivityDeps } from '../../activities';
 import type { Batch } from '../definitions';
 import { BatchRegistry } from '../registry';
 
@@ -12,6 +12,8 @@ export interface TjuWorkerOptions {
   pool: Pool;
   /** Units running at once in this worker; keep at or below the pool's size. */
   maxConcurrentUnits?: number;
+  /** Called after every unit attempt: a place for metrics. */
+  onUnitFinished?: ActivityDeps['onUnitFinished'];
   /** A prebuilt bundle of `workflows/`; bundled at start-up when absent. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -26,7 +28,13 @@ export async function createWorker(options: TjuWorkerOptions): Promise<Worker> {
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-    activities: createActivities({ pool: options.pool, batches: new BatchRegistry(options.batches) }),
+    activities: createActivities({
+      pool: options.pool,
+      batches: new BatchRegistry(options.batches),
+      onUnitFinished: options.onUnitFinished,
+    }),
+    // Units run as local activities; failure records as regular ones.
+    maxConcurrentLocalActivityExecutions: options.maxConcurrentUnits ?? 20,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentUnits ?? 20,
   });
 }

@@ -1,0 +1,51 @@
+/** Samples of one benchmark mode: units committed over time and the process's memory. */
+export class Recorder {
+  readonly started = Date.now();
+  private readonly latencies: number[] = [];
+  private readonly finishes: number[] = [];
+  readonly series: Array<{ t: number; done: number; rssMb: number }> = [];
+  private peakRss = 0;
+  private rssAtFirstThousand?: number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly targets: number) {
+    this.timer = setInterval(() => this.sample(), 250);
+    this.sample();
+  }
+
+  /** One committed unit: from its scheduling (or call) to its commit. */
+  unit(scheduledAt: number, finishedAt: number): void {
+    this.latencies.push(finishedAt - scheduledAt);
+    this.finishes.push(finishedAt);
+    if (this.finishes.length === Math.min(1000, this.targets)) this.rssAtFirstThousand = rssMb();
+  }
+
+  private sample(): void {
+    const rss = rssMb();
+    this.peakRss = Math.max(this.peakRss, rss);
+    this.series.push({ t: (Date.now() - this.started) / 1000, done: this.finishes.length, rssMb: rss });
+  }
+
+  finish(extra: Record<string, unknown> = {}) {
+    clearInterval(this.timer);
+    this.sample();
+    const seconds = (Math.max(...this.finishes) - this.started) / 1000;
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+    return {
+      units: this.finishes.length,
+      seconds: round(seconds, 2),
+      targetsPerSec: round(this.finishes.length / seconds, 0),
+      p50Ms: pct(50),
+      p99Ms: pct(99),
+      firstUnitMs: Math.min(...this.finishes) - this.started,
+      peakRssMb: round(this.peakRss, 0),
+      rssAtFirstThousandMb: round(this.rssAtFirstThousand ?? 0, 0),
+      rssAtEndMb: round(rssMb(), 0),
+      ...extra,
+    };
+  }
+}
+
+const rssMb = () => process.memoryUsage().rss / 2 ** 20;
+const round = (n: number, digits: number) => Number(n.toFixed(digits));

@@ -1,0 +1,192 @@
+// npm run bench -- [--targets N] [--modes floor,per-target,per-chunk] [--concurrency C]
+// Seeds N subscriptions and bills them three ways on the same data, in one run: the floor (the Unit in a
+// plain loop on C connections, no Temporal), then tju per-target and per-chunk with C unit slots.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { Command, InvalidArgumentError } from 'commander';
+import { issueInvoices } from '../batches/billing/issue-invoices';
+import { migrate } from '../src/db/migrate';
+import { createPool } from '../src/db/pool';
+import { seedSubscriptions } from '../src/demo/seed';
+import { UserError } from '../src/errors';
+import { projectRoot } from '../src/paths';
+import { TjuClient } from '../src/temporal/client';
+import { connectWorker } from '../src/temporal/connect';
+import { freePort, startDevServer, type DevServer } from '../src/temporal/devServer';
+import { installRuntime } from '../src/temporal/runtime';
+import { createWorker } from '../src/temporal/worker';
+import type { Granularity } from '../workflows/types';
+import { completionChart } from './chart';
+import { Recorder } from './measure';
+
+const MODES = ['floor', 'per-target', 'per-chunk'] as const;
+type Mode = (typeof MODES)[number];
+
+const positiveInt = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+};
+const modeList = (value: string) => {
+  const modes = value.split(',');
+  const unknown = modes.find((m) => !(MODES as readonly string[]).includes(m));
+  if (unknown) throw new InvalidArgumentError(`unknown mode "${unknown}" (modes: ${MODES.join(', ')})`);
+  return modes as Mode[];
+};
+
+const batch = issueInvoices;
+
+/** The Unit in a plain loop on `concurrency` connections, fed by the trigger's own keyset query. */
+async function floor(pool: ReturnType<typeof createPool>, targets: number, concurrency: number, date: string) {
+  const recorder = new Recorder(targets);
+  const params = { date };
+  const buffer: Array<{ key: string }> = [];
+  let cursor: string | null = null;
+  let exhausted = false;
+  let fetching: Promise<void> | undefined;
+  const fetchPage = async () => {
+    const rows = await batch.targets(pool, { params, runKey: date, after: cursor, limit: 500 });
+    if (rows.length < 500) exhausted = true;
+    if (rows.length) cursor = rows[rows.length - 1].key;
+    buffer.push(...rows);
+  };
+  const next = async (): Promise<{ key: string } | undefined> => {
+    while (!buffer.length && !exhausted) await (fetching ??= fetchPage().finally(() => (fetching = undefined)));
+    return buffer.shift();
+  };
+  const lane = async () => {
+    for (let target = await next(); target; target = await next()) {
+      const started = Date.now();
+      await batch.unit.execute(pool, batch.job.input(target as never, params), {
+        idempotencyKey: { batch: batch.name, runKey: date, targetKey: target.key },
+      });
+      recorder.unit(started, Date.now());
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return recorder;
+}
+
+async function main() {
+  const options = new Command('bench')
+    .option('--targets <n>', 'subscriptions to bill per mode', positiveInt, 10_000)
+    .option('--modes <list>', `comma-separated: ${MODES.join(',')}`, modeList, [...MODES])
+    .option('--concurrency <n>', 'unit slots: floor connections and worker units at once', positiveInt, 20)
+    .option('--out <dir>', 'where to write the JSON and SVG', path.join(projectRoot, 'bench', 'results'))
+    .exitOverride()
+    .configureOutput({ outputError: (m, write) => write(`bench: ${m.replace(/^error: /, '')}`) })
+    .parse()
+    .opts<{ targets: number; modes: Mode[]; concurrency: number; out: string }>();
+
+  installRuntime();
+  const databaseUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tju');
+  databaseUrl.pathname = '/tju_bench';
+  await migrate(databaseUrl.toString());
+  const pool = createPool(databaseUrl.toString(), options.concurrency + 2);
+
+  let server: DevServer | undefined;
+  let address = process.env.TEMPORAL_ADDRESS;
+  if (!address && options.modes.some((m) => m !== 'floor')) {
+    server = await startDevServer({ port: await freePort(), uiPort: await freePort() });
+    address = server.address;
+  }
+
+  const results: Array<Record<string, unknown> & { mode: Mode; targetsPerSec: number }> = [];
+  const lines: Array<{ label: string; points: Array<{ t: number; done: number }> }> = [];
+  try {
+    for (const [i, mode] of options.modes.entries()) {
+      await seedSubscriptions(pool, options.targets, { inactiveEvery: 0, brokenEvery: 0 });
+      const date = `2030-01-${String(i + 1).padStart(2, '0')}`;
+      console.error(`${mode}: billing ${options.targets} subscriptions...`);
+      let recorder: Recorder;
+      let extra: Record<string, unknown> = {};
+      if (mode === 'floor') {
+        recorder = await floor(pool, options.targets, options.concurrency, date);
+      } else {
+        const taskQueue = `bench-${process.pid}-${mode}`;
+        const connection = await connectWorker(address!);
+        let current: Recorder | undefined;
+        const worker = await createWorker({
+          connection,
+          taskQueue,
+          batches: [batch],
+          pool,
+          maxConcurrentUnits: options.concurrency,
+          onUnitFinished: (e) => e.outcome === 'succeeded' && current?.unit(e.scheduledAt, e.finishedAt),
+        });
+        const running = worker.run();
+        const client = new Client({ connection: await Connection.connect({ address: address! }) });
+        const tju = new TjuClient({ client, batches: [batch], taskQueue });
+        recorder = current = new Recorder(options.targets);
+        const run = await tju.trigger(batch.name, { date }, { granularity: mode as Granularity });
+        const summary = await run.result();
+        const histories: number[] = [];
+        for await (const wf of client.workflow.list({ query: `WorkflowId = '${run.workflowId}'` })) {
+          histories.push(wf.historyLength);
+        }
+        extra = { summary, triggerRuns: histories.length, maxTriggerHistory: Math.max(...histories) };
+        worker.shutdown();
+        await running;
+        await connection.close();
+        await client.connection.close();
+      }
+      const result = { mode, ...recorder.finish(extra) };
+      const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoices');
+      if (rows[0].n !== options.targets) throw new Error(`${mode}: ${rows[0].n} invoices for ${options.targets} targets`);
+      results.push(result as never);
+      lines.push({ label: mode, points: recorder.series });
+    }
+  } finally {
+    await pool.end();
+    await server?.stop();
+  }
+
+  const floorRate = results.find((r) => r.mode === 'floor')?.targetsPerSec;
+  for (const r of results) r.ratioToFloor = floorRate ? Number((r.targetsPerSec / floorRate).toFixed(3)) : null;
+  printTable(results);
+
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  fs.mkdirSync(options.out, { recursive: true });
+  const base = path.join(options.out, `bench-${options.targets}-${stamp}`);
+  const report = {
+    when: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    targets: options.targets,
+    concurrency: options.concurrency,
+    results: results.map(({ series, ...r }) => r),
+  };
+  fs.writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
+  fs.writeFileSync(`${base}.svg`, completionChart(`${options.targets} targets: completed over time`, lines));
+  console.log(`\nwrote ${path.relative(process.cwd(), base)}.json and .svg`);
+}
+
+function printTable(results: Array<Record<string, unknown>>) {
+  const columns: Array<[string, string]> = [
+    ['mode', 'mode'],
+    ['targetsPerSec', 'targets/s'],
+    ['ratioToFloor', 'x floor'],
+    ['seconds', 'seconds'],
+    ['p50Ms', 'p50 ms'],
+    ['p99Ms', 'p99 ms'],
+    ['firstUnitMs', 'first unit ms'],
+    ['maxTriggerHistory', 'max history'],
+    ['peakRssMb', 'peak RSS MB'],
+  ];
+  const cells = results.map((r) => columns.map(([key]) => String(r[key] ?? '-')));
+  const widths = columns.map(([, title], i) => Math.max(title.length, ...cells.map((row) => row[i].length)));
+  const line = (row: string[]) => '| ' + row.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  console.log(line(columns.map(([, title]) => title)));
+  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+  for (const row of cells) console.log(line(row));
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    if (err?.code?.startsWith?.('commander.')) process.exit(err.exitCode === 0 ? 0 : 2);
+    console.error(err instanceof UserError ? `bench: ${err.message}` : err);
+    process.exit(err instanceof UserError ? 2 : 1);
+  },
+);
