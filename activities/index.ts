@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import { recordFailure } from '../src/db/ledger';
+import { failedTargets, recordFailure } from '../src/db/ledger';
 import { NonRetryableError } from '../src/errors';
 import type { BatchRegistry } from '../src/registry';
 import type { FailureRecord, FetchTargetsRequest, JobInput, Target } from '../workflows/types';
@@ -28,6 +28,7 @@ export function createActivities({ pool, batches, onUnitFinished }: ActivityDeps
   return {
     /** One keyset page of the Trigger's query. */
     async fetchTargets(request: FetchTargetsRequest): Promise<Target[]> {
+      if (request.source === 'failures') return failedTargets(pool, request, request.after, request.limit);
       const batch = batches.get(request.batch);
       const rows = await batch.targets(pool, {
         params: request.params,

@@ -6,6 +6,8 @@ export const triggerWorkflowId = (batch: string, runKey: string): string => `${b
 export const jobWorkflowId = (batch: string, runKey: string, targetKey: string): string =>
   `${batch}/${runKey}/${targetKey}`;
 
+/** A retry of a run's failed targets runs beside the run, under its own ID. */
+export const retryWorkflowId = (batch: string, runKey: string): string => `${batch}/${runKey}/retry`;
 export const chunkWorkflowId = (batch: string, runKey: string, firstKey: string, lastKey: string): string =>
   `${batch}/${runKey}/chunk/${firstKey}-${lastKey}`;
 

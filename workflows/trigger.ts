@@ -88,6 +88,7 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
 
   for (;;) {
     const page = await fetchTargets({
+      source: input.source,
       batch: input.batch,
       runKey: input.runKey,
       params: input.params,

@@ -40,7 +40,11 @@ export interface TriggerInput {
   chunkSize?: number;
   /** Units running at once inside one chunk job (per-chunk). */
   chunkConcurrency?: number;
+  /** Where targets come from: the batch's query (default), or the run's failure records (a retry). */
+  source?: TargetSource;
 }
+
+export type TargetSource = 'query' | 'failures';
 
 /** Carried across continue-as-new. */
 export interface TriggerState {
@@ -81,6 +85,8 @@ export interface FailureRecord {
   errorType: string;
   attempts: number;
   nonRetryable: boolean;
+  /** The target row the job carried, for a retry. */
+  target: Target;
 }
 
 export interface JobResult {
@@ -88,6 +94,7 @@ export interface JobResult {
 }
 
 export interface FetchTargetsRequest {
+  source?: TargetSource;
   batch: string;
   runKey: string;
   params: Record<string, unknown>;

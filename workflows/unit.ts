@@ -53,6 +53,7 @@ export async function runTargetUnit(input: JobInput): Promise<TargetOutcome> {
       errorType: cause?.type ?? reason.name,
       attempts: details.attempt ?? 0,
       nonRetryable: cause?.nonRetryable ?? false,
+      target: input.target,
     };
     await recordFailure(failure);
     return { outcome: 'failed', failure, cause: err };

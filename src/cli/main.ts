@@ -3,6 +3,9 @@ import { batches as appBatches } from '../../batches';
 import type { Batch } from '../definitions';
 import { UserError } from '../errors';
 import { registerDemo } from './commands/demo';
+import { registerFailures } from './commands/failures';
+import { registerClear, registerRetry } from './commands/retry';
+import { registerRuns } from './commands/runs';
 import { registerMigrate } from './commands/migrate';
 import { registerStatus } from './commands/status';
 import { registerTrigger } from './commands/trigger';
@@ -17,6 +20,10 @@ export function buildProgram(batches: readonly Batch[]): Command {
   registerWorker(program, batches);
   registerTrigger(program, batches);
   registerStatus(program, batches);
+  registerRuns(program, batches);
+  registerFailures(program, batches);
+  registerRetry(program, batches);
+  registerClear(program, batches);
   registerMigrate(program);
   registerDemo(program, batches);
   // Subcommands inherit exitOverride and output settings only when set before they exist; set them again.

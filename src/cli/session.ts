@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
+import type { Pool } from 'pg';
 import { DEFAULT_TEMPORAL_ADDRESS, loadConfig, uiUrlFor, type Config } from '../config';
 import type { Batch } from '../definitions';
+import { checkReachable, createPool } from '../db/pool';
 import { connectClient } from '../temporal/connect';
 import { TjuClient } from '../temporal/client';
 
@@ -18,4 +20,25 @@ export async function openSession(batches: readonly Batch[], config = loadConfig
   const client = await connectClient(address, config.namespace);
   const tju = new TjuClient({ client, batches, taskQueue: config.taskQueue, uiUrl: uiUrlFor(config, address) });
   return { config, address, client, tju, close: () => client.connection.close() };
+}
+
+/** Runs `fn` with a session, closing it after. */
+export async function withSession<T>(batches: readonly Batch[], fn: (session: Session) => Promise<T>): Promise<T> {
+  const session = await openSession(batches);
+  try {
+    return await fn(session);
+  } finally {
+    await session.close();
+  }
+}
+
+/** Runs `fn` with a pool on DATABASE_URL, failing with one line when the database cannot be reached. */
+export async function withDatabase<T>(fn: (pool: Pool) => Promise<T>, config = loadConfig()): Promise<T> {
+  const pool = createPool(config.databaseUrl, 2);
+  try {
+    await checkReachable(pool, config.databaseUrl);
+    return await fn(pool);
+  } finally {
+    await pool.end();
+  }
 }

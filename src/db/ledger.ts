@@ -1,5 +1,5 @@
 import type { Db } from '../definitions';
-import type { FailureRecord } from '../../workflows/types';
+import type { FailureRecord, Target } from '../../workflows/types';
 
 export type { FailureRecord };
 
@@ -33,11 +33,12 @@ export async function recordDone(tx: Db, ref: TargetRef, unit: string, outcome: 
 /** Written when a job gives up on a target; the latest failure of a target replaces the earlier one. */
 export async function recordFailure(db: Db, failure: FailureRecord): Promise<void> {
   await db.query(
-    `INSERT INTO tju_failures (batch, run_key, target_key, unit, error, error_type, attempts, non_retryable)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    `INSERT INTO tju_failures (batch, run_key, target_key, unit, error, error_type, attempts, non_retryable, target)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (batch, run_key, target_key) DO UPDATE SET
        unit = excluded.unit, error = excluded.error, error_type = excluded.error_type,
-       attempts = excluded.attempts, non_retryable = excluded.non_retryable, failed_at = now()`,
+       attempts = excluded.attempts, non_retryable = excluded.non_retryable, target = excluded.target,
+       failed_at = now()`,
     [
       failure.batch,
       failure.runKey,
@@ -47,8 +48,45 @@ export async function recordFailure(db: Db, failure: FailureRecord): Promise<voi
       failure.errorType,
       failure.attempts,
       failure.nonRetryable,
+      JSON.stringify(failure.target),
     ],
   );
+}
+
+/** One keyset page of a run's failed targets, as their jobs carried them: what a retry dispatches. */
+export async function failedTargets(
+  db: Db,
+  ref: { batch: string; runKey: string },
+  after: string | null,
+  limit: number,
+): Promise<Target[]> {
+  const { rows } = await db.query<{ target: Target }>(
+    `SELECT target FROM tju_failures
+      WHERE batch = $1 AND run_key = $2 AND ($3::text IS NULL OR target_key > $3)
+      ORDER BY target_key LIMIT $4`,
+    [ref.batch, ref.runKey, after, limit],
+  );
+  return rows.map((row) => row.target);
+}
+
+/** What `tju clear` would forget, or forgets: the run's ledger and failure records. */
+export async function runRecords(db: Db, batch: string, runKey: string) {
+  const { rows } = await db.query<{ ledger: number; failures: number }>(
+    `SELECT (SELECT count(*) FROM tju_ledger WHERE batch = $1 AND run_key = $2)::int AS ledger,
+            (SELECT count(*) FROM tju_failures WHERE batch = $1 AND run_key = $2)::int AS failures`,
+    [batch, runKey],
+  );
+  return rows[0];
+}
+
+export async function clearRun(db: Db, batch: string, runKey: string) {
+  const { rows } = await db.query<{ ledger: number; failures: number }>(
+    `WITH ledger AS (DELETE FROM tju_ledger WHERE batch = $1 AND run_key = $2 RETURNING 1),
+          failures AS (DELETE FROM tju_failures WHERE batch = $1 AND run_key = $2 RETURNING 1)
+     SELECT (SELECT count(*) FROM ledger)::int AS ledger, (SELECT count(*) FROM failures)::int AS failures`,
+    [batch, runKey],
+  );
+  return rows[0];
 }
 
 export interface StoredFailure {

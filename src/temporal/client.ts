@@ -3,9 +3,9 @@ import type { Batch, TriggerOptions } from '../definitions';
 import { UserError } from '../errors';
 import { resolveRun, type ResolvedRun } from '../params';
 import { BatchRegistry } from '../registry';
-import { searchAttributes, triggerWorkflowId } from '../../workflows/ids';
+import { retryWorkflowId, searchAttributes, triggerWorkflowId } from '../../workflows/ids';
 import type { progressQuery as ProgressQuery, triggerWorkflow } from '../../workflows/trigger';
-import type { RunProgress, RunSummary, TriggerInput } from '../../workflows/types';
+import type { RunProgress, RunSummary, TargetSource, TriggerInput } from '../../workflows/types';
 
 export const TRIGGER_DEFAULTS = { window: 100, pageSize: 500, maxHistoryEvents: 5000 } satisfies TriggerOptions;
 /**
@@ -42,17 +42,20 @@ export class RunHandle {
     return this.handle.result();
   }
 
-  /** Progress of a running run, or the summary of a finished one. */
-  async status(): Promise<RunStatus> {
-    let state: string;
+  /** Temporal's status of the latest run under this ID (RUNNING, COMPLETED, ...), or undefined if none. */
+  async state(): Promise<string | undefined> {
     try {
-      state = (await this.handle.describe()).status.name;
+      return (await this.handle.describe()).status.name;
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) {
-        throw new UserError(`no run of ${this.batch} for ${this.runKey} (workflow ${this.workflowId})`);
-      }
+      if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
     }
+  }
+
+  /** Progress of a running run, or the summary of a finished one. */
+  async status(): Promise<RunStatus> {
+    const state = await this.state();
+    if (!state) throw new UserError(`no run of ${this.batch} for ${this.runKey} (workflow ${this.workflowId})`);
     const base = { batch: this.batch, runKey: this.runKey, workflowId: this.workflowId, state, uiUrl: this.uiUrl };
     if (state === 'RUNNING') return { ...base, counts: await this.progress() };
     if (state === 'COMPLETED') return { ...base, counts: await this.result() };
@@ -102,6 +105,29 @@ export class TjuClient {
    */
   async trigger(batchName: string, rawParams: Record<string, unknown> = {}, overrides: TriggerOptions = {}) {
     const { batch, params, runKey } = this.resolve(batchName, rawParams);
+    return this.start(batch, params, runKey, triggerWorkflowId(batch.name, runKey), overrides);
+  }
+
+  /**
+   * Processes the failed targets of a finished run again, and only those, each with the options its job
+   * carried. Runs as its own trigger workflow, `<batch>/<runKey>/retry`.
+   */
+  async retry(batchName: string, rawParams: Record<string, unknown> = {}, overrides: TriggerOptions = {}) {
+    const { batch, params, runKey } = this.resolve(batchName, rawParams);
+    const run = this.handleFor(batch.name, runKey);
+    if ((await run.state()) === 'RUNNING') {
+      throw new UserError(`${run.workflowId} is still running; retry its failures once it has finished`);
+    }
+    return this.start(batch, params, runKey, retryWorkflowId(batch.name, runKey), { ...overrides, source: 'failures' });
+  }
+
+  private async start(
+    batch: Batch,
+    params: Record<string, unknown>,
+    runKey: string,
+    workflowId: string,
+    overrides: TriggerOptions & { source?: TargetSource },
+  ): Promise<RunHandle> {
     const options = { ...batch.trigger, ...overrides };
     const input: TriggerInput = {
       batch: batch.name,
@@ -113,7 +139,7 @@ export class TjuClient {
       job: { retry: batch.job.retry, timeout: batch.job.timeout },
     };
     await this.options.client.workflow.start<typeof triggerWorkflow>('triggerWorkflow', {
-      workflowId: triggerWorkflowId(batch.name, runKey),
+      workflowId,
       taskQueue: this.options.taskQueue,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
@@ -122,7 +148,7 @@ export class TjuClient {
         { key: searchAttributes.runKey, value: runKey },
       ],
     });
-    return this.handleFor(batch.name, runKey);
+    return this.handleFor(batch.name, runKey, workflowId);
   }
 
   /** The run for these params, started or not. */
@@ -136,9 +162,32 @@ export class TjuClient {
     return this.run(batchName, rawParams).status();
   }
 
-  private handleFor(batch: string, runKey: string): RunHandle {
-    const workflowId = triggerWorkflowId(batch, runKey);
-    const handle = this.options.client.workflow.getHandle<typeof triggerWorkflow>(workflowId);
+  /** The latest runs of a batch (retries included), newest first, with their counts where known. */
+  async runs(batchName: string, limit = 20): Promise<Array<RunStatus & { startTime: Date }>> {
+    const batch = this.batches.get(batchName);
+    // No ORDER BY: SQL visibility (the dev server's) refuses it; its default order is running, then newest closed.
+    const query =
+      `WorkflowType = 'triggerWorkflow' AND TjuBatch = '${batch.name}' AND ExecutionStatus != 'ContinuedAsNew'`;
+    const runs: Array<RunStatus & { startTime: Date }> = [];
+    for await (const wf of this.options.client.workflow.list({ query, pageSize: limit })) {
+      const runKey = wf.typedSearchAttributes.get(searchAttributes.runKey) ?? '';
+      const handle = this.handleFor(batch.name, runKey, wf.workflowId, wf.runId);
+      const state = wf.status.name;
+      const counts =
+        state === 'RUNNING'
+          ? await handle.progress().catch(() => undefined)
+          : state === 'COMPLETED'
+            ? await handle.result()
+            : undefined;
+      runs.push({ batch: batch.name, runKey, workflowId: wf.workflowId, state, counts, startTime: wf.startTime });
+      if (runs.length >= limit) break;
+    }
+    return runs.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
+  }
+
+  /** Without `runId`, the latest run under the workflow ID (following continue-as-new). */
+  private handleFor(batch: string, runKey: string, workflowId = triggerWorkflowId(batch, runKey), runId?: string) {
+    const handle = this.options.client.workflow.getHandle<typeof triggerWorkflow>(workflowId, runId);
     return new RunHandle(batch, runKey, workflowId, this.link(workflowId), handle);
   }
 

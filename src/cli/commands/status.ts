@@ -3,7 +3,7 @@ import type { Batch } from '../../definitions';
 import { resolveRun } from '../../params';
 import { addBatchCommands } from '../batchCommands';
 import { formatCounts } from '../format';
-import { openSession } from '../session';
+import { withSession } from '../session';
 
 export function registerStatus(program: Command, batches: readonly Batch[]): void {
   const status = program.command('status').description("print a run's progress, or its summary once finished");
@@ -13,18 +13,15 @@ export function registerStatus(program: Command, batches: readonly Batch[]): voi
     (command) => command,
     async (batch, params) => {
       resolveRun(batch, params); // refuse bad params before connecting to anything
-      const session = await openSession(batches);
-      try {
-        const run = await session.tju.status(batch.name, params);
+      await withSession(batches, async ({ tju }) => {
+        const run = await tju.status(batch.name, params);
         console.log(`${run.workflowId}: ${run.state}`);
         if (run.counts) {
           const inFlight = 'inFlight' in run.counts ? `, in flight ${run.counts.inFlight}` : '';
           console.log(`  ${formatCounts(run.counts)}${inFlight}`);
         }
         if (run.uiUrl) console.log(`  ${run.uiUrl}`);
-      } finally {
-        await session.close();
-      }
+      });
     },
   );
 }

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import type { Batch } from '../../definitions';
+import { listFailures } from '../../db/ledger';
+import { resolveRun } from '../../params';
+import { addBatchCommands } from '../batchCommands';
+import { withDatabase } from '../session';
+
+export function registerFailures(program: Command, batches: readonly Batch[]): void {
+  const failures = program.command('failures').description("list a run's failed targets: key, attempts, last error, when");
+  addBatchCommands(
+    failures,
+    batches,
+    (command) => command,
+    async (batch, params) => {
+      const { runKey } = resolveRun(batch, params);
+      const rows = await withDatabase((pool) => listFailures(pool, batch.name, runKey));
+      if (rows.length === 0) {
+        console.log(`no failed targets for ${batch.name} ${runKey}`);
+        return;
+      }
+      console.log(`${rows.length} failed target(s) for ${batch.name} ${runKey}:`);
+      for (const f of rows) {
+        const kind = f.nonRetryable ? ', not retried' : '';
+        console.log(`  ${f.targetKey}  ${f.attempts} attempt(s)${kind}  ${f.failedAt.toISOString()}  ${f.errorType}: ${f.error}`);
+      }
+    },
+  );
+}

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import type { Batch } from '../../definitions';
+import { formatCounts } from '../format';
+import { withSession } from '../session';
+import { positiveInt } from './worker';
+
+export function registerRuns(program: Command, batches: readonly Batch[]): void {
+  addRuns(program.command('runs').description('list the recent runs of a batch with their state and counts'), batches);
+}
+
+function addRuns(runs: Command, batches: readonly Batch[]): void {
+  for (const batch of batches) {
+    runs
+      .command(batch.name)
+      .option('--limit <n>', 'how many runs', positiveInt, 20)
+      .action(async (options: { limit: number }) => {
+        await withSession(batches, async ({ tju }) => {
+          const list = await tju.runs(batch.name, options.limit);
+          if (list.length === 0) console.log(`no runs of ${batch.name}`);
+          for (const run of list) {
+            const counts = run.counts ? `  ${formatCounts(run.counts)}` : '';
+            console.log(`${run.workflowId}  ${run.state}  ${run.startTime.toISOString()}${counts}`);
+          }
+        });
+      });
+  }
+}

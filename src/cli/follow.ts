@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+import type { RunHandle } from '../temporal/client';
+import { formatCounts } from './format';
+import { createProgressBar } from './progressBar';
+
+export const waitOption = (command: Command): Command =>
+  command.option('--wait', 'follow the run with a progress bar; exit 1 if any target failed');
+
+/** Prints where a run is; with `wait`, follows it to the end and sets exit code 1 on failed targets. */
+export async function follow(run: RunHandle, wait: unknown): Promise<void> {
+  console.log(`started ${run.workflowId}`);
+  if (run.uiUrl) console.log(run.uiUrl);
+  if (!wait) return;
+  const bar = createProgressBar(run.workflowId);
+  const summary = await run.wait((progress) => bar.update(progress)).finally(() => bar.stop());
+  console.log(formatCounts(summary));
+  if (summary.failed > 0) process.exitCode = 1;
+}
