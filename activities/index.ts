@@ -3,7 +3,9 @@ import type { Pool } from 'pg';
 import { failedTargets, recordFailure } from '../src/db/ledger';
 import { NonRetryableError } from '../src/errors';
 import type { BatchRegistry } from '../src/registry';
-import type { FailureRecord, FetchTargetsRequest, JobInput, Target } from '../workflows/types';
+import { triggerWorkflowId } from '../workflows/ids';
+import type { FailureRecord, FetchTargetsRequest, JobInput, ScheduledRunPlan, Target } from '../workflows/types';
+import { buildTriggerInput, resolveScheduledRun } from '../src/plan';
 
 /** What one unit run did, for metrics: outcome, and when it was scheduled and finished (epoch ms). */
 export interface UnitEvent {
@@ -71,6 +73,12 @@ export function createActivities({ pool, batches, onUnitFinished }: ActivityDeps
           details: [{ attempt, unit: batch.unit.name }],
         });
       }
+    },
+
+    /** Params, run key and trigger input of the run a schedule started for its nominal time. */
+    async planScheduledRun(request: { batch: string; scheduledAt: string }): Promise<ScheduledRunPlan> {
+      const run = resolveScheduledRun(batches.get(request.batch), new Date(request.scheduledAt));
+      return { workflowId: triggerWorkflowId(run.batch.name, run.runKey), input: buildTriggerInput(run) };
     },
 
     async recordFailure(failure: FailureRecord): Promise<void> {

@@ -67,6 +67,25 @@ export interface TriggerOptions {
   chunkConcurrency?: number;
 }
 
+/** When a batch runs by itself: a Temporal Schedule that `tju schedule apply` creates or updates. */
+export interface ScheduleOptions {
+  /** Cron expressions, e.g. `0 2 * * *` for 02:00 every day. */
+  cron: string | string[];
+  /** IANA time zone of the cron expressions and of the run's date; default UTC. */
+  timezone?: string;
+  /** What to do when a start comes while the previous run still goes; default `skip` (no overlap). */
+  overlap?: 'skip' | 'buffer-one' | 'buffer-all' | 'cancel-other' | 'terminate-other' | 'allow-all';
+  /** How late a missed start (server down) may still run; default 1 day. */
+  catchupWindow?: Duration;
+  /** Random delay added to each start, to spread load. */
+  jitter?: Duration;
+  /**
+   * Params of the run that was scheduled for `scheduledAt` (its nominal time, also in backfills). Default:
+   * `{ date }` — that time's calendar date in the schedule's time zone — for batches with a `date` param.
+   */
+  params?: (scheduledAt: Date, timezone: string) => Record<string, unknown>;
+}
+
 export interface BatchDefinition<P extends z.ZodObject, T extends TargetRow, I> {
   /** Dotted name, e.g. `billing.issue-invoices`; part of every workflow ID of the batch. */
   name: string;
@@ -82,6 +101,7 @@ export interface BatchDefinition<P extends z.ZodObject, T extends TargetRow, I> 
   /** The Unit run once per target. */
   unit: Unit<I>;
   trigger?: TriggerOptions;
+  schedule?: ScheduleOptions;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -95,7 +115,15 @@ export function defineBatch<P extends z.ZodObject, T extends TargetRow, I>(
   if (!BATCH_NAME.test(definition.name)) {
     throw new Error(`batch name "${definition.name}" must be lower-case words joined by "." or "-"`);
   }
+  const timezone = definition.schedule?.timezone;
+  if (timezone) dateIn(new Date(), timezone); // throws RangeError on an unknown zone, at definition time
   return definition;
+}
+
+/** The calendar date (YYYY-MM-DD) of `date` in an IANA time zone. */
+export function dateIn(date: Date, timezone: string): string {
+  // en-CA formats dates as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(date);
 }
 
 /** A `YYYY-MM-DD` parameter that defaults to today's date in the process's time zone. */
@@ -115,4 +143,21 @@ function isRealDate(value: string): boolean {
 export function localDate(date: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/** The instant at which the calendar day `date` (YYYY-MM-DD) starts in an IANA time zone. */
+export function startOfDayIn(date: string, timezone: string): Date {
+  const [y, m, d] = date.split('-').map(Number);
+  const utcMidnight = Date.UTC(y, m - 1, d);
+  // The zone's offset at an instant: how far its wall clock is from UTC's. Twice, for days that change DST.
+  const offset = (at: number) => {
+    const parts = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
+      hour: 'numeric', minute: 'numeric', second: 'numeric',
+    }).formatToParts(new Date(at));
+    const get = (type: string) => Number(parts.find((p) => p.type === type)!.value);
+    return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - at;
+  };
+  const first = utcMidnight - offset(utcMidnight);
+  return new Date(utcMidnight - offset(first));
 }

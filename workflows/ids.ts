@@ -17,3 +17,9 @@ export const searchAttributes = {
   runKey: defineSearchAttributeKey('TjuRunKey', SearchAttributeType.KEYWORD),
   targetKey: defineSearchAttributeKey('TjuTargetKey', SearchAttributeType.KEYWORD),
 };
+
+/** The search attributes every workflow of a run carries. */
+export const runSearchAttributes = (batch: string, runKey: string) => [
+  { key: searchAttributes.batch, value: batch },
+  { key: searchAttributes.runKey, value: runKey },
+];

@@ -3,3 +3,4 @@
 export { triggerWorkflow, progressQuery } from './trigger';
 export { jobWorkflow } from './job';
 export { chunkJobWorkflow } from './chunk';
+export { scheduledRunWorkflow } from './scheduled';

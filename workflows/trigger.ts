@@ -10,7 +10,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { chunkWorkflowId, jobWorkflowId, searchAttributes } from './ids';
+import { chunkWorkflowId, jobWorkflowId, runSearchAttributes, searchAttributes } from './ids';
 import { chunkJobWorkflow } from './chunk';
 import { jobWorkflow } from './job';
 import type { RunProgress, RunSummary, Target, TriggerInput, TriggerState } from './types';
@@ -42,10 +42,7 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
   let done = false;
   setHandler(progressQuery, () => ({ ...counts, inFlight, cursor, continuedRuns, done }));
 
-  const runAttributes = [
-    { key: searchAttributes.batch, value: input.batch },
-    { key: searchAttributes.runKey, value: input.runKey },
-  ];
+  const runAttributes = runSearchAttributes(input.batch, input.runKey);
   const perChunk = input.granularity === 'per-chunk';
   const chunkSize = Math.max(1, input.chunkSize ?? DEFAULT_CHUNK_SIZE);
 

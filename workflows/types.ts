@@ -101,3 +101,9 @@ export interface FetchTargetsRequest {
   after: string | null;
   limit: number;
 }
+
+/** What a schedule's run will start: the trigger of the run its scheduled time names. */
+export interface ScheduledRunPlan {
+  workflowId: string;
+  input: TriggerInput;
+}

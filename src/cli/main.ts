@@ -6,6 +6,7 @@ import { registerDemo } from './commands/demo';
 import { registerFailures } from './commands/failures';
 import { registerClear, registerRetry } from './commands/retry';
 import { registerRuns } from './commands/runs';
+import { registerSchedule } from './commands/schedule';
 import { registerMigrate } from './commands/migrate';
 import { registerStatus } from './commands/status';
 import { registerTrigger } from './commands/trigger';
@@ -24,6 +25,7 @@ export function buildProgram(batches: readonly Batch[]): Command {
   registerFailures(program, batches);
   registerRetry(program, batches);
   registerClear(program, batches);
+  registerSchedule(program, batches);
   registerMigrate(program);
   registerDemo(program, batches);
   // Subcommands inherit exitOverride and output settings only when set before they exist; set them again.

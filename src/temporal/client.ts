@@ -1,18 +1,11 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Batch, TriggerOptions } from '../definitions';
 import { UserError } from '../errors';
-import { resolveRun, type ResolvedRun } from '../params';
+import { buildTriggerInput, resolveRun, type ResolvedRun } from '../plan';
 import { BatchRegistry } from '../registry';
-import { retryWorkflowId, searchAttributes, triggerWorkflowId } from '../../workflows/ids';
+import { retryWorkflowId, runSearchAttributes, searchAttributes, triggerWorkflowId } from '../../workflows/ids';
 import type { progressQuery as ProgressQuery, triggerWorkflow } from '../../workflows/trigger';
-import type { RunProgress, RunSummary, TargetSource, TriggerInput } from '../../workflows/types';
-
-export const TRIGGER_DEFAULTS = { window: 100, pageSize: 500, maxHistoryEvents: 5000 } satisfies TriggerOptions;
-/**
- * Per-chunk jobs hold their workflow task open while their units run, so only as many chunks should be in
- * flight as the workers have unit slots for (8 chunks x 10 units covers 4 workers' default 20 slots).
- */
-export const PER_CHUNK_DEFAULT_WINDOW = 8;
+import type { RunProgress, RunSummary, TargetSource } from '../../workflows/types';
 
 const PROGRESS_QUERY: typeof ProgressQuery = 'progress' as unknown as typeof ProgressQuery;
 
@@ -104,8 +97,8 @@ export class TjuClient {
    * workflow, so concurrent triggers of one run share it.
    */
   async trigger(batchName: string, rawParams: Record<string, unknown> = {}, overrides: TriggerOptions = {}) {
-    const { batch, params, runKey } = this.resolve(batchName, rawParams);
-    return this.start(batch, params, runKey, triggerWorkflowId(batch.name, runKey), overrides);
+    const run = this.resolve(batchName, rawParams);
+    return this.start(run, triggerWorkflowId(run.batch.name, run.runKey), overrides);
   }
 
   /**
@@ -113,42 +106,27 @@ export class TjuClient {
    * carried. Runs as its own trigger workflow, `<batch>/<runKey>/retry`.
    */
   async retry(batchName: string, rawParams: Record<string, unknown> = {}, overrides: TriggerOptions = {}) {
-    const { batch, params, runKey } = this.resolve(batchName, rawParams);
-    const run = this.handleFor(batch.name, runKey);
-    if ((await run.state()) === 'RUNNING') {
-      throw new UserError(`${run.workflowId} is still running; retry its failures once it has finished`);
+    const run = this.resolve(batchName, rawParams);
+    const main = this.handleFor(run.batch.name, run.runKey);
+    if ((await main.state()) === 'RUNNING') {
+      throw new UserError(`${main.workflowId} is still running; retry its failures once it has finished`);
     }
-    return this.start(batch, params, runKey, retryWorkflowId(batch.name, runKey), { ...overrides, source: 'failures' });
+    return this.start(run, retryWorkflowId(run.batch.name, run.runKey), { ...overrides, source: 'failures' });
   }
 
   private async start(
-    batch: Batch,
-    params: Record<string, unknown>,
-    runKey: string,
+    run: ResolvedRun,
     workflowId: string,
     overrides: TriggerOptions & { source?: TargetSource },
   ): Promise<RunHandle> {
-    const options = { ...batch.trigger, ...overrides };
-    const input: TriggerInput = {
-      batch: batch.name,
-      runKey,
-      params,
-      ...TRIGGER_DEFAULTS,
-      ...(options.granularity === 'per-chunk' ? { window: PER_CHUNK_DEFAULT_WINDOW } : {}),
-      ...options,
-      job: { retry: batch.job.retry, timeout: batch.job.timeout },
-    };
     await this.options.client.workflow.start<typeof triggerWorkflow>('triggerWorkflow', {
       workflowId,
       taskQueue: this.options.taskQueue,
-      args: [input],
+      args: [buildTriggerInput(run, overrides)],
       workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [
-        { key: searchAttributes.batch, value: batch.name },
-        { key: searchAttributes.runKey, value: runKey },
-      ],
+      typedSearchAttributes: runSearchAttributes(run.batch.name, run.runKey),
     });
-    return this.handleFor(batch.name, runKey, workflowId);
+    return this.handleFor(run.batch.name, run.runKey, workflowId);
   }
 
   /** The run for these params, started or not. */

@@ -23,4 +23,6 @@ export const issueInvoices = defineBatch({
   },
   // Unit: the business logic for one subscription, in one transaction.
   unit: issueInvoice,
+  // Every night at 02:00 Tokyo time, for that day's date; never two runs at once.
+  schedule: { cron: '0 2 * * *', timezone: 'Asia/Tokyo', overlap: 'skip' },
 });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Batch } from '../../definitions';
 import { listFailures } from '../../db/ledger';
-import { resolveRun } from '../../params';
+import { resolveRun } from '../../plan';
 import { addBatchCommands } from '../batchCommands';
 import { withDatabase } from '../session';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Batch } from '../../definitions';
 import { clearRun, runRecords } from '../../db/ledger';
-import { resolveRun } from '../../params';
+import { resolveRun } from '../../plan';
 import { UserError } from '../../errors';
 import { addBatchCommands } from '../batchCommands';
 import { follow, waitOption } from '../follow';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Batch } from '../../definitions';
-import { resolveRun } from '../../params';
+import { resolveRun } from '../../plan';
 import { addBatchCommands } from '../batchCommands';
 import { follow, waitOption } from '../follow';
 import { withSession } from '../session';

@@ -1,0 +1,82 @@
+import type { Command } from 'commander';
+import { dateParam, startOfDayIn, type Batch } from '../../definitions';
+import { UserError } from '../../errors';
+import { BatchRegistry } from '../../registry';
+import { TjuSchedules } from '../../temporal/schedules';
+import { withSession } from '../session';
+
+const date = (flag: string, value: string): string => {
+  const parsed = dateParam().safeParse(value);
+  if (!parsed.success) throw new UserError(`${flag}: ${parsed.error.issues[0].message} (got ${JSON.stringify(value)})`);
+  return parsed.data;
+};
+
+export function registerSchedule(program: Command, batches: readonly Batch[]): void {
+  const registry = new BatchRegistry(batches);
+  const schedule = program.command('schedule').description("manage the batches' Temporal Schedules");
+  const withSchedules = <T>(fn: (schedules: TjuSchedules) => Promise<T>) =>
+    withSession(batches, ({ client, config }) => fn(new TjuSchedules(client, batches, config.taskQueue)));
+  /** Validates the batch name before connecting. */
+  const known = (name: string) => registry.get(name).name;
+
+  schedule
+    .command('apply')
+    .description('create or update the schedules the code declares')
+    .option('--prune', 'also delete tju schedules whose batch no longer declares one')
+    .action(async (options: { prune?: boolean }) => {
+      const changes = await withSchedules((s) => s.apply({ prune: options.prune }));
+      for (const { batch, change } of changes) console.log(`${change} ${batch}`);
+      if (changes.length === 0) console.log('no batch declares a schedule');
+    });
+
+  schedule
+    .command('list')
+    .description('the schedules, their state, next and recent runs')
+    .action(async () => {
+      const list = await withSchedules((s) => s.list());
+      for (const s of list) {
+        const state = s.paused ? `paused${s.note ? ` (${s.note})` : ''}` : 'active';
+        console.log(`${s.batch}  ${s.cron.join(', ')} ${s.timezone}  ${state}`);
+        if (s.nextRuns[0]) console.log(`  next: ${s.nextRuns[0].toISOString()}`);
+        for (const run of s.recentRuns.slice(-3)) console.log(`  ran:  ${run.scheduledAt.toISOString()} ${run.workflowId}`);
+      }
+    });
+
+  for (const verb of ['pause', 'unpause'] as const) {
+    schedule
+      .command(`${verb} <batch>`)
+      .description(`${verb} a batch's schedule`)
+      .option('--note <text>', 'why, shown in list and the Web UI')
+      .action(async (name: string, options: { note?: string }) => {
+        const batch = known(name);
+        await withSchedules((s) => s[verb](batch, options.note));
+        console.log(`${verb}d ${batch}`);
+      });
+  }
+
+  schedule
+    .command('trigger <batch>')
+    .description('start a scheduled run now (for today), under the schedule\'s overlap policy')
+    .action(async (name: string) => {
+      const batch = known(name);
+      await withSchedules((s) => s.trigger(batch));
+      console.log(`triggered ${batch}`);
+    });
+
+  schedule
+    .command('backfill <batch>')
+    .description('run every start the schedule would have made from --from to --to (dates in its time zone)')
+    .requiredOption('--from <date>', 'first day, YYYY-MM-DD')
+    .requiredOption('--to <date>', 'last day, YYYY-MM-DD')
+    .action(async (name: string, options: { from: string; to: string }) => {
+      const batch = registry.get(name);
+      if (!batch.schedule) throw new UserError(`${batch.name} declares no schedule`);
+      const from = date('--from', options.from);
+      const to = date('--to', options.to);
+      if (to < from) throw new UserError(`--to ${to} is before --from ${from}`);
+      const timezone = batch.schedule.timezone ?? 'UTC';
+      const dayAfter = new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+      await withSchedules((s) => s.backfill(batch.name, startOfDayIn(from, timezone), startOfDayIn(dayAfter, timezone)));
+      console.log(`backfilling ${batch.name} from ${from} to ${to} (${timezone}), one run after another`);
+    });
+}
