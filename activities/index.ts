@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { failedTargets, recordFailure } from '../src/db/ledger';
 import { NonRetryableError } from '../src/errors';
+import { logFailure, type FailureEvent, type FailureHook } from '../src/notify';
 import type { BatchRegistry } from '../src/registry';
 import { triggerWorkflowId } from '../workflows/ids';
 import type { FailureRecord, FetchTargetsRequest, JobInput, ScheduledRunPlan, Target } from '../workflows/types';
@@ -23,10 +24,14 @@ export interface ActivityDeps {
   batches: BatchRegistry;
   /** Called after every unit attempt, committed or not. Must not throw. */
   onUnitFinished?: (event: UnitEvent) => void;
+  /** App-wide failure hook, for batches that declare none; default: a structured log line. */
+  onFailure?: FailureHook;
 }
 
 /** The activities behind tju's workflows: the only place they touch PostgreSQL. */
-export function createActivities({ pool, batches, onUnitFinished }: ActivityDeps) {
+export function createActivities({ pool, batches, onUnitFinished, onFailure = logFailure }: ActivityDeps) {
+  const notify = (event: FailureEvent) => (batches.get(event.batch).onFailure ?? onFailure)(event);
+
   return {
     /** One keyset page of the Trigger's query. */
     async fetchTargets(request: FetchTargetsRequest): Promise<Target[]> {
@@ -81,8 +86,16 @@ export function createActivities({ pool, batches, onUnitFinished }: ActivityDeps
       return { workflowId: triggerWorkflowId(run.batch.name, run.runKey), input: buildTriggerInput(run) };
     },
 
+    /** Writes the failure record, then tells the failure hook. */
     async recordFailure(failure: FailureRecord): Promise<void> {
       await recordFailure(pool, failure);
+      const { target, unit, ...event } = failure;
+      await notify({ kind: 'target-failed', ...event });
+    },
+
+    /** Tells the failure hook that a run ended with failed targets. */
+    async runFailed(event: Omit<Extract<FailureEvent, { kind: 'run-failed' }>, 'kind'>): Promise<void> {
+      await notify({ kind: 'run-failed', ...event });
     },
   };
 }

@@ -3,6 +3,17 @@ import { UserError } from './errors';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `30s`, `15m`, `12h`, `1d` in milliseconds; undefined when malformed. */
+export function parseDuration(value: string): number | undefined {
+  const match = DURATION.exec(value.trim());
+  return match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] : undefined;
+}
+
+const duration = z.string().refine((v) => parseDuration(v) !== undefined, 'expected a duration like 30s, 15m, 12h');
+
 const envSchema = z.object({
   DATABASE_URL: z
     .string()
@@ -16,6 +27,10 @@ const envSchema = z.object({
   TEMPORAL_UI_URL: z.url().optional(),
   TJU_TASK_QUEUE: z.string().min(1).default('tju'),
   TJU_MAX_CONCURRENT_UNITS: positiveInt(20),
+  TJU_MAX_CACHED_WORKFLOWS: z.coerce.number().int().nonnegative().optional(),
+  TJU_SHUTDOWN_GRACE: duration.default('30s'),
+  TJU_MAX_LIFETIME: duration.optional(),
+  TJU_MAX_MEMORY_MB: z.coerce.number().int().positive().optional(),
 });
 
 export interface Config {
@@ -26,6 +41,10 @@ export interface Config {
   uiUrl?: string;
   taskQueue: string;
   maxConcurrentUnits: number;
+  maxCachedWorkflows?: number;
+  shutdownGrace: string;
+  maxLifetime?: string;
+  maxMemoryMb?: number;
 }
 
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
@@ -46,6 +65,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uiUrl: e.TEMPORAL_UI_URL,
     taskQueue: e.TJU_TASK_QUEUE,
     maxConcurrentUnits: e.TJU_MAX_CONCURRENT_UNITS,
+    maxCachedWorkflows: e.TJU_MAX_CACHED_WORKFLOWS,
+    shutdownGrace: e.TJU_SHUTDOWN_GRACE,
+    maxLifetime: e.TJU_MAX_LIFETIME,
+    maxMemoryMb: e.TJU_MAX_MEMORY_MB,
   };
 }
 

@@ -3,6 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import { runUnit, type RunUnitOptions, type UnitResult } from './db/runUnit';
 import type { Granularity } from '../workflows/types';
+import type { FailureHook } from './notify';
 
 /** What a Unit or a target query may run SQL on: a pooled client inside a transaction. */
 export type Db = Pick<PoolClient, 'query'>;
@@ -65,6 +66,11 @@ export interface TriggerOptions {
   chunkSize?: number;
   /** Units running at once inside one chunk job. */
   chunkConcurrency?: number;
+  /**
+   * One target at a time, in key order (window 1, per-target): for work whose order matters, like the
+   * seed's single worker on a queue.
+   */
+  ordered?: boolean;
 }
 
 /** When a batch runs by itself: a Temporal Schedule that `tju schedule apply` creates or updates. */
@@ -102,6 +108,10 @@ export interface BatchDefinition<P extends z.ZodObject, T extends TargetRow, I> 
   unit: Unit<I>;
   trigger?: TriggerOptions;
   schedule?: ScheduleOptions;
+  /** A task queue of its own, so a slow batch cannot starve others; workers poll it beside the default. */
+  taskQueue?: string;
+  /** Told of each target whose job gives up and of each run that ends with failures; default: a log line. */
+  onFailure?: FailureHook;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -15,6 +15,8 @@ export {
   type UnitOutcome,
 } from './definitions';
 export { NonRetryableError, UserError } from './errors';
+export { logFailure, webhook, type FailureEvent, type FailureHook } from './notify';
+export { TjuSchedules } from './temporal/schedules';
 export { runUnit, type RunUnitOptions, type UnitResult } from './db/runUnit';
 export { createPool } from './db/pool';
 export { migrate } from './db/migrate';

@@ -33,7 +33,7 @@ export function buildTriggerInput(
   { batch, params, runKey }: ResolvedRun,
   overrides: TriggerOptions & { source?: TargetSource } = {},
 ): TriggerInput {
-  const options = { ...batch.trigger, ...overrides };
+  const { ordered, ...options } = { ...batch.trigger, ...overrides };
   return {
     batch: batch.name,
     runKey,
@@ -41,6 +41,7 @@ export function buildTriggerInput(
     ...TRIGGER_DEFAULTS,
     ...(options.granularity === 'per-chunk' ? { window: PER_CHUNK_DEFAULT_WINDOW } : {}),
     ...options,
+    ...(ordered ? { window: 1, granularity: 'per-target' as const } : {}),
     job: { retry: batch.job.retry, timeout: batch.job.timeout },
   };
 }

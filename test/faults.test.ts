@@ -17,7 +17,7 @@ afterAll(() => h.close());
 const BIN = path.join(__dirname, '..', 'bin', 'tju.js');
 
 /** A `tju worker` process on this harness's database and task queue; resolves once it polls. */
-function startWorkerProcess(): Promise<ChildProcess> {
+function startWorkerProcess(env: Record<string, string> = {}): Promise<ChildProcess> {
   const child = spawn(process.execPath, [BIN, 'worker'], {
     env: {
       ...process.env,
@@ -25,6 +25,7 @@ function startWorkerProcess(): Promise<ChildProcess> {
       TEMPORAL_ADDRESS: h.address,
       TJU_TASK_QUEUE: h.taskQueue,
       TJU_LOG_LEVEL: 'error',
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -38,11 +39,14 @@ function startWorkerProcess(): Promise<ChildProcess> {
   });
 }
 
-const killed = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+const killed = (child: ChildProcess) => {
+  const exit = exited(child);
+  child.kill('SIGKILL');
+  return exit;
+};
 
 async function waitForInvoices(date: string, atLeast: number): Promise<void> {
   while ((await invoiceCounts(h.pool, date)).invoices < atLeast) await new Promise((r) => setTimeout(r, 100));
@@ -63,10 +67,9 @@ it.each<[Granularity, number]>([
     worker = await startWorkerProcess();
   }
   const summary = await run.result();
-  await new Promise((resolve) => {
-    worker.once('exit', resolve);
-    worker.kill('SIGTERM');
-  });
+  const exit = exited(worker);
+  worker.kill('SIGTERM');
+  await exit;
 
   expect(await invoiceCounts(h.pool, date)).toEqual({
     invoices: active,
@@ -81,3 +84,29 @@ it.each<[Granularity, number]>([
   const ledger = await h.pool.query(`SELECT count(*)::int AS n FROM tju_ledger WHERE run_key = $1`, [date]);
   expect(ledger.rows[0].n).toBe(active);
 }, 600_000);
+
+it('drains on SIGTERM and exits 0; a restarted worker finishes the run with nothing done twice or lost', async () => {
+  const { active } = await seedSubscriptions(h.pool, 600, { inactiveEvery: 50, brokenEvery: 0 });
+  const date = '2026-11-03';
+  let worker = await startWorkerProcess();
+  const run = await h.tju.trigger('billing.issue-invoices', { date });
+
+  await waitForInvoices(date, Math.floor(active * 0.3));
+  const exit = exited(worker);
+  worker.kill('SIGTERM');
+  expect(await exit).toBe(0);
+
+  // A worker with a short lifetime drains and exits 0 by itself, for its supervisor to restart.
+  worker = await startWorkerProcess({ TJU_MAX_LIFETIME: '2s' });
+  expect(await exited(worker)).toBe(0);
+
+  worker = await startWorkerProcess();
+  const summary = await run.result();
+  const stopped = exited(worker);
+  worker.kill('SIGTERM');
+  expect(await stopped).toBe(0);
+
+  expect(await invoiceCounts(h.pool, date)).toEqual({ invoices: active, subscriptions: active, duplicates: 0, inactive: 0 });
+  expect(summary).toMatchObject({ total: active, failed: 0 });
+  expect(summary.succeeded + summary.skipped).toBe(active);
+}, 300_000);

@@ -22,7 +22,7 @@ export const MAX_WINDOW = 1000;
 export const DEFAULT_CHUNK_SIZE = 100;
 export const DEFAULT_CHUNK_CONCURRENCY = 10;
 
-const { fetchTargets } = proxyActivities<Activities>({
+const { fetchTargets, runFailed } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
   retry: { maximumInterval: '1m' },
 });
@@ -110,6 +110,9 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
     if (page.length < input.pageSize) break;
   }
   await condition(() => inFlight === 0);
+  if (counts.failed > 0) {
+    await runFailed({ batch: input.batch, runKey: input.runKey, workflowId: workflowInfo().workflowId, summary: counts });
+  }
   done = true;
   return counts;
 }

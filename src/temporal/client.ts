@@ -121,7 +121,7 @@ export class TjuClient {
   ): Promise<RunHandle> {
     await this.options.client.workflow.start<typeof triggerWorkflow>('triggerWorkflow', {
       workflowId,
-      taskQueue: this.options.taskQueue,
+      taskQueue: run.batch.taskQueue ?? this.options.taskQueue,
       args: [buildTriggerInput(run, overrides)],
       workflowIdConflictPolicy: 'USE_EXISTING',
       typedSearchAttributes: runSearchAttributes(run.batch.name, run.runKey),

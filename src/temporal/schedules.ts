@@ -57,7 +57,7 @@ export class TjuSchedules {
         type: 'startWorkflow',
         workflowType: 'scheduledRunWorkflow',
         workflowId: `${batch.name}/scheduled`,
-        taskQueue: this.taskQueue,
+        taskQueue: batch.taskQueue ?? this.taskQueue,
         args: [{ batch: batch.name }],
       },
       policies: {

@@ -1,4 +1,5 @@
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { Duration } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities, type ActivityDeps } from '../../activities';
 import type { Batch } from '../definitions';
@@ -12,8 +13,14 @@ export interface TjuWorkerOptions {
   pool: Pool;
   /** Units running at once in this worker; keep at or below the pool's size. */
   maxConcurrentUnits?: number;
+  /** Workflows kept in memory between tasks (Temporal's sticky cache). */
+  maxCachedWorkflows?: number;
+  /** How long in-flight units may take to finish after shutdown begins, before they are cancelled. */
+  shutdownGraceTime?: Duration;
   /** Called after every unit attempt: a place for metrics. */
   onUnitFinished?: ActivityDeps['onUnitFinished'];
+  /** App-wide failure hook for batches that declare none; default: a structured log line. */
+  onFailure?: ActivityDeps['onFailure'];
   /** A prebuilt bundle of `workflows/`; bundled at start-up when absent. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -32,9 +39,12 @@ export async function createWorker(options: TjuWorkerOptions): Promise<Worker> {
       pool: options.pool,
       batches: new BatchRegistry(options.batches),
       onUnitFinished: options.onUnitFinished,
+      onFailure: options.onFailure,
     }),
     // Units run as local activities; failure records as regular ones.
     maxConcurrentLocalActivityExecutions: options.maxConcurrentUnits ?? 20,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentUnits ?? 20,
+    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+    shutdownGraceTime: options.shutdownGraceTime ?? '30s',
   });
 }

@@ -16,7 +16,7 @@ export interface Harness {
   client: Client;
   tju: TjuClient;
   /** Starts a worker on this harness's task queue and database; `stop` waits for it to drain. */
-  startWorker(options?: { maxConcurrentUnits?: number }): Promise<{ worker: Worker; stop(): Promise<void> }>;
+  startWorker(options?: { maxConcurrentUnits?: number; taskQueue?: string }): Promise<{ worker: Worker; stop(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -24,7 +24,6 @@ let queues = 0;
 
 /** A database of its own, a client, and (by default) a running worker for the given batches. */
 export async function startHarness(batches: readonly Batch[], options: { worker?: boolean } = {}): Promise<Harness> {
-  installRuntime();
   const address = process.env.TEMPORAL_ADDRESS!;
   const database = await createTestDatabase();
   const pool = createPool(database.url, 20);
@@ -34,11 +33,14 @@ export async function startHarness(batches: readonly Batch[], options: { worker?
   const tju = new TjuClient({ client, batches, taskQueue });
   const workers: Array<() => Promise<void>> = [];
 
-  const startWorker: Harness['startWorker'] = async ({ maxConcurrentUnits = 20 } = {}) => {
+  const startWorker: Harness['startWorker'] = async ({ maxConcurrentUnits = 20, taskQueue: queue = taskQueue } = {}) => {
+    // Only where a worker runs: the runtime shuts itself down when its last worker closes, and one that
+    // never had a worker would keep the test process alive.
+    installRuntime();
     const workerConnection = await NativeConnection.connect({ address });
     const worker = await createWorker({
       connection: workerConnection,
-      taskQueue,
+      taskQueue: queue,
       batches,
       pool,
       maxConcurrentUnits,

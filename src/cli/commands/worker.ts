@@ -1,10 +1,10 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_TEMPORAL_ADDRESS, loadConfig } from '../../config';
+import { DEFAULT_TEMPORAL_ADDRESS, loadConfig, parseDuration } from '../../config';
 import type { Batch } from '../../definitions';
 import { checkReachable, createPool } from '../../db/pool';
-import { connectClient, connectWorker } from '../../temporal/connect';
+import { connectClient } from '../../temporal/connect';
 import { ensureSearchAttributes } from '../../temporal/searchAttributes';
-import { createWorker } from '../../temporal/worker';
+import { runWorkerProcess, taskQueuesOf } from '../../temporal/workerProcess';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -12,37 +12,55 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+function duration(value: string): string {
+  if (parseDuration(value) === undefined) throw new InvalidArgumentError('expected a duration like 30s, 15m, 12h');
+  return value;
+}
+
+interface WorkerFlags {
+  taskQueue?: string;
+  maxConcurrentUnits?: number;
+  maxCachedWorkflows?: number;
+  shutdownGrace?: string;
+  maxLifetime?: string;
+  maxMemory?: number;
+}
+
 export function registerWorker(program: Command, batches: readonly Batch[]): void {
   program
     .command('worker')
-    .description('run the trigger and job workflows and the units of every batch; SIGINT/SIGTERM stop it')
-    .option('--task-queue <name>', 'task queue to poll (env TJU_TASK_QUEUE, default tju)')
-    .option('--max-concurrent-units <n>', 'units run at once (env TJU_MAX_CONCURRENT_UNITS, default 20)', positiveInt)
-    .action(async (options: { taskQueue?: string; maxConcurrentUnits?: number }) => {
+    .description('run the workflows and units of every batch; SIGINT/SIGTERM drain it and exit 0')
+    .option('--task-queue <names>', 'comma-separated queues to poll (default: TJU_TASK_QUEUE and each batch\'s own)')
+    .option('--max-concurrent-units <n>', 'units at once per queue (TJU_MAX_CONCURRENT_UNITS, default 20)', positiveInt)
+    .option('--max-cached-workflows <n>', 'workflows kept in memory (TJU_MAX_CACHED_WORKFLOWS)', positiveInt)
+    .option('--shutdown-grace <duration>', 'time in-flight units get to finish on shutdown (TJU_SHUTDOWN_GRACE, default 30s)', duration)
+    .option('--max-lifetime <duration>', 'drain and exit after this long (TJU_MAX_LIFETIME)', duration)
+    .option('--max-memory <MB>', 'drain and exit once RSS passes this (TJU_MAX_MEMORY_MB)', positiveInt)
+    .action(async (flags: WorkerFlags) => {
       const config = loadConfig();
-      const taskQueue = options.taskQueue ?? config.taskQueue;
-      const maxConcurrentUnits = options.maxConcurrentUnits ?? config.maxConcurrentUnits;
+      const maxConcurrentUnits = flags.maxConcurrentUnits ?? config.maxConcurrentUnits;
       const address = config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
-      const pool = createPool(config.databaseUrl, maxConcurrentUnits);
+      const taskQueues = flags.taskQueue
+        ? flags.taskQueue.split(',').map((q) => q.trim()).filter(Boolean)
+        : taskQueuesOf(batches, config.taskQueue);
+      const pool = createPool(config.databaseUrl, maxConcurrentUnits * taskQueues.length + 2);
       try {
         await checkReachable(pool, config.databaseUrl);
         const client = await connectClient(address, config.namespace);
         await ensureSearchAttributes(client.connection, config.namespace);
         await client.connection.close();
-        const connection = await connectWorker(address);
-        const worker = await createWorker({
-          connection,
+        await runWorkerProcess({
+          address,
           namespace: config.namespace,
-          taskQueue,
+          taskQueues,
           batches,
           pool,
           maxConcurrentUnits,
+          maxCachedWorkflows: flags.maxCachedWorkflows ?? config.maxCachedWorkflows,
+          shutdownGrace: flags.shutdownGrace ?? config.shutdownGrace,
+          maxLifetime: flags.maxLifetime ?? config.maxLifetime,
+          maxMemoryMb: flags.maxMemory ?? config.maxMemoryMb,
         });
-        console.error(`tju worker polling ${taskQueue} on ${address} (${maxConcurrentUnits} units at once)`);
-        // Temporal's runtime turns SIGINT/SIGTERM into a graceful shutdown: run() returns once drained.
-        await worker.run();
-        await connection.close();
-        console.error('tju worker stopped');
       } finally {
         await pool.end();
       }

@@ -1,0 +1,76 @@
+import type { Worker } from '@temporalio/worker';
+import type { Pool } from 'pg';
+import { parseDuration } from '../config';
+import type { Batch } from '../definitions';
+import { logger } from '../log';
+import { connectWorker } from './connect';
+import { createWorker } from './worker';
+
+export interface WorkerProcessOptions {
+  address: string;
+  namespace: string;
+  /** Task queues to poll; one Temporal worker each, with its own unit slots. */
+  taskQueues: string[];
+  batches: readonly Batch[];
+  pool: Pool;
+  maxConcurrentUnits: number;
+  maxCachedWorkflows?: number;
+  shutdownGrace: string;
+  /** Drain and exit after this long, for a supervisor to restart (the seed's `--max-time`). */
+  maxLifetime?: string;
+  /** Drain and exit once the process's RSS passes this (the seed's `--memory`). */
+  maxMemoryMb?: number;
+}
+
+/** The task queues a worker polls by default: the default one, and each batch's own. */
+export function taskQueuesOf(batches: readonly Batch[], defaultQueue: string): string[] {
+  return [...new Set([defaultQueue, ...batches.flatMap((batch) => (batch.taskQueue ? [batch.taskQueue] : []))])];
+}
+
+/**
+ * Runs workers until SIGINT/SIGTERM (Temporal's runtime turns them into a graceful shutdown: stop polling,
+ * let in-flight units finish within the grace time) or until a lifetime or memory limit asks for the same.
+ */
+export async function runWorkerProcess(options: WorkerProcessOptions): Promise<void> {
+  const connection = await connectWorker(options.address);
+  const workers: Worker[] = [];
+  try {
+    for (const taskQueue of options.taskQueues) {
+      workers.push(
+        await createWorker({
+          connection,
+          namespace: options.namespace,
+          taskQueue,
+          batches: options.batches,
+          pool: options.pool,
+          maxConcurrentUnits: options.maxConcurrentUnits,
+          maxCachedWorkflows: options.maxCachedWorkflows,
+          shutdownGraceTime: parseDuration(options.shutdownGrace),
+        }),
+      );
+    }
+    const started = Date.now();
+    const lifetimeMs = options.maxLifetime ? parseDuration(options.maxLifetime)! : Infinity;
+    const drain = (reason: string) => {
+      clearInterval(monitor);
+      logger.warn({ reason }, 'tju worker draining to exit; its supervisor should start a new one');
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    };
+    const monitor = setInterval(() => {
+      const rssMb = process.memoryUsage().rss / 2 ** 20;
+      if (Date.now() - started >= lifetimeMs) drain(`lifetime ${options.maxLifetime} reached`);
+      else if (options.maxMemoryMb && rssMb >= options.maxMemoryMb) drain(`memory ${rssMb.toFixed(0)} MB ≥ ${options.maxMemoryMb} MB`);
+    }, 1000);
+    console.error(
+      `tju worker polling ${options.taskQueues.join(', ')} on ${options.address} (${options.maxConcurrentUnits} units at once per queue)`,
+    );
+    try {
+      await Promise.all(workers.map((worker) => worker.run()));
+    } finally {
+      clearInterval(monitor);
+    }
+    console.error('tju worker stopped');
+  } finally {
+    await connection.close();
+  }
+}
