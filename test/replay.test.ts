@@ -1,0 +1,98 @@
+// Replays recorded histories of every workflow shape against today's workflow code: a change that would
+// break runs already in flight fails here. Record new ones (after a deliberate, versioned change) with
+// TJU_RECORD_HISTORIES=1 npx jest test/replay.test.ts
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { Worker } from '@temporalio/worker';
+import { issueInvoices } from '../batches/billing/issue-invoices';
+import { ensureTemporalCli } from '../src/temporal/devServer';
+import { startHarness } from './helpers/harness';
+import { insertSubscriptions } from './helpers/billing';
+
+const DIR = path.join(__dirname, 'fixtures', 'histories');
+
+async function record(): Promise<void> {
+  const h = await startHarness([issueInvoices]);
+  // The format `temporal workflow show -o json` and the Web UI's download give: what operators would send.
+  const save = (file: string, workflowId: string, runId?: string) =>
+    fs.writeFileSync(
+      path.join(DIR, file),
+      execFileSync(ensureTemporalCli(), [
+        'workflow', 'show', '-o', 'json', '--address', h.address, '--workflow-id', workflowId,
+        ...(runId ? ['--run-id', runId] : []),
+      ]),
+    );
+  try {
+    await insertSubscriptions(h.pool, 12);
+    await h.pool.query(`INSERT INTO subscriptions (customer, status, monthly_fee) VALUES ('no-fee', 'active', NULL)`);
+    const perTarget = await h.tju.trigger('billing.issue-invoices', { date: '2026-11-01' }, { maxHistoryEvents: 40, window: 3 });
+    await perTarget.result();
+    await h.pool.query(`UPDATE subscriptions SET monthly_fee = 3 WHERE customer = 'no-fee'`);
+    const retry = await h.tju.retry('billing.issue-invoices', { date: '2026-11-01' });
+    await retry.result();
+    const perChunk = await h.tju.trigger(
+      'billing.issue-invoices',
+      { date: '2026-11-02' },
+      { granularity: 'per-chunk', chunkSize: 5, chunkConcurrency: 2, window: 2 },
+    );
+    await perChunk.result();
+    const scheduled = await h.client.workflow.execute('scheduledRunWorkflow', {
+      workflowId: 'billing.issue-invoices/scheduled-replay-fixture',
+      taskQueue: h.taskQueue,
+      args: [{ batch: 'billing.issue-invoices' }],
+    });
+    expect(scheduled).toBeDefined();
+
+    const ids = [
+      ['trigger-per-target', perTarget.workflowId],
+      ['trigger-retry', retry.workflowId],
+      ['trigger-per-chunk', perChunk.workflowId],
+      ['scheduled-run', 'billing.issue-invoices/scheduled-replay-fixture'],
+    ];
+    for (const [name, workflowId] of ids) {
+      // The first run of a continue-as-new chain, and its last.
+      const runs = [];
+      for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(wf.runId);
+      for (const [i, runId] of runs.entries()) save(`${name}-${i}.json`, workflowId, runId);
+    }
+    const chunks = [];
+    for await (const wf of h.client.workflow.list({ query: `WorkflowType = 'chunkJobWorkflow' AND TaskQueue = '${h.taskQueue}'` })) {
+      chunks.push(wf);
+    }
+    save('chunk-job.json', chunks[0].workflowId, chunks[0].runId);
+    save('job-succeeded.json', 'billing.issue-invoices/2026-11-01/1');
+    // Subscription 13 has no fee: its first job failed, the retry's succeeded after the fee was set.
+    save('job-retried.json', 'billing.issue-invoices/2026-11-01/13');
+  } finally {
+    await h.close();
+  }
+}
+
+const fixtures = () => fs.readdirSync(DIR).filter((file) => file.endsWith('.json')).sort();
+const read = (file: string) => JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8'));
+
+beforeAll(async () => {
+  if (process.env.TJU_RECORD_HISTORIES) await record();
+});
+
+it('has recorded histories of every workflow type', () => {
+  const types = new Set(
+    fixtures().map((file) => read(file).events[0].workflowExecutionStartedEventAttributes.workflowType.name),
+  );
+  expect([...types].sort()).toEqual(['chunkJobWorkflow', 'jobWorkflow', 'scheduledRunWorkflow', 'triggerWorkflow']);
+});
+
+it('replays every recorded history without non-determinism', async () => {
+  // The replayer takes the JSON as `temporal workflow show -o json` writes it.
+  const histories = fixtures().map((file) => ({ workflowId: file, history: read(file) }));
+  const failures: string[] = [];
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { codePath: process.env.TJU_TEST_WORKFLOW_BUNDLE! } },
+    histories,
+  )) {
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  expect(failures).toEqual([]);
+  expect(histories.length).toBeGreaterThanOrEqual(7);
+});
