@@ -41,9 +41,17 @@ export function createActivities({ pool, batches, onUnitFinished, onFailure = lo
         params: request.params,
         runKey: request.runKey,
         after: request.after,
+        upTo: request.upTo ?? null,
         limit: request.limit,
       });
       return rows.map((row: Target) => ({ ...row, key: String(row.key) }));
+    },
+
+    /** Split keys of a partitioned run, from the batch's partitionKeys query. */
+    async partitionKeys(request: { batch: string; runKey: string; params: Record<string, unknown>; count: number }) {
+      const batch = batches.get(request.batch);
+      if (!batch.partitionKeys) throw ApplicationFailure.nonRetryable(`${batch.name} defines no partitionKeys`);
+      return (await batch.partitionKeys(pool, request)).map(String);
     },
 
     /** One target's Unit, in one transaction, recorded in the ledger under the job's idempotency key. */

@@ -47,7 +47,7 @@ async function floor(pool: ReturnType<typeof createPool>, targets: number, concu
   let exhausted = false;
   let fetching: Promise<void> | undefined;
   const fetchPage = async () => {
-    const rows = await batch.targets(pool, { params, runKey: date, after: cursor, limit: 500 });
+    const rows = await batch.targets(pool, { params, runKey: date, after: cursor, upTo: null, limit: 500 });
     if (rows.length < 500) exhausted = true;
     if (rows.length) cursor = rows[rows.length - 1].key;
     buffer.push(...rows);

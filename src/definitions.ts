@@ -1,3 +1,4 @@
+import type { CalendarSpec } from '@temporalio/client';
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
@@ -42,7 +43,16 @@ export interface TargetPage<P> {
   runKey: string;
   /** The last key of the previous page, or null for the first page. */
   after: string | null;
+  /** Inclusive upper bound of the keys (a partition's last key), or null for none. */
+  upTo: string | null;
   limit: number;
+}
+
+export interface PartitionRequest<P> {
+  params: P;
+  runKey: string;
+  /** How many partitions: return `count - 1` ascending split keys. */
+  count: number;
 }
 
 export interface JobOptions<T = TargetRow, P = Record<string, unknown>, I = unknown> {
@@ -66,6 +76,8 @@ export interface TriggerOptions {
   chunkSize?: number;
   /** Units running at once inside one chunk job. */
   chunkConcurrency?: number;
+  /** Split the run into this many key ranges, each its own trigger workflow (needs `partitionKeys`). */
+  partitions?: number;
   /**
    * One target at a time, in key order (window 1, per-target): for work whose order matters, like the
    * seed's single worker on a queue.
@@ -76,7 +88,9 @@ export interface TriggerOptions {
 /** When a batch runs by itself: a Temporal Schedule that `tju schedule apply` creates or updates. */
 export interface ScheduleOptions {
   /** Cron expressions, e.g. `0 2 * * *` for 02:00 every day. */
-  cron: string | string[];
+  cron?: string | string[];
+  /** Temporal calendar specs, e.g. `[{ dayOfMonth: 1, hour: 2 }]`; with `cron`, the union of both. */
+  calendar?: CalendarSpec[];
   /** IANA time zone of the cron expressions and of the run's date; default UTC. */
   timezone?: string;
   /** What to do when a start comes while the previous run still goes; default `skip` (no overlap). */
@@ -102,6 +116,11 @@ export interface BatchDefinition<P extends z.ZodObject, T extends TargetRow, I> 
   runKey(params: z.output<P>): string;
   /** The Trigger's query: targets not yet processed for this run, `key > after`, in key order, `limit` rows. */
   targets(db: Db, page: TargetPage<z.output<P>>): Promise<T[]>;
+  /**
+   * Split keys for running one run as `trigger.partitions` key ranges, each a trigger workflow of its own:
+   * typically quantiles of the target keys. Needed only by batches that use partitions.
+   */
+  partitionKeys?(db: Db, request: PartitionRequest<z.output<P>>): Promise<string[]>;
   /** The Job: one per target; builds the unit's input and says how the unit is retried. */
   job: JobOptions<T, z.output<P>, I>;
   /** The Unit run once per target. */
@@ -125,8 +144,11 @@ export function defineBatch<P extends z.ZodObject, T extends TargetRow, I>(
   if (!BATCH_NAME.test(definition.name)) {
     throw new Error(`batch name "${definition.name}" must be lower-case words joined by "." or "-"`);
   }
-  const timezone = definition.schedule?.timezone;
-  if (timezone) dateIn(new Date(), timezone); // throws RangeError on an unknown zone, at definition time
+  const schedule = definition.schedule;
+  if (schedule && !schedule.cron && !schedule.calendar?.length) {
+    throw new Error(`batch "${definition.name}": a schedule needs cron or calendar`);
+  }
+  if (schedule?.timezone) dateIn(new Date(), schedule.timezone); // throws RangeError on an unknown zone, now
   return definition;
 }
 

@@ -7,6 +7,7 @@ export {
   type BatchDefinition,
   type Db,
   type JobOptions,
+  type PartitionRequest,
   type TargetPage,
   type TargetRow,
   type TriggerOptions,

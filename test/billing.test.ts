@@ -102,3 +102,23 @@ describe('billing.issue-invoices', () => {
     expect(a.succeeded + b.succeeded).toBe(301);
   });
 });
+
+describe('partitions', () => {
+  it('splits a run into key ranges, each a trigger of its own, and adds them up', async () => {
+    const date = '2027-02-01';
+    await insertSubscriptions(h.pool, 60);
+    const { rows } = await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscriptions WHERE status = 'active'`);
+    const active = rows[0].n;
+
+    const run = await h.tju.trigger('billing.issue-invoices', { date }, { partitions: 3 });
+    const summary = await run.result();
+
+    expect(summary).toEqual({ total: active, succeeded: active, failed: 0, skipped: 0 });
+    expect(await invoiceCounts(h.pool, date)).toEqual({ invoices: active, subscriptions: active, duplicates: 0, inactive: 0 });
+    const parts = await Promise.all(
+      [0, 1, 2].map((i) => h.client.workflow.getHandle(`${run.workflowId}/p${i}`).result() as Promise<{ total: number }>),
+    );
+    for (const part of parts) expect(part.total).toBeGreaterThan(active / 6); // really split, roughly evenly
+    expect(parts.reduce((sum, part) => sum + part.total, 0)).toBe(active);
+  });
+});

@@ -47,7 +47,8 @@ it('retries a unit that fails twice, records targets that always fail, and finis
   // The failed job is a failed workflow, findable by its search attributes.
   const failed = [];
   for await (const wf of h.client.workflow.list({
-    query: `TjuBatch = 'test.flaky-billing' AND TjuRunKey = '${date}' AND ExecutionStatus = 'Failed'`,
+    // Scoped to this file's task queue: other files run the same test batch on the same dev server.
+    query: `TjuBatch = 'test.flaky-billing' AND TjuRunKey = '${date}' AND ExecutionStatus = 'Failed' AND TaskQueue = '${h.taskQueue}'`,
   })) {
     failed.push(wf.workflowId);
   }
@@ -91,7 +92,7 @@ describe('per-chunk jobs', () => {
     ]);
     // The chunk with the failed target still completed: failures are per target, not per chunk.
     const failedChunks = await h.client.workflow.count(
-      `WorkflowType = 'chunkJobWorkflow' AND TjuRunKey = '${date}' AND ExecutionStatus = 'Failed'`,
+      `WorkflowType = 'chunkJobWorkflow' AND TjuRunKey = '${date}' AND ExecutionStatus = 'Failed' AND TaskQueue = '${h.taskQueue}'`,
     );
     expect(failedChunks.count).toBe(0);
   });

@@ -75,3 +75,18 @@ async function waitForRun(date: string) {
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+it('applies, lists, pauses and triggers through the CLI; a triggered run bills today in the schedule\'s zone', async () => {
+  const env = { TEMPORAL_ADDRESS: h.address, TJU_TASK_QUEUE: h.taskQueue };
+  expect(await tju(['schedule', 'apply'], env)).toMatchObject({ code: 0, stdout: 'created billing.issue-invoices\n' });
+  expect(await tju(['schedule', 'pause', 'billing.issue-invoices', '--note', 'month-end freeze'], env)).toMatchObject({ code: 0 });
+  const listed = await tju(['schedule', 'list'], env);
+  expect(listed.stdout).toMatch(/^billing\.issue-invoices  0 2 \* \* \* Asia\/Tokyo  paused \(month-end freeze\)\n  next: /);
+  expect(await tju(['schedule', 'unpause', 'billing.issue-invoices'], env)).toMatchObject({ code: 0 });
+
+  expect(await tju(['schedule', 'trigger', 'billing.issue-invoices'], env)).toMatchObject({ code: 0 });
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tokyo' }).format(new Date());
+  const run = await waitForRun(today);
+  expect(run).toMatchObject({ state: 'COMPLETED', counts: { total: 15, succeeded: 15 } });
+  expect((await tju(['schedule', 'list'], env)).stdout).toContain(`ran:  `);
+});

@@ -22,7 +22,7 @@ export const MAX_WINDOW = 1000;
 export const DEFAULT_CHUNK_SIZE = 100;
 export const DEFAULT_CHUNK_CONCURRENCY = 10;
 
-const { fetchTargets, runFailed } = proxyActivities<Activities>({
+const { fetchTargets, partitionKeys, runFailed } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
   retry: { maximumInterval: '1m' },
 });
@@ -36,11 +36,39 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
   const counts: RunSummary = state ? { ...state.counts } : { total: 0, succeeded: 0, failed: 0, skipped: 0 };
   const continuedRuns = state?.continuedRuns ?? 0;
   const window = Math.max(1, Math.min(input.window, MAX_WINDOW));
-  let cursor = state?.cursor ?? null;
+  let cursor = state?.cursor ?? input.after ?? null;
   let inFlight = 0;
   let dispatchedHere = 0;
   let done = false;
-  setHandler(progressQuery, () => ({ ...counts, inFlight, cursor, continuedRuns, done }));
+  const runningPartitions = new Set<string>();
+  setHandler(progressQuery, () => ({
+    ...counts,
+    inFlight,
+    cursor,
+    continuedRuns,
+    done,
+    ...(runningPartitions.size ? { runningPartitions: [...runningPartitions] } : {}),
+  }));
+
+  if ((input.partitions ?? 1) > 1 && !state) {
+    // Key ranges, each a trigger of its own; this run adds up their summaries as they finish.
+    const keys = await partitionKeys({ ...input, count: input.partitions! });
+    const bounds = [input.after ?? null, ...keys, input.upTo ?? null];
+    await Promise.all(
+      bounds.slice(0, -1).map(async (after, i) => {
+        const workflowId = `${workflowInfo().workflowId}/p${i}`;
+        runningPartitions.add(workflowId);
+        const part = await executeChild(triggerWorkflow, {
+          workflowId,
+          args: [{ ...input, partitions: 1, partition: i, after, upTo: bounds[i + 1] }],
+          typedSearchAttributes: runSearchAttributes(input.batch, input.runKey),
+        });
+        runningPartitions.delete(workflowId);
+        for (const key of ['total', 'succeeded', 'failed', 'skipped'] as const) counts[key] += part[key];
+      }),
+    );
+    return finish();
+  }
 
   const runAttributes = runSearchAttributes(input.batch, input.runKey);
   const perChunk = input.granularity === 'per-chunk';
@@ -90,6 +118,7 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
       runKey: input.runKey,
       params: input.params,
       after: cursor,
+      upTo: input.upTo,
       limit: input.pageSize,
     });
     for (let i = 0; i < page.length; i += perChunk ? chunkSize : 1) {
@@ -110,9 +139,13 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
     if (page.length < input.pageSize) break;
   }
   await condition(() => inFlight === 0);
-  if (counts.failed > 0) {
-    await runFailed({ batch: input.batch, runKey: input.runKey, workflowId: workflowInfo().workflowId, summary: counts });
+  return finish();
+
+  async function finish(): Promise<RunSummary> {
+    if (counts.failed > 0 && input.partition === undefined) {
+      await runFailed({ batch: input.batch, runKey: input.runKey, workflowId: workflowInfo().workflowId, summary: counts });
+    }
+    done = true;
+    return counts;
   }
-  done = true;
-  return counts;
 }

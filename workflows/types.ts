@@ -16,6 +16,8 @@ export interface RunProgress extends RunSummary {
   /** How many times this run has continued as new so far. */
   continuedRuns: number;
   done: boolean;
+  /** Workflow IDs of the partition triggers still running, whose progress the client adds. */
+  runningPartitions?: string[];
 }
 
 export interface JobSettings {
@@ -42,6 +44,13 @@ export interface TriggerInput {
   chunkConcurrency?: number;
   /** Where targets come from: the batch's query (default), or the run's failure records (a retry). */
   source?: TargetSource;
+  /** Key ranges run as child triggers of their own. */
+  partitions?: number;
+  /** Set on a partition's trigger: its index. The parent announces the run's end, not each partition. */
+  partition?: number;
+  /** This trigger's key range (a partition): keys > after and <= upTo. */
+  after?: string | null;
+  upTo?: string | null;
 }
 
 export type TargetSource = 'query' | 'failures';
@@ -99,6 +108,7 @@ export interface FetchTargetsRequest {
   runKey: string;
   params: Record<string, unknown>;
   after: string | null;
+  upTo?: string | null;
   limit: number;
 }
 

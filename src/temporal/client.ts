@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowClient, type WorkflowHandle } from '@temporalio/client';
 import type { Batch, TriggerOptions } from '../definitions';
 import { UserError } from '../errors';
 import { buildTriggerInput, resolveRun, type ResolvedRun } from '../plan';
@@ -25,10 +25,18 @@ export class RunHandle {
     readonly workflowId: string,
     readonly uiUrl: string | undefined,
     private readonly handle: WorkflowHandle<typeof triggerWorkflow>,
+    private readonly client: WorkflowClient,
   ) {}
 
-  progress(): Promise<RunProgress> {
-    return this.handle.query(PROGRESS_QUERY);
+  /** Live counts; a partitioned run adds those of its partitions still running. */
+  async progress(): Promise<RunProgress> {
+    const progress = await this.handle.query(PROGRESS_QUERY);
+    for (const workflowId of progress.runningPartitions ?? []) {
+      const part = await this.client.getHandle<typeof triggerWorkflow>(workflowId).query(PROGRESS_QUERY).catch(() => undefined);
+      if (!part) continue;
+      for (const key of ['total', 'succeeded', 'failed', 'skipped', 'inFlight'] as const) progress[key] += part[key];
+    }
+    return progress;
   }
 
   result(): Promise<RunSummary> {
@@ -166,7 +174,7 @@ export class TjuClient {
   /** Without `runId`, the latest run under the workflow ID (following continue-as-new). */
   private handleFor(batch: string, runKey: string, workflowId = triggerWorkflowId(batch, runKey), runId?: string) {
     const handle = this.options.client.workflow.getHandle<typeof triggerWorkflow>(workflowId, runId);
-    return new RunHandle(batch, runKey, workflowId, this.link(workflowId), handle);
+    return new RunHandle(batch, runKey, workflowId, this.link(workflowId), handle, this.options.client.workflow);
   }
 
   private link(workflowId: string): string | undefined {

@@ -1,4 +1,9 @@
-import { ScheduleNotFoundError, type Client, type ScheduleOptions as TemporalScheduleOptions } from '@temporalio/client';
+import {
+  ScheduleNotFoundError,
+  type CalendarSpec,
+  type Client,
+  type ScheduleOptions as TemporalScheduleOptions,
+} from '@temporalio/client';
 import type { Batch, ScheduleOptions } from '../definitions';
 import { UserError } from '../errors';
 import { BatchRegistry } from '../registry';
@@ -28,6 +33,7 @@ export interface ScheduleSummary {
   paused: boolean;
   note?: string;
   cron: string[];
+  calendar: CalendarSpec[];
   timezone: string;
   nextRuns: Date[];
   recentRuns: Array<{ scheduledAt: Date; workflowId: string }>;
@@ -49,7 +55,8 @@ export class TjuSchedules {
     return {
       scheduleId: scheduleId(batch.name),
       spec: {
-        cronExpressions: ([] as string[]).concat(schedule.cron),
+        cronExpressions: schedule.cron ? ([] as string[]).concat(schedule.cron) : undefined,
+        calendars: schedule.calendar,
         timezone: schedule.timezone ?? 'UTC',
         jitter: schedule.jitter,
       },
@@ -119,7 +126,8 @@ export class TjuSchedules {
       paused: description.state.paused,
       note: description.state.note,
       // The server keeps cron as structured calendars; show what the code declares.
-      cron: ([] as string[]).concat(declared.cron),
+      cron: declared.cron ? ([] as string[]).concat(declared.cron) : [],
+      calendar: declared.calendar ?? [],
       timezone: description.spec.timezone ?? 'UTC',
       nextRuns: description.info.nextActionTimes,
       recentRuns: description.info.recentActions.map((action) => ({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { dateParam, defineBatch } from '../../../src';
-import { selectUnbilledSubscriptions } from './trigger';
+import { selectUnbilledSubscriptions, splitSubscriptions } from './trigger';
 import { issueInvoice } from './unit';
 
 /** Bills every active subscription once per billing date. */
@@ -11,6 +11,7 @@ export const issueInvoices = defineBatch({
   runKey: (params) => params.date,
   // Trigger: which targets this run still has to process.
   targets: selectUnbilledSubscriptions,
+  partitionKeys: splitSubscriptions,
   // Job: one per subscription; carries its options to the unit, retries the unit on failure.
   job: {
     input: (subscription, params) => ({

@@ -36,7 +36,8 @@ export function registerSchedule(program: Command, batches: readonly Batch[]): v
       const list = await withSchedules((s) => s.list());
       for (const s of list) {
         const state = s.paused ? `paused${s.note ? ` (${s.note})` : ''}` : 'active';
-        console.log(`${s.batch}  ${s.cron.join(', ')} ${s.timezone}  ${state}`);
+        const when = [...s.cron, ...s.calendar.map((c) => `calendar ${JSON.stringify(c)}`)].join(', ');
+        console.log(`${s.batch}  ${when} ${s.timezone}  ${state}`);
         if (s.nextRuns[0]) console.log(`  next: ${s.nextRuns[0].toISOString()}`);
         for (const run of s.recentRuns.slice(-3)) console.log(`  ran:  ${run.scheduledAt.toISOString()} ${run.workflowId}`);
       }
