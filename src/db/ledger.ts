@@ -89,15 +89,8 @@ export async function clearRun(db: Db, batch: string, runKey: string) {
   return rows[0];
 }
 
-export interface StoredFailure {
-  targetKey: string;
-  unit: string;
-  error: string;
-  errorType: string;
-  attempts: number;
-  nonRetryable: boolean;
-  failedAt: Date;
-}
+/** A failure record as `tju failures` shows it. */
+export type StoredFailure = Omit<FailureRecord, 'batch' | 'runKey' | 'target'> & { failedAt: Date };
 
 export async function listFailures(db: Db, batch: string, runKey: string): Promise<StoredFailure[]> {
   const { rows } = await db.query<StoredFailure>(
