@@ -19,6 +19,8 @@ export interface UnitContext {
 
 export interface UnitDefinition<I> {
   name: string;
+  /** The unit's own retry policy, wherever it runs; a batch's `job.retry` overrides it field by field. */
+  retry?: RetryPolicy;
   /** Business logic for one target. Runs inside one transaction that tju opens and commits. */
   run(tx: Db, input: I, ctx: UnitContext): Promise<UnitOutcome | void>;
 }

@@ -1,3 +1,4 @@
+import type { RetryPolicy } from '@temporalio/common';
 import { dateIn, type Batch, type TriggerOptions } from './definitions';
 import { UserError } from './errors';
 import type { TargetSource, TriggerInput } from '../workflows/types';
@@ -42,7 +43,7 @@ export function buildTriggerInput(
     ...(options.granularity === 'per-chunk' ? { window: PER_CHUNK_DEFAULT_WINDOW } : {}),
     ...options,
     ...(ordered ? { window: 1, granularity: 'per-target' as const } : {}),
-    job: { retry: batch.job.retry, timeout: batch.job.timeout },
+    job: { retry: mergeRetry(batch.unit.retry, batch.job.retry), timeout: batch.job.timeout },
   };
 }
 
@@ -55,4 +56,8 @@ export function resolveScheduledRun(batch: Batch, scheduledAt: Date): ResolvedRu
       ? { date: dateIn(scheduledAt, timezone) }
       : {};
   return resolveRun(batch, raw);
+}
+
+function mergeRetry(unit?: RetryPolicy, job?: RetryPolicy): RetryPolicy | undefined {
+  return unit || job ? { ...unit, ...job } : undefined;
 }
