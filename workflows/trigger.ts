@@ -2,7 +2,6 @@ import {
   ChildWorkflowFailure,
   condition,
   continueAsNew,
-  defineQuery,
   executeChild,
   proxyActivities,
   setHandler,
@@ -13,9 +12,8 @@ import type { Activities } from '../activities';
 import { chunkWorkflowId, jobWorkflowId, runSearchAttributes, searchAttributes } from './ids';
 import { chunkJobWorkflow } from './chunk';
 import { jobWorkflow } from './job';
-import type { RunProgress, RunSummary, Target, TriggerInput, TriggerState } from './types';
-
-export const progressQuery = defineQuery<RunProgress>('progress');
+import { progressQuery } from './queries';
+import type { RunSummary, Target, TriggerInput, TriggerState } from './types';
 
 /** Temporal refuses more than 2,000 pending children per workflow; stay well below. */
 export const MAX_WINDOW = 1000;

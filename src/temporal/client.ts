@@ -4,10 +4,9 @@ import { UserError } from '../errors';
 import { buildTriggerInput, resolveRun, type ResolvedRun } from '../plan';
 import { BatchRegistry } from '../registry';
 import { retryWorkflowId, runSearchAttributes, searchAttributes, triggerWorkflowId } from '../../workflows/ids';
-import type { progressQuery as ProgressQuery, triggerWorkflow } from '../../workflows/trigger';
+import { progressQuery } from '../../workflows/queries';
+import type { triggerWorkflow } from '../../workflows/trigger';
 import type { RunProgress, RunSummary, TargetSource } from '../../workflows/types';
-
-const PROGRESS_QUERY: typeof ProgressQuery = 'progress' as unknown as typeof ProgressQuery;
 
 export interface TjuClientOptions {
   client: Client;
@@ -30,9 +29,9 @@ export class RunHandle {
 
   /** Live counts; a partitioned run adds those of its partitions still running. */
   async progress(): Promise<RunProgress> {
-    const progress = await this.handle.query(PROGRESS_QUERY);
+    const progress = await this.handle.query(progressQuery);
     for (const workflowId of progress.runningPartitions ?? []) {
-      const part = await this.client.getHandle<typeof triggerWorkflow>(workflowId).query(PROGRESS_QUERY).catch(() => undefined);
+      const part = await this.client.getHandle<typeof triggerWorkflow>(workflowId).query(progressQuery).catch(() => undefined);
       if (!part) continue;
       for (const key of ['total', 'succeeded', 'failed', 'skipped', 'inFlight'] as const) progress[key] += part[key];
     }
