@@ -11,6 +11,7 @@ import { migrate } from '../src/db/migrate';
 import { createPool } from '../src/db/pool';
 import { seedSubscriptions } from '../src/demo/seed';
 import { UserError } from '../src/errors';
+import { positiveInt } from '../src/cli/parsers';
 import { projectRoot } from '../src/paths';
 import { TjuClient } from '../src/temporal/client';
 import { connectWorker } from '../src/temporal/connect';
@@ -24,11 +25,6 @@ import { Recorder } from './measure';
 const MODES = ['floor', 'per-target', 'per-chunk'] as const;
 type Mode = (typeof MODES)[number];
 
-const positiveInt = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
-  return n;
-};
 const modeList = (value: string) => {
   const modes = value.split(',');
   const unknown = modes.find((m) => !(MODES as readonly string[]).includes(m));

@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { UserError } from '../errors';
 import { projectRoot } from '../paths';
-import { describeUrl } from './pool';
+import { unreachable } from './pool';
 
 export const migrationsDir = path.join(projectRoot, 'migrations');
 
@@ -14,7 +13,7 @@ async function connect(databaseUrl: string): Promise<Client> {
     await client.connect();
     return client;
   } catch (err) {
-    throw new UserError(`cannot reach PostgreSQL at ${describeUrl(databaseUrl)}: ${(err as Error).message}`);
+    throw unreachable(databaseUrl, err);
   }
 }
 

@@ -13,8 +13,13 @@ export async function checkReachable(pool: Pool, databaseUrl: string): Promise<v
   try {
     await pool.query('SELECT 1');
   } catch (err) {
-    throw new UserError(`cannot reach PostgreSQL at ${describeUrl(databaseUrl)}: ${(err as Error).message}`);
+    throw unreachable(databaseUrl, err);
   }
+}
+
+/** The one-line error for a database that cannot be reached. */
+export function unreachable(databaseUrl: string, err: unknown): UserError {
+  return new UserError(`cannot reach PostgreSQL at ${describeUrl(databaseUrl)}: ${(err as Error).message}`);
 }
 
 /** host:port/database, without credentials, for messages. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Batch } from '../../definitions';
 import { runDemo } from '../../demo/demo';
-import { positiveInt } from './worker';
+import { positiveInt } from '../parsers';
 
 export function registerDemo(program: Command, batches: readonly Batch[]): void {
   program

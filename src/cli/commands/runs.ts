@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Batch } from '../../definitions';
 import { formatCounts } from '../format';
 import { withSession } from '../session';
-import { positiveInt } from './worker';
+import { positiveInt } from '../parsers';
 
 export function registerRuns(program: Command, batches: readonly Batch[]): void {
   addRuns(program.command('runs').description('list the recent runs of a batch with their state and counts'), batches);

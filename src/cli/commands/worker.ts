@@ -1,21 +1,11 @@
-import { type Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_TEMPORAL_ADDRESS, loadConfig, parseDuration } from '../../config';
+import type { Command } from 'commander';
+import { DEFAULT_TEMPORAL_ADDRESS, loadConfig } from '../../config';
 import type { Batch } from '../../definitions';
 import { checkReachable, createPool } from '../../db/pool';
 import { connectClient } from '../../temporal/connect';
 import { ensureSearchAttributes } from '../../temporal/searchAttributes';
 import { runWorkerProcess, taskQueuesOf } from '../../temporal/workerProcess';
-
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
-  return n;
-}
-
-function duration(value: string): string {
-  if (parseDuration(value) === undefined) throw new InvalidArgumentError('expected a duration like 30s, 15m, 12h');
-  return value;
-}
+import { duration, positiveInt } from '../parsers';
 
 interface WorkerFlags {
   taskQueue?: string;
