@@ -22,15 +22,19 @@ function plain(meta: LogMetadata = {}): Record<string, unknown> {
   return out;
 }
 
+type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+/** Skips building the line when its level is off: the SDK logs every activity and workflow at debug. */
+function write(level: Level, message: string, meta?: LogMetadata): void {
+  if (logger.isLevelEnabled(level)) logger[level](plain(meta), message);
+}
+
 /** Temporal's worker logs, as tju log lines; its WARN becomes pino's warn, and so on. */
 export const temporalLogger: TemporalLogger = {
-  log: (level: LogLevel, message: string, meta?: LogMetadata) => {
-    const method = level === 'TRACE' ? 'trace' : (level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
-    logger[method](plain(meta), message);
-  },
-  trace: (message, meta) => logger.trace(plain(meta), message),
-  debug: (message, meta) => logger.debug(plain(meta), message),
-  info: (message, meta) => logger.info(plain(meta), message),
-  warn: (message, meta) => logger.warn(plain(meta), message),
-  error: (message, meta) => logger.error(plain(meta), message),
+  log: (level: LogLevel, message: string, meta?: LogMetadata) => write(level.toLowerCase() as Level, message, meta),
+  trace: (message, meta) => write('trace', message, meta),
+  debug: (message, meta) => write('debug', message, meta),
+  info: (message, meta) => write('info', message, meta),
+  warn: (message, meta) => write('warn', message, meta),
+  error: (message, meta) => write('error', message, meta),
 };
