@@ -1,8 +1,9 @@
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import type { Duration } from '@temporalio/common';
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { Duration, Logger } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities, type ActivityDeps } from '../../activities';
 import type { Batch } from '../definitions';
+import { temporalLogger } from '../log';
 import { BatchRegistry } from '../registry';
 
 export interface TjuWorkerOptions {
@@ -21,12 +22,34 @@ export interface TjuWorkerOptions {
   onUnitFinished?: ActivityDeps['onUnitFinished'];
   /** App-wide failure hook for batches that declare none; default: a structured log line. */
   onFailure?: ActivityDeps['onFailure'];
-  /** A prebuilt bundle of `workflows/`; bundled at start-up when absent. */
+  /** The bundle from `bundleWorkflows()`, shared by a process's workers; bundled at start-up when absent. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
 /** Where the workflow sources are, from src/ or dist/src/ alike. */
 export const workflowsPath = require.resolve('../../workflows');
+
+/**
+ * Libraries every workflow imports, evaluated once per worker thread instead of once per workflow (with a
+ * child workflow per target, that is once per target). Neither keeps per-workflow state at module scope.
+ */
+const preloadModules = ['@temporalio/workflow', '@temporalio/common'];
+
+/** Bundles `workflows/` once: every worker of a process (one per task queue) can share the result. */
+export async function bundleWorkflows(): Promise<{ code: string }> {
+  const { code } = await bundleWorkflowCode({ workflowsPath, preloadModules, logger: bundlerLogger });
+  return { code };
+}
+
+// The bundler reports each build at INFO; only its warnings concern an operator.
+const quiet = () => undefined;
+const bundlerLogger: Logger = {
+  ...temporalLogger,
+  log: (level, message, meta) => (level === 'WARN' || level === 'ERROR') && temporalLogger.log(level, message, meta),
+  info: quiet,
+  debug: quiet,
+  trace: quiet,
+};
 
 /** A Temporal worker that runs the trigger and job workflows and the units of the given batches. */
 export async function createWorker(options: TjuWorkerOptions): Promise<Worker> {
@@ -34,7 +57,7 @@ export async function createWorker(options: TjuWorkerOptions): Promise<Worker> {
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     activities: createActivities({
       pool: options.pool,
       batches: new BatchRegistry(options.batches),

@@ -4,7 +4,7 @@ import { parseDuration } from '../config';
 import type { Batch } from '../definitions';
 import { logger } from '../log';
 import { connectWorker } from './connect';
-import { createWorker } from './worker';
+import { bundleWorkflows, createWorker } from './worker';
 
 export interface WorkerProcessOptions {
   address: string;
@@ -35,6 +35,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
   const connection = await connectWorker(options.address);
   const workers: Worker[] = [];
   try {
+    const workflowBundle = await bundleWorkflows();
     for (const taskQueue of options.taskQueues) {
       workers.push(
         await createWorker({
@@ -46,6 +47,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
           maxConcurrentUnits: options.maxConcurrentUnits,
           maxCachedWorkflows: options.maxCachedWorkflows,
           shutdownGraceTime: parseDuration(options.shutdownGrace),
+          workflowBundle,
         }),
       );
     }

@@ -3,10 +3,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { migrate } from '../../src/db/migrate';
 import { freePort, startDevServer, type DevServer } from '../../src/temporal/devServer';
-import { workflowsPath } from '../../src/temporal/worker';
+import { bundleWorkflows } from '../../src/temporal/worker';
 import { adminUrl, TEMPLATE_DB } from '../helpers/databases';
 
 declare global {
@@ -33,7 +32,7 @@ export default async function globalSetup(): Promise<void> {
   await admin.end();
   await migrate(adminUrl(TEMPLATE_DB));
 
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflows();
   const bundlePath = path.join(os.tmpdir(), `tju-test-workflows-${process.pid}.js`);
   fs.writeFileSync(bundlePath, code);
   process.env.TJU_TEST_WORKFLOW_BUNDLE = bundlePath;
