@@ -17,9 +17,10 @@ import { TjuClient } from '../src/temporal/client';
 import { connectWorker } from '../src/temporal/connect';
 import { freePort, startDevServer, type DevServer } from '../src/temporal/devServer';
 import { installRuntime } from '../src/temporal/runtime';
-import { createWorker } from '../src/temporal/worker';
+import { bundleWorkflows, createWorker } from '../src/temporal/worker';
 import type { Granularity } from '../workflows/types';
 import { completionChart } from './chart';
+import { cpuMsPerTarget, readCpu } from './cpu';
 import { Recorder } from './measure';
 
 const MODES = ['floor', 'per-target', 'per-chunk'] as const;
@@ -65,16 +66,31 @@ async function floor(pool: ReturnType<typeof createPool>, targets: number, concu
   return recorder;
 }
 
+interface BenchOptions {
+  targets: number;
+  modes: Mode[];
+  concurrency: number;
+  window?: number;
+  partitions?: number;
+  chunkSize?: number;
+  chunkConcurrency?: number;
+  out: string;
+}
+
 async function main() {
   const options = new Command('bench')
     .option('--targets <n>', 'subscriptions to bill per mode', positiveInt, 10_000)
     .option('--modes <list>', `comma-separated: ${MODES.join(',')}`, modeList, [...MODES])
     .option('--concurrency <n>', 'unit slots: floor connections and worker units at once', positiveInt, 20)
+    .option('--window <n>', "jobs in flight per trigger run (default: the trigger's own)", positiveInt)
+    .option('--partitions <n>', 'split each tju run into this many key ranges', positiveInt)
+    .option('--chunk-size <n>', 'targets per chunk job (per-chunk)', positiveInt)
+    .option('--chunk-concurrency <n>', 'units at once inside one chunk job (per-chunk)', positiveInt)
     .option('--out <dir>', 'where to write the JSON and SVG', path.join(projectRoot, 'bench', 'results'))
     .exitOverride()
     .configureOutput({ outputError: (m, write) => write(`bench: ${m.replace(/^error: /, '')}`) })
     .parse()
-    .opts<{ targets: number; modes: Mode[]; concurrency: number; out: string }>();
+    .opts<BenchOptions>();
 
   installRuntime();
   const databaseUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tju');
@@ -89,6 +105,7 @@ async function main() {
     address = server.address;
   }
 
+  const workflowBundle = options.modes.some((m) => m !== 'floor') ? await bundleWorkflows() : undefined;
   const results: Array<Record<string, unknown> & { mode: Mode; targetsPerSec: number }> = [];
   const lines: Array<{ label: string; points: Array<{ t: number; done: number }> }> = [];
   try {
@@ -98,6 +115,7 @@ async function main() {
       console.error(`${mode}: billing ${options.targets} subscriptions...`);
       let recorder: Recorder;
       let extra: Record<string, unknown> = {};
+      let cpuBefore = readCpu(server?.process.pid);
       if (mode === 'floor') {
         recorder = await floor(pool, options.targets, options.concurrency, date);
       } else {
@@ -110,16 +128,23 @@ async function main() {
           batches: [batch],
           pool,
           maxConcurrentUnits: options.concurrency,
+          workflowBundle,
           onUnitFinished: (e) => e.outcome === 'succeeded' && current?.unit(e.scheduledAt, e.finishedAt),
         });
         const running = worker.run();
         const client = new Client({ connection: await Connection.connect({ address: address! }) });
         const tju = new TjuClient({ client, batches: [batch], taskQueue });
+        // Worker start-up (connecting, loading the bundle) is not per-target work.
+        cpuBefore = readCpu(server?.process.pid);
         recorder = current = new Recorder(options.targets);
-        const run = await tju.trigger(batch.name, { date }, { granularity: mode as Granularity });
+        const { window, partitions, chunkSize, chunkConcurrency } = options;
+        const overrides = { granularity: mode as Granularity, window, partitions, chunkSize, chunkConcurrency };
+        const run = await tju.trigger(batch.name, { date }, JSON.parse(JSON.stringify(overrides)));
         const summary = await run.result();
         const histories: number[] = [];
-        for await (const wf of client.workflow.list({ query: `WorkflowId = '${run.workflowId}'` })) {
+        // Every run of every trigger in the chain, partitions included.
+        const query = `WorkflowType = 'triggerWorkflow' AND TaskQueue = '${taskQueue}'`;
+        for await (const wf of client.workflow.list({ query })) {
           histories.push(wf.historyLength);
         }
         extra = { summary, triggerRuns: histories.length, maxTriggerHistory: Math.max(...histories) };
@@ -128,7 +153,8 @@ async function main() {
         await connection.close();
         await client.connection.close();
       }
-      const result = { mode, ...recorder.finish(extra) };
+      const cpuMs = cpuMsPerTarget(cpuBefore, readCpu(server?.process.pid), options.targets);
+      const result = { mode, ...recorder.finish({ ...extra, cpuMsPerTarget: cpuMs }) };
       const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoices');
       if (rows[0].n !== options.targets) throw new Error(`${mode}: ${rows[0].n} invoices for ${options.targets} targets`);
       results.push(result as never);
@@ -151,6 +177,7 @@ async function main() {
     machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
     targets: options.targets,
     concurrency: options.concurrency,
+    overrides: { window: options.window, partitions: options.partitions, chunkSize: options.chunkSize, chunkConcurrency: options.chunkConcurrency },
     results: results.map(({ series, ...r }) => r),
   };
   fs.writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
@@ -169,8 +196,13 @@ function printTable(results: Array<Record<string, unknown>>) {
     ['firstUnitMs', 'first unit ms'],
     ['maxTriggerHistory', 'max history'],
     ['peakRssMb', 'peak RSS MB'],
+    ['cpu', 'CPU ms/target worker+server+pg'],
   ];
-  const cells = results.map((r) => columns.map(([key]) => String(r[key] ?? '-')));
+  const cpu = (r: Record<string, unknown>) => {
+    const c = r.cpuMsPerTarget as Record<string, number | null>;
+    return [c.worker, c.server, c.postgres].map((v) => (v === null ? '-' : v.toFixed(1))).join(' + ');
+  };
+  const cells = results.map((r) => columns.map(([key]) => (key === 'cpu' ? cpu(r) : String(r[key] ?? '-'))));
   const widths = columns.map(([, title], i) => Math.max(title.length, ...cells.map((row) => row[i].length)));
   const line = (row: string[]) => '| ' + row.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
   console.log(line(columns.map(([, title]) => title)));
