@@ -24,5 +24,5 @@ export { migrate } from './db/migrate';
 export { listFailures, type StoredFailure } from './db/ledger';
 export { loadConfig, type Config } from './config';
 export { TjuClient, RunHandle, type RunStatus, type TjuClientOptions } from './temporal/client';
-export { createWorker, type TjuWorkerOptions } from './temporal/worker';
+export { bundleWorkflows, createWorker, type TjuWorkerOptions } from './temporal/worker';
 export type { RunProgress, RunSummary } from '../workflows/types';
