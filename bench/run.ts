@@ -105,6 +105,8 @@ async function main() {
     address = server.address;
   }
 
+  const { window, partitions, chunkSize, chunkConcurrency } = options;
+  const tuning = { window, partitions, chunkSize, chunkConcurrency };
   const workflowBundle = options.modes.some((m) => m !== 'floor') ? await bundleWorkflows() : undefined;
   const results: Array<Record<string, unknown> & { mode: Mode; targetsPerSec: number }> = [];
   const lines: Array<{ label: string; points: Array<{ t: number; done: number }> }> = [];
@@ -137,9 +139,7 @@ async function main() {
         // Worker start-up (connecting, loading the bundle) is not per-target work.
         cpuBefore = readCpu(server?.process.pid);
         recorder = current = new Recorder(options.targets);
-        const { window, partitions, chunkSize, chunkConcurrency } = options;
-        const overrides = { granularity: mode as Granularity, window, partitions, chunkSize, chunkConcurrency };
-        const run = await tju.trigger(batch.name, { date }, JSON.parse(JSON.stringify(overrides)));
+        const run = await tju.trigger(batch.name, { date }, { ...tuning, granularity: mode as Granularity });
         const summary = await run.result();
         const histories: number[] = [];
         // Every run of every trigger in the chain, partitions included.
@@ -177,7 +177,7 @@ async function main() {
     machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
     targets: options.targets,
     concurrency: options.concurrency,
-    overrides: { window: options.window, partitions: options.partitions, chunkSize: options.chunkSize, chunkConcurrency: options.chunkConcurrency },
+    overrides: tuning,
     results: results.map(({ series, ...r }) => r),
   };
   fs.writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');

@@ -34,7 +34,9 @@ export function buildTriggerInput(
   { batch, params, runKey }: ResolvedRun,
   overrides: TriggerOptions & { source?: TargetSource } = {},
 ): TriggerInput {
-  const { ordered, ...options } = { ...batch.trigger, ...overrides };
+  // An option left undefined (`{ window: undefined }`) means "not set", not "clear the default".
+  const set = Object.fromEntries(Object.entries({ ...batch.trigger, ...overrides }).filter(([, v]) => v !== undefined));
+  const { ordered, ...options } = set as TriggerOptions & { source?: TargetSource };
   return {
     batch: batch.name,
     runKey,

@@ -20,6 +20,7 @@ it('plans ordered batches as one target at a time, per-chunk with a window sized
   expect(buildTriggerInput(run)).toMatchObject({ window: 100, runKey: '2026-11-01' });
   expect(buildTriggerInput(run).granularity).toBeUndefined(); // per-target
   expect(buildTriggerInput(run, { granularity: 'per-chunk' })).toMatchObject({ window: 8, granularity: 'per-chunk' });
+  expect(buildTriggerInput(run, { window: undefined, chunkSize: undefined })).toMatchObject({ window: 100 });
   expect(buildTriggerInput(run, { ordered: true, window: 50, granularity: 'per-chunk' })).toMatchObject({
     window: 1,
     granularity: 'per-target',
