@@ -13,12 +13,16 @@ export interface CpuReading {
 
 const ticksPerSecond = 100; // USER_HZ, 100 on every mainstream Linux build
 
+/** The fields of /proc/<pid>/stat after the command name, which is in parentheses and may hold spaces. */
+function statFields(pid: number | string): string[] {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** utime + stime (+ reaped children's) of one process, in seconds; undefined if it is gone or unreadable. */
 function processCpu(pid: number, withChildren = false): number | undefined {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(pid);
     const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
     return (utime + stime + (withChildren ? cutime + cstime : 0)) / ticksPerSecond;
   } catch {
@@ -37,8 +41,7 @@ function postgresCpu(): number | undefined {
     try {
       comm = fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
       if (comm !== 'postgres') continue;
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
+      const ppid = statFields(entry)[1];
       ppidComm = fs.readFileSync(`/proc/${ppid}/comm`, 'utf8').trim();
     } catch {
       continue;
