@@ -2,6 +2,7 @@ import type { RetryPolicy } from '@temporalio/common';
 import { dateIn, type Batch, type TriggerOptions } from './definitions';
 import { UserError } from './errors';
 import type { TargetSource, TriggerInput } from '../workflows/types';
+import { DEFAULT_UNIT_RETRY } from '../workflows/retry';
 
 export const TRIGGER_DEFAULTS = { window: 100, pageSize: 500, maxHistoryEvents: 5000 } satisfies TriggerOptions;
 /**
@@ -45,7 +46,7 @@ export function buildTriggerInput(
     ...(options.granularity === 'per-chunk' ? { window: PER_CHUNK_DEFAULT_WINDOW } : {}),
     ...options,
     ...(ordered ? { window: 1, granularity: 'per-target' as const } : {}),
-    job: { retry: mergeRetry(batch.unit.retry, batch.job.retry), timeout: batch.job.timeout },
+    job: { retry: mergeRetry(batch.unit.retry, batch.job.retry), timeout: batch.job.timeout, unit: batch.unit.name },
   };
 }
 
@@ -60,6 +61,10 @@ export function resolveScheduledRun(batch: Batch, scheduledAt: Date): ResolvedRu
   return resolveRun(batch, raw);
 }
 
+/**
+ * The unit's policy, overridden field by field by the job's. Backoffs are capped at a minute unless a policy
+ * says otherwise (Temporal's own cap, 100 × the first interval, would be unbounded by anything tju knows).
+ */
 function mergeRetry(unit?: RetryPolicy, job?: RetryPolicy): RetryPolicy | undefined {
-  return unit || job ? { ...unit, ...job } : undefined;
+  return unit || job ? { maximumInterval: DEFAULT_UNIT_RETRY.maximumInterval, ...unit, ...job } : undefined;
 }

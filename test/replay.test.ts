@@ -1,6 +1,7 @@
 // Replays recorded histories of every workflow shape against today's workflow code: a change that would
-// break runs already in flight fails here. Record new ones (after a deliberate, versioned change) with
-// TJU_RECORD_HISTORIES=1 npx jest test/replay.test.ts
+// break runs already in flight fails here. Record the shapes that have no fixture yet (after a deliberate,
+// versioned change) with TJU_RECORD_HISTORIES=1 npx jest test/replay.test.ts; existing fixtures are never
+// overwritten, because they stand for runs recorded by earlier code that are still in flight somewhere.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -8,14 +9,16 @@ import { Worker } from '@temporalio/worker';
 import { issueInvoices } from '../batches/billing/issue-invoices';
 import { ensureTemporalCli } from '../src/temporal/devServer';
 import { startHarness } from './helpers/harness';
-import { insertSubscriptions } from './helpers/billing';
+import { insertMixedSubscriptions, insertSubscriptions } from './helpers/billing';
+import { mixedBilling } from './fixtures/batches';
 
 const DIR = path.join(__dirname, 'fixtures', 'histories');
 
 async function record(): Promise<void> {
-  const h = await startHarness([issueInvoices]);
+  const h = await startHarness([issueInvoices, mixedBilling]);
   // The format `temporal workflow show -o json` and the Web UI's download give: what operators would send.
   const save = (file: string, workflowId: string, runId?: string) =>
+    fs.existsSync(path.join(DIR, file)) ||
     fs.writeFileSync(
       path.join(DIR, file),
       execFileSync(ensureTemporalCli(), [
@@ -61,6 +64,17 @@ async function record(): Promise<void> {
       chunks.push(wf);
     }
     save('chunk-job.json', chunks[0].workflowId, chunks[0].runId);
+
+    // Lanes of local activities that finish out of order, with retried, retry-exhausted and non-retryable
+    // targets: the shape whose failure records once took a different place among the commands on replay.
+    await insertMixedSubscriptions(h.pool, 40);
+    const mixed = await h.tju.trigger(
+      'test.mixed-billing',
+      { date: '2026-11-03' },
+      { granularity: 'per-chunk', chunkSize: 60, chunkConcurrency: 8, window: 1 },
+    );
+    await mixed.result();
+    save('chunk-job-lanes-failures.json', 'test.mixed-billing/2026-11-03/chunk/1-53');
     save('job-succeeded.json', 'billing.issue-invoices/2026-11-01/1');
     // Subscription 13 has no fee: its first job failed, the retry's succeeded after the fee was set.
     save('job-retried.json', 'billing.issue-invoices/2026-11-01/13');

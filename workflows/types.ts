@@ -23,6 +23,8 @@ export interface RunProgress extends RunSummary {
 export interface JobSettings {
   retry?: RetryPolicy;
   timeout?: Duration;
+  /** The unit's name, for failure records whose error carries none (a timeout). */
+  unit?: string;
 }
 
 /** `per-target`: a child workflow per target. `per-chunk`: one per chunk of targets, each unit still alone. */

@@ -29,3 +29,39 @@ export async function invoiceCounts(pool: Pool, date: string) {
   );
   return rows[0];
 }
+
+/** One active subscription with this customer name (names steer the test batches) and fee; returns its id. */
+export async function insertSubscription(pool: Pool, customer: string, fee: number | null = 10): Promise<string> {
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO subscriptions (customer, status, monthly_fee) VALUES ($1, 'active', $2) RETURNING id`,
+    [customer, fee],
+  );
+  return rows[0].id;
+}
+
+/** `n` active subscriptions whose price was never set: the billing unit refuses them (NonRetryableError). */
+export async function insertNoFeeSubscriptions(pool: Pool, n = 1): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO subscriptions (customer, status, monthly_fee)
+     SELECT 'no-fee-' || g, 'active', NULL FROM generate_series(1, $1::int) g RETURNING id`,
+    [n],
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * `n` active subscriptions for the mixed test batch, in a repeating pattern of outcomes:
+ * every 7th `broken`, every 11th `doomed`, every 5th `flaky`, the rest plain.
+ */
+export async function insertMixedSubscriptions(pool: Pool, n: number) {
+  const { rows } = await pool.query<{ id: string; customer: string }>(
+    `INSERT INTO subscriptions (customer, status, monthly_fee)
+     SELECT CASE WHEN g % 7 = 0 THEN 'broken-' WHEN g % 11 = 0 THEN 'doomed-' WHEN g % 5 = 0 THEN 'flaky-' ELSE 'plain-' END || g,
+            'active', 10
+       FROM generate_series(1, $1::int) g RETURNING id, customer`,
+    [n],
+  );
+  const failing = rows.filter((r) => /^(broken|doomed)-/.test(r.customer)).map((r) => r.id);
+  const billable = rows.filter((r) => /^(plain|flaky)-/.test(r.customer)).map((r) => r.id);
+  return { failing, billable };
+}

@@ -1,0 +1,19 @@
+import { Worker } from '@temporalio/worker';
+import type { Harness } from './harness';
+
+/** Replays the history of every workflow of a type on the harness's task queue against today's workflow code. */
+export async function replayAll(h: Harness, workflowType: string): Promise<{ replayed: number; errors: string[] }> {
+  const histories = [];
+  const query = `WorkflowType = '${workflowType}' AND TaskQueue = '${h.taskQueue}'`;
+  for await (const wf of h.client.workflow.list({ query })) {
+    histories.push({ workflowId: wf.workflowId, history: await h.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory() });
+  }
+  const errors: string[] = [];
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { codePath: process.env.TJU_TEST_WORKFLOW_BUNDLE! } },
+    histories,
+  )) {
+    if (result.error) errors.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  return { replayed: histories.length, errors };
+}
