@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { failedTargets, recordFailure } from '../src/db/ledger';
+import { isConnectionError } from '../src/db/pool';
 import { NonRetryableError } from '../src/errors';
 import { logFailure, type FailureEvent, type FailureHook } from '../src/notify';
 import type { BatchRegistry } from '../src/registry';
@@ -69,10 +70,12 @@ export function createActivities({ pool, batches, onUnitFinished, onFailure = lo
           finishedAt: Date.now(),
         });
       try {
-        const { outcome } = await batch.unit.execute(pool, batch.job.input(job.target, job.params), {
-          idempotencyKey: { batch: job.batch, runKey: job.runKey, targetKey: job.target.key },
-          attempt,
-        });
+        const { outcome } = await throughLostConnections(() =>
+          batch.unit.execute(pool, batch.job.input(job.target, job.params), {
+            idempotencyKey: { batch: job.batch, runKey: job.runKey, targetKey: job.target.key },
+            attempt,
+          }),
+        );
         report(outcome);
         return outcome;
       } catch (err) {
@@ -109,3 +112,24 @@ export function createActivities({ pool, batches, onUnitFinished, onFailure = lo
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * Runs `work` again while PostgreSQL is unreachable or drops the connection (a restart, a failover, a
+ * terminated backend), waiting with backoff until the attempt's own deadline is near; then the error counts
+ * as the attempt's. Running the unit again is safe: a transaction cut off never committed, and one whose
+ * COMMIT was acknowledged by the server just before the loss finds its ledger entry and is skipped. An outage
+ * must not use up the attempts that the retry policy keeps for the unit's own failures.
+ */
+async function throughLostConnections<T>(work: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  const deadline = Date.now() + (context.info.startToCloseTimeoutMs ?? 60_000) - 1000;
+  for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+    try {
+      return await work();
+    } catch (err) {
+      if (!isConnectionError(err) || Date.now() + wait >= deadline) throw err;
+      context.log.warn('PostgreSQL connection lost; running the unit again once it answers', { error: (err as Error).message });
+      await context.sleep(wait);
+    }
+  }
+}

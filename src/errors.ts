@@ -6,6 +6,11 @@ export class UserError extends Error {
   override name = 'UserError';
 }
 
+/** A server that does not answer (yet): a worker starting up may wait for it. */
+export class UnreachableError extends UserError {
+  override name = 'UnreachableError';
+}
+
 /**
  * Thrown by a Unit for a business reason that no retry can fix ("subscription cancelled").
  * The job records it as a failure at once instead of retrying.

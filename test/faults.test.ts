@@ -1,110 +1,186 @@
-// Hard crashes: SIGKILL the worker process three times mid-run and start a new one each time. The run
-// completes; PostgreSQL shows exactly one invoice per active subscription, none lost, none doubled.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+// Hard faults during a run: the worker SIGKILLed, PostgreSQL connections terminated, PostgreSQL restarted.
+// Each run mixes succeeding, retried and failing targets; afterwards every effect is checked by SQL:
+// one invoice per billable subscription, one failure record per failing one, nothing doubled or lost.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import { issueInvoices } from '../batches/billing/issue-invoices';
 import { seedSubscriptions } from '../src/demo/seed';
-import type { Granularity } from '../workflows/types';
+import { listFailures } from '../src/db/ledger';
+import type { Granularity, RunSummary } from '../workflows/types';
+import { mixedBilling } from './fixtures/batches';
+import { insertMixedSubscriptions, invoiceCounts } from './helpers/billing';
 import { startHarness, type Harness } from './helpers/harness';
-import { invoiceCounts } from './helpers/billing';
+import { replayAll } from './helpers/replay';
+import { startWorkerProcess, type WorkerProcess } from './helpers/workerProcess';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness([issueInvoices], { worker: false });
+  h = await startHarness([issueInvoices, mixedBilling], { worker: false });
 });
 afterAll(() => h.close());
 
-const BIN = path.join(__dirname, '..', 'bin', 'tju.js');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A `tju worker` process on this harness's database and task queue; resolves once it polls. */
-function startWorkerProcess(env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'worker'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: h.databaseUrl,
-      TEMPORAL_ADDRESS: h.address,
-      TJU_TASK_QUEUE: h.taskQueue,
-      TJU_LOG_LEVEL: 'error',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    child.stderr!.on('data', (chunk) => {
-      stderr += chunk;
-      if (stderr.includes('polling')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`worker exited with ${code} before polling: ${stderr}`)));
-  });
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-
-const killed = (child: ChildProcess) => {
-  const exit = exited(child);
-  child.kill('SIGKILL');
-  return exit;
-};
-
+/** Waits until `atLeast` invoices exist for the date; tolerates the database being down meanwhile. */
 async function waitForInvoices(date: string, atLeast: number): Promise<void> {
-  while ((await invoiceCounts(h.pool, date)).invoices < atLeast) await new Promise((r) => setTimeout(r, 100));
+  for (;;) {
+    const invoices = await invoiceCounts(h.pool, date).then((c) => c.invoices, () => 0);
+    if (invoices >= atLeast) return;
+    await sleep(100);
+  }
 }
 
-it.each<[Granularity, number]>([
-  ['per-chunk', 5000],
-  ['per-target', 600],
-])('%s: survives three SIGKILLs of the worker during a %i-target run', async (granularity, targets) => {
-  const { active } = await seedSubscriptions(h.pool, targets, { inactiveEvery: 50, brokenEvery: 0 });
-  const date = granularity === 'per-chunk' ? '2026-11-01' : '2026-11-02';
-  let worker = await startWorkerProcess();
-  const run = await h.tju.trigger('billing.issue-invoices', { date }, { granularity });
-
-  for (const fraction of [0.2, 0.45, 0.7]) {
-    await waitForInvoices(date, Math.floor(active * fraction));
-    await killed(worker);
-    worker = await startWorkerProcess();
-  }
-  const summary = await run.result();
-  const exit = exited(worker);
-  worker.kill('SIGTERM');
-  await exit;
-
+/** Checks, by SQL, that a mixed run did each target's effect exactly once and recorded each failure once. */
+async function expectMixedRunEffects(date: string, summary: RunSummary, failing: string[], billable: string[]) {
   expect(await invoiceCounts(h.pool, date)).toEqual({
-    invoices: active,
-    subscriptions: active,
+    invoices: billable.length,
+    subscriptions: billable.length,
     duplicates: 0,
     inactive: 0,
   });
-  // Units that committed just before a kill run again on retry and find their ledger entry: skipped.
-  expect(summary.total).toBe(active);
-  expect(summary.failed).toBe(0);
-  expect(summary.succeeded + summary.skipped).toBe(active);
+  const failures = await listFailures(h.pool, 'test.mixed-billing', date);
+  expect(failures.map((f) => f.targetKey).sort()).toEqual([...failing].sort());
   const ledger = await h.pool.query(`SELECT count(*)::int AS n FROM tju_ledger WHERE run_key = $1`, [date]);
-  expect(ledger.rows[0].n).toBe(active);
+  expect(ledger.rows[0].n).toBe(billable.length);
+  // Units that committed just before a fault run again and find their ledger entry: skipped, not doubled.
+  expect(summary.total).toBe(billable.length + failing.length);
+  expect(summary.failed).toBe(failing.length);
+  expect(summary.succeeded + summary.skipped).toBe(billable.length);
+}
+
+it('per-chunk: survives three SIGKILLs of the worker with retried and failing targets in every chunk', async () => {
+  const date = '2026-11-01';
+  const { failing, billable } = await insertMixedSubscriptions(h.pool, 3000);
+  let worker = await startWorkerProcess(h);
+  const run = await h.tju.trigger('test.mixed-billing', { date }, { granularity: 'per-chunk' });
+
+  for (const fraction of [0.2, 0.45, 0.7]) {
+    await waitForInvoices(date, Math.floor(billable.length * fraction));
+    await worker.kill('SIGKILL');
+    worker = await startWorkerProcess(h);
+  }
+  const summary = await run.result();
+  await worker.kill('SIGTERM');
+
+  await expectMixedRunEffects(date, summary, failing, billable);
+  // What the cache-less workers replayed, every chunk's history replays again.
+  const replay = await replayAll(h, 'chunkJobWorkflow');
+  expect(replay.errors).toEqual([]);
+  expect(replay.replayed).toBe(30);
+}, 600_000);
+
+it('per-target: survives three SIGKILLs of the worker', async () => {
+  const { active } = await seedSubscriptions(h.pool, 600, { inactiveEvery: 50, brokenEvery: 0 });
+  const date = '2026-11-02';
+  let worker = await startWorkerProcess(h);
+  const run = await h.tju.trigger('billing.issue-invoices', { date }, { granularity: 'per-target' as Granularity });
+
+  for (const fraction of [0.2, 0.45, 0.7]) {
+    await waitForInvoices(date, Math.floor(active * fraction));
+    await worker.kill('SIGKILL');
+    worker = await startWorkerProcess(h);
+  }
+  const summary = await run.result();
+  await worker.kill('SIGTERM');
+
+  expect(await invoiceCounts(h.pool, date)).toEqual({ invoices: active, subscriptions: active, duplicates: 0, inactive: 0 });
+  expect(summary).toMatchObject({ total: active, failed: 0 });
+  expect(summary.succeeded + summary.skipped).toBe(active);
+}, 600_000);
+
+it.each<Granularity>(['per-chunk', 'per-target'])(
+  '%s: a worker whose PostgreSQL connections are terminated again and again stays up and finishes the run',
+  async (granularity) => {
+    await h.pool.query('TRUNCATE invoices, subscriptions, tju_ledger, tju_failures RESTART IDENTITY CASCADE');
+    const date = granularity === 'per-chunk' ? '2026-11-03' : '2026-11-04';
+    const { failing, billable } = await insertMixedSubscriptions(h.pool, granularity === 'per-chunk' ? 1500 : 300);
+    const worker = await startWorkerProcess(h);
+    const run = await h.tju.trigger('test.mixed-billing', { date }, { granularity });
+
+    let terminated = 0;
+    for (const fraction of [0.1, 0.25, 0.4, 0.55, 0.7]) {
+      await waitForInvoices(date, Math.floor(billable.length * fraction));
+      terminated += await terminateBackends();
+    }
+    const summary = await run.result();
+
+    expect(terminated).toBeGreaterThanOrEqual(5);
+    expect(worker.child.exitCode).toBeNull(); // still running
+    expect(worker.output()).not.toMatch(/Unhandled|Emitted 'error'/);
+    expect(await worker.kill('SIGTERM')).toBe(0);
+    await expectMixedRunEffects(date, summary, failing, billable);
+  },
+  600_000,
+);
+
+/** Terminates every other session on the harness's database: the worker's pool and the test's own. */
+async function terminateBackends(): Promise<number> {
+  const database = new URL(h.databaseUrl).pathname.slice(1);
+  const { rows } = await h.pool.query<{ n: number }>(
+    `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n
+       FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+    [database],
+  );
+  return rows[0].n;
+}
+
+/** The machine's own PostgreSQL cluster, when this test may restart it (pg_ctlcluster manages it). */
+function localCluster(): string[] | undefined {
+  if (!fs.existsSync('/etc/postgresql') || process.env.TJU_TEST_NO_PG_RESTART) return undefined;
+  try {
+    const line = execFileSync('pg_lsclusters', ['--no-header'], { encoding: 'utf8' })
+      .split('\n')
+      .find((l) => /\b5432\b.*\bonline\b/.test(l));
+    return line ? line.trim().split(/\s+/).slice(0, 2) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const cluster = localCluster();
+const pgCtlCluster = (...args: string[]) =>
+  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', ...cluster!, ...args], { stdio: 'ignore' });
+(cluster ? it : it.skip)('per-chunk: PostgreSQL restarted mid-run; the run completes with every effect once', async () => {
+  await h.pool.query('TRUNCATE invoices, subscriptions, tju_ledger, tju_failures RESTART IDENTITY CASCADE');
+  const date = '2026-11-05';
+  const { failing, billable } = await insertMixedSubscriptions(h.pool, 1500);
+  const worker = await startWorkerProcess(h);
+  const run = await h.tju.trigger('test.mixed-billing', { date }, { granularity: 'per-chunk' });
+
+  await waitForInvoices(date, Math.floor(billable.length * 0.3));
+  try {
+    pgCtlCluster('restart', '-m', 'fast');
+  } finally {
+    // Leave the machine's cluster running whatever happened; `start` fails harmlessly when it already runs.
+    try {
+      pgCtlCluster('start');
+    } catch {
+      // running
+    }
+  }
+  const summary = await run.result();
+
+  expect(worker.child.exitCode).toBeNull();
+  expect(await worker.kill('SIGTERM')).toBe(0);
+  await expectMixedRunEffects(date, summary, failing, billable);
 }, 600_000);
 
 it('drains on SIGTERM and exits 0; a restarted worker finishes the run with nothing done twice or lost', async () => {
   const { active } = await seedSubscriptions(h.pool, 600, { inactiveEvery: 50, brokenEvery: 0 });
-  const date = '2026-11-03';
-  let worker = await startWorkerProcess();
+  const date = '2026-11-06';
+  let worker = await startWorkerProcess(h);
   const run = await h.tju.trigger('billing.issue-invoices', { date });
 
   await waitForInvoices(date, Math.floor(active * 0.3));
-  const exit = exited(worker);
-  worker.kill('SIGTERM');
-  expect(await exit).toBe(0);
+  expect(await worker.kill('SIGTERM')).toBe(0);
 
   // A worker with a short lifetime drains and exits 0 by itself, for its supervisor to restart.
-  worker = await startWorkerProcess({ TJU_MAX_LIFETIME: '2s' });
-  expect(await exited(worker)).toBe(0);
+  worker = await startWorkerProcess(h, { TJU_MAX_LIFETIME: '2s' });
+  expect(await worker.exited()).toBe(0);
 
-  worker = await startWorkerProcess();
+  worker = await startWorkerProcess(h);
   const summary = await run.result();
-  const stopped = exited(worker);
-  worker.kill('SIGTERM');
-  expect(await stopped).toBe(0);
+  expect(await worker.kill('SIGTERM')).toBe(0);
 
   expect(await invoiceCounts(h.pool, date)).toEqual({ invoices: active, subscriptions: active, duplicates: 0, inactive: 0 });
   expect(summary).toMatchObject({ total: active, failed: 0 });

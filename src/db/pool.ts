@@ -1,25 +1,57 @@
-import { Pool } from 'pg';
-import { UserError } from '../errors';
+import { Pool, type PoolClient } from 'pg';
+import { UnreachableError, UserError } from '../errors';
+import { logger } from '../log';
 
+/**
+ * A pool whose clients never crash the process when PostgreSQL drops their connection (a restart, a
+ * failover, an idle-connection reaper, `pg_terminate_backend`). pg-pool listens for errors only on idle
+ * clients; a checked-out client would emit an unhandled 'error'. The query in flight fails instead, and a
+ * client released with that error is discarded, so the pool opens a fresh connection next time.
+ */
 export function createPool(databaseUrl: string, max = 10): Pool {
   const pool = new Pool({ connectionString: databaseUrl, max });
-  // An idle client losing its connection must not crash the process; the next checkout reconnects.
-  pool.on('error', () => undefined);
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'an idle PostgreSQL connection was lost'));
+  pool.on('connect', (client: PoolClient) =>
+    client.on('error', (err) => logger.warn({ err: err.message }, 'a PostgreSQL connection in use was lost')),
+  );
   return pool;
 }
 
-/** Fails with a one-line UserError when the database cannot be reached. */
+// SQLSTATE classes and codes that mean "the connection or the server went away", not "the SQL was wrong".
+const LOST_CONNECTION_STATES = /^(08...|57P01|57P02|57P03|53300)$/;
+const LOST_CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
+const LOST_CONNECTION_MESSAGES = /Connection terminated|not queryable|timeout exceeded when trying to connect/;
+
+/** True for an error that says the database connection was lost or could not be made, not that a statement failed. */
+export function isConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (LOST_CONNECTION_STATES.test(code) || LOST_CONNECTION_CODES.has(code))) return true;
+  return LOST_CONNECTION_MESSAGES.test(err.message);
+}
+
+/** Fails with a one-line UserError when the database cannot be reached or tju's tables are not there. */
 export async function checkReachable(pool: Pool, databaseUrl: string): Promise<void> {
   try {
-    await pool.query('SELECT 1');
+    await pool.query('SELECT 1 FROM tju_migrations LIMIT 1');
   } catch (err) {
+    if ((err as { code?: string }).code === UNDEFINED_TABLE) {
+      throw new UserError(`${describeUrl(databaseUrl)} has no tju tables: run \`tju migrate\``);
+    }
     throw unreachable(databaseUrl, err);
   }
 }
 
+const UNDEFINED_TABLE = '42P01';
+const INVALID_CATALOG_NAME = '3D000';
+
 /** The one-line error for a database that cannot be reached. */
 export function unreachable(databaseUrl: string, err: unknown): UserError {
-  return new UserError(`cannot reach PostgreSQL at ${describeUrl(databaseUrl)}: ${(err as Error).message}`);
+  if ((err as { code?: string }).code === INVALID_CATALOG_NAME) {
+    return new UserError(`${(err as Error).message} at ${describeUrl(databaseUrl)}: run \`tju migrate\` to create it`);
+  }
+  const message = `cannot reach PostgreSQL at ${describeUrl(databaseUrl)}: ${(err as Error).message}`;
+  return isConnectionError(err) ? new UnreachableError(message) : new UserError(message);
 }
 
 /** host:port/database, without credentials, for messages. */

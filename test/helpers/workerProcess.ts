@@ -1,0 +1,49 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Harness } from './harness';
+
+const TJU = path.join(__dirname, 'tju.js');
+
+/**
+ * A `tju worker` process (the CLI from source, with the test batches) on a harness's database and task
+ * queue; resolves once it polls. Its stderr is kept in `output()` for assertions.
+ */
+export function startWorkerProcess(h: Harness, env: Record<string, string> = {}): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [TJU, 'worker'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: h.databaseUrl,
+      TEMPORAL_ADDRESS: h.address,
+      TJU_TASK_QUEUE: h.taskQueue,
+      TJU_LOG_LEVEL: 'error',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (chunk) => {
+      stderr += chunk;
+      if (stderr.includes('polling')) resolve(handle);
+    });
+    const handle: WorkerProcess = {
+      child,
+      exited: () => exit,
+      output: () => stderr,
+      kill: (signal = 'SIGKILL') => {
+        child.kill(signal);
+        return exit;
+      },
+    };
+    void exit.then((code) => reject(new Error(`worker exited with ${code} before polling: ${stderr}`)));
+  });
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Resolves with the exit code once the process has exited. */
+  exited(): Promise<number | null>;
+  output(): string;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
