@@ -31,7 +31,11 @@ const envSchema = z.object({
   TJU_SHUTDOWN_GRACE: duration.default('30s'),
   TJU_MAX_LIFETIME: duration.optional(),
   TJU_MAX_MEMORY_MB: z.coerce.number().int().positive().optional(),
+  TJU_CONNECT_TIMEOUT: duration.default('0s'),
 });
+
+/** Every environment variable tju reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
 export interface Config {
   databaseUrl: string;
@@ -45,6 +49,8 @@ export interface Config {
   shutdownGrace: string;
   maxLifetime?: string;
   maxMemoryMb?: number;
+  /** How long a starting worker keeps trying to reach PostgreSQL and Temporal. */
+  connectTimeout: string;
 }
 
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
@@ -69,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGrace: e.TJU_SHUTDOWN_GRACE,
     maxLifetime: e.TJU_MAX_LIFETIME,
     maxMemoryMb: e.TJU_MAX_MEMORY_MB,
+    connectTimeout: e.TJU_CONNECT_TIMEOUT,
   };
 }
 

@@ -1,19 +1,35 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { UserError } from '../errors';
+import { UnreachableError, UserError } from '../errors';
 
-function unreachable(address: string, err: unknown): UserError {
-  const reason = (err as Error).message.split('\n')[0];
-  return new UserError(`cannot reach Temporal at ${address}: ${reason}`);
+const GRPC_NOT_FOUND = 5;
+
+function unreachable(address: string, err: unknown): UnreachableError {
+  const reason = ((err as Error).message ?? String(err)).split('\n')[0];
+  return new UnreachableError(`cannot reach Temporal at ${address}: ${reason}`);
 }
 
+/**
+ * A client on `address`, checked with one call before it is used: an address that answers but is not
+ * Temporal, or a namespace the server lacks, is a one-line UserError here instead of a stack trace later.
+ */
 export async function connectClient(address: string, namespace: string): Promise<Client> {
+  let connection: Connection;
   try {
-    const connection = await Connection.connect({ address, connectTimeout: '5s' });
-    return new Client({ connection, namespace });
+    connection = await Connection.connect({ address, connectTimeout: '5s' });
   } catch (err) {
     throw unreachable(address, err);
   }
+  try {
+    await connection.withDeadline(Date.now() + 5000, () => connection.workflowService.describeNamespace({ namespace }));
+  } catch (err) {
+    await connection.close();
+    if ((err as { code?: number }).code === GRPC_NOT_FOUND) {
+      throw new UserError(`Temporal at ${address} has no namespace "${namespace}" (TEMPORAL_NAMESPACE)`);
+    }
+    throw unreachable(address, err);
+  }
+  return new Client({ connection, namespace });
 }
 
 export async function connectWorker(address: string): Promise<NativeConnection> {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { DEFAULT_TEMPORAL_ADDRESS, loadConfig } from '../../config';
+import { DEFAULT_TEMPORAL_ADDRESS, loadConfig, parseDuration } from '../../config';
+import { UnreachableError } from '../../errors';
 import type { Batch } from '../../definitions';
 import { checkReachable, createPool } from '../../db/pool';
 import { connectClient } from '../../temporal/connect';
@@ -14,6 +15,24 @@ interface WorkerFlags {
   shutdownGrace?: string;
   maxLifetime?: string;
   maxMemory?: number;
+  connectTimeout?: string;
+}
+
+/**
+ * Runs `connect` until it succeeds, or for `patienceMs` while the server does not answer, with backoff and a
+ * line each try: under a supervisor (compose, Kubernetes) the worker may start before the server is up.
+ */
+async function untilReachable<T>(connect: () => Promise<T>, patienceMs: number): Promise<T> {
+  const deadline = Date.now() + patienceMs;
+  for (let wait = 1000; ; wait = Math.min(wait * 2, 15_000)) {
+    try {
+      return await connect();
+    } catch (err) {
+      if (!(err instanceof UnreachableError) || Date.now() + wait > deadline) throw err;
+      console.error(`tju: ${err.message}; trying again in ${wait / 1000}s`);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }
 
 export function registerWorker(program: Command, batches: readonly Batch[]): void {
@@ -26,6 +45,7 @@ export function registerWorker(program: Command, batches: readonly Batch[]): voi
     .option('--shutdown-grace <duration>', 'time in-flight units get to finish on shutdown (TJU_SHUTDOWN_GRACE, default 30s)', duration)
     .option('--max-lifetime <duration>', 'drain and exit after this long (TJU_MAX_LIFETIME)', duration)
     .option('--max-memory <MB>', 'drain and exit once RSS passes this (TJU_MAX_MEMORY_MB)', positiveInt)
+    .option('--connect-timeout <duration>', 'keep trying to reach PostgreSQL and Temporal at start for this long (TJU_CONNECT_TIMEOUT, default 0s)', duration)
     .action(async (flags: WorkerFlags) => {
       const config = loadConfig();
       const maxConcurrentUnits = flags.maxConcurrentUnits ?? config.maxConcurrentUnits;
@@ -35,8 +55,9 @@ export function registerWorker(program: Command, batches: readonly Batch[]): voi
         : taskQueuesOf(batches, config.taskQueue);
       const pool = createPool(config.databaseUrl, maxConcurrentUnits * taskQueues.length + 2);
       try {
-        await checkReachable(pool, config.databaseUrl);
-        const client = await connectClient(address, config.namespace);
+        const patience = parseDuration(flags.connectTimeout ?? config.connectTimeout)!;
+        await untilReachable(() => checkReachable(pool, config.databaseUrl), patience);
+        const client = await untilReachable(() => connectClient(address, config.namespace), patience);
         await ensureSearchAttributes(client.connection, config.namespace);
         await client.connection.close();
         await runWorkerProcess({
