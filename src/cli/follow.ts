@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RunHandle } from '../temporal/client';
+import { noWorkerNote, type RunHandle } from '../temporal/client';
 import { formatCounts } from './format';
 import { createProgressBar } from './progressBar';
 
@@ -10,6 +10,8 @@ export const waitOption = (command: Command): Command =>
 export async function follow(run: RunHandle, wait: unknown): Promise<void> {
   console.log(`started ${run.workflowId}`);
   if (run.uiUrl) console.log(run.uiUrl);
+  // The run is started either way; without a worker it waits, and a person should know why nothing moves.
+  if (!(await run.workerPolling())) console.error(`tju: ${noWorkerNote(run.taskQueue)}; the run waits for one`);
   if (!wait) return;
   const bar = createProgressBar(run.workflowId);
   const summary = await run.wait((progress) => bar.update(progress)).finally(() => bar.stop());

@@ -9,6 +9,7 @@ import { registerRuns } from './commands/runs';
 import { registerSchedule } from './commands/schedule';
 import { registerMigrate } from './commands/migrate';
 import { registerStatus } from './commands/status';
+import { registerTemporal } from './commands/temporal';
 import { registerTrigger } from './commands/trigger';
 import { registerWorker } from './commands/worker';
 import { installRuntime } from '../temporal/runtime';
@@ -17,6 +18,8 @@ export function buildProgram(batches: readonly Batch[]): Command {
   const program = new Command('tju')
     .description('Trigger–Job–Unit batches on Temporal and PostgreSQL')
     .exitOverride()
+    // Options after a subcommand belong to it: `tju temporal …` hands its own to Temporal's CLI.
+    .enablePositionalOptions()
     .configureOutput({ outputError: (message, write) => write(`tju: ${message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}\n`) });
   registerWorker(program, batches);
   registerTrigger(program, batches);
@@ -28,6 +31,7 @@ export function buildProgram(batches: readonly Batch[]): Command {
   registerSchedule(program, batches);
   registerMigrate(program);
   registerDemo(program, batches);
+  registerTemporal(program);
   // Subcommands inherit exitOverride and output settings only when set before they exist; set them again.
   const apply = (command: Command) => {
     command.exitOverride().configureOutput(program.configureOutput());

@@ -10,7 +10,7 @@ import { logger } from '../log';
 import { cacheDir } from '../paths';
 import { TjuClient } from '../temporal/client';
 import { connectClient, connectWorker } from '../temporal/connect';
-import { isTemporalUp, startDevServer } from '../temporal/devServer';
+import { ensureTemporalCli, isTemporalUp, startDevServer } from '../temporal/devServer';
 import { ensureSearchAttributes } from '../temporal/searchAttributes';
 import { createWorker } from '../temporal/worker';
 import { createProgressBar } from '../cli/progressBar';
@@ -96,8 +96,13 @@ export async function runDemo(batches: readonly Batch[], subscriptions: number):
         `${rows[0].n} invoices for ${date}, one per billable subscription.`,
     );
 
-    console.log(`\nWeb UI: ${run.uiUrl}`);
-    console.log(`Inspect: temporal workflow list --address ${temporal.address} --query "TjuBatch='${BATCH}' AND TjuRunKey='${date}'"`);
+    // The first run, the one the numbers above describe; the re-run is the latest under the same ID.
+    console.log(`\nWeb UI (the first run): ${run.uiUrl}`);
+    console.log(`Its status, with the re-run: node bin/tju.js status ${BATCH} --date ${date}  (DATABASE_URL=${databaseUrl} TJU_TASK_QUEUE=${TASK_QUEUE})`);
+    console.log(
+      `Inspect with Temporal's CLI: ${ensureTemporalCli()} workflow list --address ${temporal.address} ` +
+        `--query "TjuBatch='${BATCH}' AND TjuRunKey='${date}'"`,
+    );
     if (temporal.started) {
       console.log(`The Temporal dev server stays up for the UI (pid ${temporal.started}); stop it with: kill ${temporal.started}`);
     }

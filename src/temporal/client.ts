@@ -1,4 +1,5 @@
-import { WorkflowNotFoundError, type Client, type WorkflowClient, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { Batch, TriggerOptions } from '../definitions';
 import { UserError } from '../errors';
 import { buildTriggerInput, resolveRun, type ResolvedRun } from '../plan';
@@ -16,33 +17,50 @@ export interface TjuClientOptions {
   uiUrl?: string;
 }
 
+/** How long a query may wait for a worker to answer before a command gives up on live counts. */
+const QUERY_DEADLINE_MS = 5000;
+
 /** One run of one batch, identified by its run key. */
 export class RunHandle {
   constructor(
     readonly batch: string,
     readonly runKey: string,
     readonly workflowId: string,
-    readonly uiUrl: string | undefined,
-    private readonly handle: WorkflowHandle<typeof triggerWorkflow>,
-    private readonly client: WorkflowClient,
-  ) {}
+    /** The execution this handle started or joined; unset: the latest under the workflow ID. */
+    readonly runId: string | undefined,
+    readonly taskQueue: string,
+    private readonly client: Client,
+    /** The Web UI's page of an execution of this run, when the UI's address is known. */
+    private readonly link: (runId?: string) => string | undefined,
+  ) {
+    this.handle = client.workflow.getHandle<typeof triggerWorkflow>(workflowId);
+  }
+
+  /** The latest execution under the workflow ID: the one that answers queries while the run continues as new. */
+  private readonly handle: WorkflowHandle<typeof triggerWorkflow>;
+
+  /** The Web UI's page of the execution this handle names (the latest one when it names none). */
+  get uiUrl(): string | undefined {
+    return this.link(this.runId);
+  }
 
   /** Live counts; a partitioned run adds those of its partitions still running. */
   async progress(): Promise<RunProgress> {
     const progress = await this.handle.query(progressQuery);
     for (const workflowId of progress.runningPartitions ?? []) {
-      const part = await this.client.getHandle<typeof triggerWorkflow>(workflowId).query(progressQuery).catch(() => undefined);
+      const part = await this.client.workflow.getHandle<typeof triggerWorkflow>(workflowId).query(progressQuery).catch(() => undefined);
       if (!part) continue;
       for (const key of ['total', 'succeeded', 'failed', 'skipped', 'inFlight'] as const) progress[key] += part[key];
     }
     return progress;
   }
 
+  /** The summary of the run this handle started (following its continue-as-new chain), or of the latest. */
   result(): Promise<RunSummary> {
-    return this.handle.result();
+    return this.client.workflow.getHandle<typeof triggerWorkflow>(this.workflowId, this.runId).result();
   }
 
-  /** Temporal's status of the latest run under this ID (RUNNING, COMPLETED, ...), or undefined if none. */
+  /** Temporal's status of this run (RUNNING, COMPLETED, ...), or undefined if there is none. */
   async state(): Promise<string | undefined> {
     try {
       return (await this.handle.describe()).status.name;
@@ -52,14 +70,61 @@ export class RunHandle {
     }
   }
 
-  /** Progress of a running run, or the summary of a finished one. */
+  /** True when a worker has polled the run's task queue lately: without one, a run waits and queries hang. */
+  async workerPolling(): Promise<boolean> {
+    const { pollers } = await this.client.workflowService.describeTaskQueue({
+      namespace: this.client.options.namespace,
+      taskQueue: { name: this.taskQueue },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    return (pollers ?? []).length > 0;
+  }
+
+  /**
+   * The run key's status: its first run (what a run key means to a person: the full run), with later
+   * runs of the same key listed as re-runs. A running one shows live counts when a worker answers.
+   */
   async status(): Promise<RunStatus> {
-    const state = await this.state();
-    if (!state) throw new UserError(`no run of ${this.batch} for ${this.runKey} (workflow ${this.workflowId})`);
-    const base = { batch: this.batch, runKey: this.runKey, workflowId: this.workflowId, state, uiUrl: this.uiUrl };
-    if (state === 'RUNNING') return { ...base, counts: await this.progress() };
-    if (state === 'COMPLETED') return { ...base, counts: await this.result() };
-    return base;
+    const executions = await this.executions();
+    if (executions.length === 0) {
+      throw new UserError(`no run of ${this.batch} for ${this.runKey} (workflow ${this.workflowId})`);
+    }
+    const [first, ...later] = await Promise.all(executions.map((e) => this.statusOf(e)));
+    return { ...first, reruns: later };
+  }
+
+  /** The executions under this workflow ID that ended a chain or still run, oldest first. */
+  private async executions(): Promise<Array<{ runId: string; state: string; startTime: Date }>> {
+    const found = new Map<string, { runId: string; state: string; startTime: Date }>();
+    const query = `WorkflowId = '${this.workflowId.replace(/'/g, "\\'")}' AND ExecutionStatus != 'ContinuedAsNew'`;
+    for await (const wf of this.client.workflow.list({ query })) {
+      found.set(wf.runId, { runId: wf.runId, state: wf.status.name, startTime: wf.startTime });
+    }
+    // Visibility lags a little behind a start; the latest execution is always known to describe().
+    try {
+      const latest = await this.client.workflow.getHandle(this.workflowId).describe();
+      if (latest.status.name !== 'CONTINUED_AS_NEW') {
+        found.set(latest.runId, { runId: latest.runId, state: latest.status.name, startTime: latest.startTime });
+      }
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+    return [...found.values()].sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+  }
+
+  /** One execution's status: its summary when completed, live counts (or why there are none) while running. */
+  async statusOf({ runId, state, startTime }: { runId: string; state: string; startTime: Date }): Promise<RunStatus> {
+    const base = { batch: this.batch, runKey: this.runKey, workflowId: this.workflowId, runId, state, startTime, uiUrl: this.link(runId) };
+    if (state === 'COMPLETED') {
+      return { ...base, counts: await this.client.workflow.getHandle<typeof triggerWorkflow>(this.workflowId, runId).result() };
+    }
+    if (state !== 'RUNNING') return base;
+    if (!(await this.workerPolling())) return { ...base, note: noWorkerNote(this.taskQueue) };
+    try {
+      return { ...base, counts: await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => this.progress()) };
+    } catch {
+      return { ...base, note: `its worker did not answer within ${QUERY_DEADLINE_MS / 1000}s; is \`tju worker\` running?` };
+    }
   }
 
   /** Resolves with the summary when the run ends, reporting progress every `intervalMs` meanwhile. */
@@ -76,14 +141,23 @@ export class RunHandle {
   }
 }
 
+/** What to tell a person whose run waits for a worker. */
+export const noWorkerNote = (taskQueue: string) => `no worker is polling task queue '${taskQueue}': start \`tju worker\``;
+
 export interface RunStatus {
   batch: string;
   runKey: string;
   workflowId: string;
-  /** Temporal's execution status of the latest run: RUNNING, COMPLETED, FAILED, TERMINATED, ... */
+  runId?: string;
+  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, TERMINATED, ... */
   state: string;
+  startTime?: Date;
   counts?: RunSummary | RunProgress;
   uiUrl?: string;
+  /** Why live counts are missing (no worker polling, a worker not answering). */
+  note?: string;
+  /** Later runs of the same run key (re-runs), oldest first. */
+  reruns?: RunStatus[];
 }
 
 /** Starts and inspects batch runs: what the CLI uses, and what app code uses to start a batch. */
@@ -115,7 +189,9 @@ export class TjuClient {
   async retry(batchName: string, rawParams: Record<string, unknown> = {}, overrides: TriggerOptions = {}) {
     const run = this.resolve(batchName, rawParams);
     const main = this.handleFor(run.batch.name, run.runKey);
-    if ((await main.state()) === 'RUNNING') {
+    const state = await main.state();
+    if (!state) throw new UserError(`no run of ${run.batch.name} for ${run.runKey} (workflow ${main.workflowId}): nothing to retry`);
+    if (state === 'RUNNING') {
       throw new UserError(`${main.workflowId} is still running; retry its failures once it has finished`);
     }
     return this.start(run, retryWorkflowId(run.batch.name, run.runKey), { ...overrides, source: 'failures' });
@@ -126,14 +202,14 @@ export class TjuClient {
     workflowId: string,
     overrides: TriggerOptions & { source?: TargetSource },
   ): Promise<RunHandle> {
-    await this.options.client.workflow.start<typeof triggerWorkflow>('triggerWorkflow', {
+    const started = await this.options.client.workflow.start<typeof triggerWorkflow>('triggerWorkflow', {
       workflowId,
-      taskQueue: run.batch.taskQueue ?? this.options.taskQueue,
+      taskQueue: this.taskQueueOf(run.batch.name),
       args: [buildTriggerInput(run, overrides)],
       workflowIdConflictPolicy: 'USE_EXISTING',
       typedSearchAttributes: runSearchAttributes(run.batch.name, run.runKey),
     });
-    return this.handleFor(run.batch.name, run.runKey, workflowId);
+    return this.handleFor(run.batch.name, run.runKey, workflowId, started.firstExecutionRunId);
   }
 
   /** The run for these params, started or not. */
@@ -142,43 +218,43 @@ export class TjuClient {
     return this.handleFor(batch.name, runKey);
   }
 
-  /** Progress of a running run, or the summary of a finished one. */
+  /** The run key's first run, with its re-runs; live counts while one is running. */
   status(batchName: string, rawParams: Record<string, unknown> = {}): Promise<RunStatus> {
     return this.run(batchName, rawParams).status();
   }
 
   /** The latest runs of a batch (retries included), newest first, with their counts where known. */
-  async runs(batchName: string, limit = 20): Promise<Array<RunStatus & { startTime: Date }>> {
+  async runs(batchName: string, limit = 20): Promise<RunStatus[]> {
     const batch = this.batches.get(batchName);
     // No ORDER BY: SQL visibility (the dev server's) refuses it; its default order is running, then newest closed.
     const query =
       `WorkflowType = 'triggerWorkflow' AND TjuBatch = '${batch.name}' AND ExecutionStatus != 'ContinuedAsNew'`;
-    const runs: Array<RunStatus & { startTime: Date }> = [];
+    const runs: RunStatus[] = [];
     for await (const wf of this.options.client.workflow.list({ query, pageSize: limit })) {
       const runKey = wf.typedSearchAttributes.get(searchAttributes.runKey) ?? '';
       const handle = this.handleFor(batch.name, runKey, wf.workflowId, wf.runId);
-      const state = wf.status.name;
-      const counts =
-        state === 'RUNNING'
-          ? await handle.progress().catch(() => undefined)
-          : state === 'COMPLETED'
-            ? await handle.result()
-            : undefined;
-      runs.push({ batch: batch.name, runKey, workflowId: wf.workflowId, state, counts, startTime: wf.startTime });
+      runs.push(await handle.statusOf({ runId: wf.runId, state: wf.status.name, startTime: wf.startTime }));
       if (runs.length >= limit) break;
     }
-    return runs.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
+    return runs.sort((a, b) => b.startTime!.getTime() - a.startTime!.getTime());
+  }
+
+  private taskQueueOf(batchName: string): string {
+    return this.batches.get(batchName).taskQueue ?? this.options.taskQueue;
   }
 
   /** Without `runId`, the latest run under the workflow ID (following continue-as-new). */
   private handleFor(batch: string, runKey: string, workflowId = triggerWorkflowId(batch, runKey), runId?: string) {
-    const handle = this.options.client.workflow.getHandle<typeof triggerWorkflow>(workflowId, runId);
-    return new RunHandle(batch, runKey, workflowId, this.link(workflowId), handle, this.options.client.workflow);
+    return new RunHandle(batch, runKey, workflowId, runId, this.taskQueueOf(batch), this.options.client, (id) =>
+      this.link(workflowId, id),
+    );
   }
 
-  private link(workflowId: string): string | undefined {
+  /** The Web UI's page of a workflow: of one execution when `runId` is given, else of its latest. */
+  private link(workflowId: string, runId?: string): string | undefined {
     if (!this.options.uiUrl) return undefined;
     const namespace = encodeURIComponent(this.options.client.options.namespace);
-    return `${this.options.uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}`;
+    const page = `${this.options.uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}`;
+    return runId ? `${page}/${runId}/history` : page;
   }
 }

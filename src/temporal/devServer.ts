@@ -45,18 +45,27 @@ export function ensureTemporalCli(log: (line: string) => void = console.error): 
         `it (go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION})`,
     );
   }
-  log(`Building the Temporal CLI ${TEMPORAL_CLI_VERSION} into ${dir} (once per machine; a few minutes)...`);
+  // The build downloads and compiles ~160 modules: one line here, the whole story in a log file.
+  fs.mkdirSync(cacheDir(), { recursive: true });
+  const logFile = path.join(cacheDir(), `temporal-cli-${TEMPORAL_CLI_VERSION}-build.log`);
+  log(
+    `Building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install, which tju needs for a local dev server ` +
+      `(once per machine, a few minutes; log: ${logFile})...`,
+  );
   // Build into a private folder and rename it into place, so a concurrent or interrupted build never
   // leaves a half-written binary where the next run would trust it.
   const staging = `${dir}.building-${process.pid}`;
   fs.mkdirSync(staging, { recursive: true });
+  const logFd = fs.openSync(logFile, 'w');
   const build = spawnSync('go', ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
     env: { ...process.env, GOBIN: staging },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', logFd, logFd],
   });
+  fs.closeSync(logFd);
   if (build.status !== 0) {
     fs.rmSync(staging, { recursive: true, force: true });
-    throw new UserError(`building the Temporal CLI failed (go install exited ${build.status ?? build.signal})`);
+    const last = fs.readFileSync(logFile, 'utf8').trim().split('\n').pop();
+    throw new UserError(`building the Temporal CLI failed (go install exited ${build.status ?? build.signal}: ${last}; log: ${logFile})`);
   }
   try {
     fs.renameSync(staging, dir);

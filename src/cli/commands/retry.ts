@@ -29,8 +29,12 @@ export function registerClear(program: Command, batches: readonly Batch[]): void
     const state = await withSession(batches, ({ tju }) => tju.run(batch.name, params).state());
     if (state === 'RUNNING') throw new UserError(`${batch.name}/${runKey} is running; clear it once it has finished`);
     return withDatabase(async (pool) => {
+      const records = await runRecords(pool, batch.name, runKey);
+      if (!state && records.ledger + records.failures === 0) {
+        throw new UserError(`no run of ${batch.name} for ${runKey}: nothing to clear`);
+      }
       if (!yes) {
-        console.log(`would forget ${describe(await runRecords(pool, batch.name, runKey))} of ${batch.name} ${runKey}; add --yes to do it`);
+        console.log(`would forget ${describe(records)} of ${batch.name} ${runKey}; add --yes to do it`);
         return false;
       }
       console.log(`forgot ${describe(await clearRun(pool, batch.name, runKey))} of ${batch.name} ${runKey}`);

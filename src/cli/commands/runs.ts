@@ -18,8 +18,8 @@ function addRuns(runs: Command, batches: readonly Batch[]): void {
           const list = await tju.runs(batch.name, options.limit);
           if (list.length === 0) console.log(`no runs of ${batch.name}`);
           for (const run of list) {
-            const counts = run.counts ? `  ${formatCounts(run.counts)}` : '';
-            console.log(`${run.workflowId}  ${run.state}  ${run.startTime.toISOString()}${counts}`);
+            const counts = run.counts ? `  ${formatCounts(run.counts)}` : run.note ? `  (${run.note})` : '';
+            console.log(`${run.workflowId}  ${run.state}  ${run.startTime?.toISOString()}${counts}`);
           }
         });
       });

@@ -1,27 +1,44 @@
 import type { Command } from 'commander';
 import type { Batch } from '../../definitions';
+import { runRecords } from '../../db/ledger';
 import { resolveRun } from '../../plan';
-import { addBatchCommands } from '../batchCommands';
+import type { RunStatus } from '../../temporal/client';
+import { addBatchCommands, paramFlags } from '../batchCommands';
 import { formatCounts } from '../format';
-import { withSession } from '../session';
+import { withDatabase, withSession } from '../session';
 
 export function registerStatus(program: Command, batches: readonly Batch[]): void {
-  const status = program.command('status').description("print a run's progress, or its summary once finished");
+  const status = program
+    .command('status')
+    .description("print a run's progress, or its summary once finished, with its re-runs and recorded failures");
   addBatchCommands(
     status,
     batches,
     (command) => command,
     async (batch, params) => {
-      resolveRun(batch, params); // refuse bad params before connecting to anything
+      const { runKey } = resolveRun(batch, params); // refuse bad params before connecting to anything
+      const { failures } = await withDatabase((pool) => runRecords(pool, batch.name, runKey));
       await withSession(batches, async ({ tju }) => {
         const run = await tju.status(batch.name, params);
         console.log(`${run.workflowId}: ${run.state}`);
-        if (run.counts) {
-          const inFlight = 'inFlight' in run.counts ? `, in flight ${run.counts.inFlight}` : '';
-          console.log(`  ${formatCounts(run.counts)}${inFlight}`);
+        printDetails(run, '  ');
+        for (const rerun of run.reruns ?? []) {
+          console.log(`  re-run started ${rerun.startTime?.toISOString()}: ${rerun.state}`);
+          printDetails(rerun, '    ');
         }
-        if (run.uiUrl) console.log(`  ${run.uiUrl}`);
+        if (failures > 0) {
+          console.log(`  ${failures} failed target(s) recorded: tju failures ${batch.name}${paramFlags(params)}`);
+        }
       });
     },
   );
+}
+
+function printDetails(run: RunStatus, indent: string): void {
+  if (run.counts) {
+    const inFlight = 'inFlight' in run.counts ? `, in flight ${run.counts.inFlight}` : '';
+    console.log(`${indent}${formatCounts(run.counts)}${inFlight}`);
+  }
+  if (run.note) console.log(`${indent}${run.note}`);
+  if (run.uiUrl) console.log(`${indent}${run.uiUrl}`);
 }
