@@ -1,16 +1,24 @@
 // The reference batch end to end: real Temporal dev server, real worker, real PostgreSQL.
 import { issueInvoices } from '../batches/billing/issue-invoices';
 import { startHarness, type Harness } from './helpers/harness';
-import { insertSubscriptions, invoiceCounts } from './helpers/billing';
+import { insertSubscriptions, invoiceCounts, resetBillingData } from './helpers/billing';
 
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness([issueInvoices]);
 });
 afterAll(() => h.close());
+// Each test starts from empty tables and uses a run key of its own.
+beforeEach(() => resetBillingData(h.pool));
 
 describe('billing.issue-invoices', () => {
   const date = '2026-11-01';
+
+  /** Bills `n` active subscriptions for `day` and returns the summary. */
+  const billed = async (n: number, day: string) => {
+    await insertSubscriptions(h.pool, n);
+    return (await h.tju.trigger('billing.issue-invoices', { date: day })).result();
+  };
 
   it('issues exactly one invoice per active subscription of 300, none for inactive ones', async () => {
     await insertSubscriptions(h.pool, 300, 25);
@@ -32,30 +40,35 @@ describe('billing.issue-invoices', () => {
   });
 
   it('reports the finished run through status', async () => {
-    const status = await h.tju.status('billing.issue-invoices', { date });
+    await billed(30, '2026-11-02');
+    const status = await h.tju.status('billing.issue-invoices', { date: '2026-11-02' });
     expect(status).toMatchObject({
-      workflowId: `billing.issue-invoices/${date}`,
+      workflowId: 'billing.issue-invoices/2026-11-02',
       state: 'COMPLETED',
-      counts: { total: 300, succeeded: 300, failed: 0, skipped: 0 },
+      counts: { total: 30, succeeded: 30, failed: 0, skipped: 0 },
+      reruns: [],
     });
   });
 
   it('issues nothing new when the same run key runs again', async () => {
-    const before = await invoiceCounts(h.pool, date);
-    const again = await (await h.tju.trigger('billing.issue-invoices', { date })).result();
+    await billed(30, '2026-11-03');
+    const before = await invoiceCounts(h.pool, '2026-11-03');
+    const again = await (await h.tju.trigger('billing.issue-invoices', { date: '2026-11-03' })).result();
 
     expect(again).toEqual({ total: 0, succeeded: 0, failed: 0, skipped: 0 });
-    expect(await invoiceCounts(h.pool, date)).toEqual(before);
+    expect(await invoiceCounts(h.pool, '2026-11-03')).toEqual(before);
   });
 
   it('bills a new subscription on a re-run of the date, and only that one', async () => {
+    await billed(30, '2026-11-04');
     await insertSubscriptions(h.pool, 1);
-    const again = await (await h.tju.trigger('billing.issue-invoices', { date })).result();
+    const again = await (await h.tju.trigger('billing.issue-invoices', { date: '2026-11-04' })).result();
     expect(again).toEqual({ total: 1, succeeded: 1, failed: 0, skipped: 0 });
-    expect((await invoiceCounts(h.pool, date)).invoices).toBe(301);
+    expect((await invoiceCounts(h.pool, '2026-11-04')).invoices).toBe(31);
   });
 
   it('keeps one invoice per subscription when three triggers for one run key start at once', async () => {
+    await insertSubscriptions(h.pool, 301);
     const otherDate = '2026-12-01';
     const runs = await Promise.all([1, 2, 3].map(() => h.tju.trigger('billing.issue-invoices', { date: otherDate })));
     const summaries = await Promise.all(runs.map((run) => run.result()));
@@ -73,6 +86,7 @@ describe('billing.issue-invoices', () => {
   it('keeps one invoice per subscription when two trigger workflows of one run overlap', async () => {
     // Bypass the client's shared workflow ID, as a second scheduler or a manual start might:
     // job IDs and the ledger still let each subscription be billed once.
+    await insertSubscriptions(h.pool, 301);
     const runDate = '2027-01-01';
     const { params, runKey } = h.tju.resolve('billing.issue-invoices', { date: runDate });
     const input = {

@@ -4,14 +4,14 @@ import { issueInvoices } from '../batches/billing/issue-invoices';
 import { listMigrations } from '../src/db/migrate';
 import { adminUrl, dropTestDatabase } from './helpers/databases';
 import { startHarness, type Harness } from './helpers/harness';
-import { insertSubscriptions } from './helpers/billing';
+import { insertNoFeeSubscriptions, insertSubscriptions } from './helpers/billing';
 import { tju, type CliResult } from './helpers/cli';
 
 let h: Harness;
 let env: Record<string, string>;
 beforeAll(async () => {
   h = await startHarness([issueInvoices]);
-  env = { TEMPORAL_ADDRESS: h.address, TJU_TASK_QUEUE: h.taskQueue, DATABASE_URL: h.databaseUrl };
+  env = h.env;
 });
 afterAll(() => h.close());
 
@@ -86,6 +86,7 @@ describe('good input', () => {
       const second = await tju(['migrate'], { ...env, DATABASE_URL: url });
       expect(second).toMatchObject({ code: 0, stdout: expect.stringMatching(/up to date/) });
       const pg = new PgClient({ connectionString: url });
+      pg.on('error', () => undefined);
       await pg.connect();
       const { rows } = await pg.query('SELECT version FROM tju_migrations ORDER BY version');
       await pg.end();
@@ -97,7 +98,7 @@ describe('good input', () => {
 
   it('triggers, waits, exits 1 when a target failed, and reports status', async () => {
     await insertSubscriptions(h.pool, 30);
-    await h.pool.query(`INSERT INTO subscriptions (customer, status, monthly_fee) VALUES ('no-fee', 'active', NULL)`);
+    await insertNoFeeSubscriptions(h.pool);
 
     const run = await tju(['trigger', 'billing.issue-invoices', '--date', '2026-11-01', '--wait'], env);
     expect(run.stdout).toContain('started billing.issue-invoices/2026-11-01');

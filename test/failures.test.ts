@@ -3,21 +3,16 @@
 import { listFailures } from '../src/db/ledger';
 import { flakyBilling } from './fixtures/batches';
 import { startHarness, type Harness } from './helpers/harness';
-import { insertSubscriptions, invoiceCounts } from './helpers/billing';
+import { insertSubscription, insertSubscriptions, invoiceCounts, resetBillingData } from './helpers/billing';
 
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness([flakyBilling]);
 });
 afterAll(() => h.close());
+beforeEach(() => resetBillingData(h.pool));
 
-const named = async (name: string, fee: number | null = 10) =>
-  (
-    await h.pool.query(
-      `INSERT INTO subscriptions (customer, status, monthly_fee) VALUES ($1, 'active', $2) RETURNING id`,
-      [name, fee],
-    )
-  ).rows[0].id as string;
+const named = (name: string, fee: number | null = 10) => insertSubscription(h.pool, name, fee);
 
 it('retries a unit that fails twice, records targets that always fail, and finishes the rest', async () => {
   await insertSubscriptions(h.pool, 20);
@@ -56,7 +51,11 @@ it('retries a unit that fails twice, records targets that always fail, and finis
 });
 
 it('bills a fixed target on the next run of the date and clears its failure record', async () => {
-  const date = '2026-11-01';
+  const date = '2026-11-02';
+  await insertSubscriptions(h.pool, 21);
+  await named('broken-1');
+  await named('no-fee', null);
+  expect(await (await h.tju.trigger('test.flaky-billing', { date })).result()).toMatchObject({ total: 23, failed: 2 });
   await h.pool.query(`UPDATE subscriptions SET customer = 'fixed-1' WHERE customer = 'broken-1'`);
   await h.pool.query(`UPDATE subscriptions SET monthly_fee = 5 WHERE customer = 'no-fee'`);
 
@@ -70,6 +69,7 @@ it('bills a fixed target on the next run of the date and clears its failure reco
 describe('per-chunk jobs', () => {
   it('gives each target of a chunk its own retries, transaction and failure record', async () => {
     const date = '2026-11-03';
+    await insertSubscriptions(h.pool, 20);
     const flaky = await named('flaky-chunk');
     const broken = await named('broken-chunk');
     const { rows } = await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM subscriptions`);

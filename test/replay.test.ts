@@ -9,7 +9,7 @@ import { Worker } from '@temporalio/worker';
 import { issueInvoices } from '../batches/billing/issue-invoices';
 import { ensureTemporalCli } from '../src/temporal/devServer';
 import { startHarness } from './helpers/harness';
-import { insertMixedSubscriptions, insertSubscriptions } from './helpers/billing';
+import { insertMixedSubscriptions, insertNoFeeSubscriptions, insertSubscriptions } from './helpers/billing';
 import { mixedBilling } from './fixtures/batches';
 
 const DIR = path.join(__dirname, 'fixtures', 'histories');
@@ -22,16 +22,16 @@ async function record(): Promise<void> {
     fs.writeFileSync(
       path.join(DIR, file),
       execFileSync(ensureTemporalCli(), [
-        'workflow', 'show', '-o', 'json', '--address', h.address, '--workflow-id', workflowId,
+        'workflow', 'show', '-o', 'json', '--address', h.address, '--namespace', h.namespace, '--workflow-id', workflowId,
         ...(runId ? ['--run-id', runId] : []),
       ]),
     );
   try {
     await insertSubscriptions(h.pool, 12);
-    await h.pool.query(`INSERT INTO subscriptions (customer, status, monthly_fee) VALUES ('no-fee', 'active', NULL)`);
+    const [noFee] = await insertNoFeeSubscriptions(h.pool);
     const perTarget = await h.tju.trigger('billing.issue-invoices', { date: '2026-11-01' }, { maxHistoryEvents: 40, window: 3 });
     await perTarget.result();
-    await h.pool.query(`UPDATE subscriptions SET monthly_fee = 3 WHERE customer = 'no-fee'`);
+    await h.pool.query('UPDATE subscriptions SET monthly_fee = 3 WHERE id = $1', [noFee]);
     const retry = await h.tju.retry('billing.issue-invoices', { date: '2026-11-01' });
     await retry.result();
     const perChunk = await h.tju.trigger(

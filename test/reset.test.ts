@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { issueInvoices } from '../batches/billing/issue-invoices';
 import { ensureTemporalCli } from '../src/temporal/devServer';
 import { startHarness, type Harness } from './helpers/harness';
-import { insertSubscriptions } from './helpers/billing';
+import { insertNoFeeSubscriptions, insertSubscriptions } from './helpers/billing';
 
 const run = promisify(execFile);
 let h: Harness;
@@ -14,17 +14,14 @@ let temporal: (...args: string[]) => Promise<string>;
 beforeAll(async () => {
   h = await startHarness([issueInvoices]);
   const binary = ensureTemporalCli();
-  temporal = async (...args) => (await run(binary, [...args, '--address', h.address], { timeout: 30_000 })).stdout;
+  temporal = async (...args) => (await run(binary, [...args, '--address', h.address, '--namespace', h.namespace], { timeout: 30_000 })).stdout;
 });
 afterAll(() => h.close());
 
 it('lists failed jobs by query, then resets one after the fix and it succeeds once', async () => {
   const date = '2026-11-01';
   await insertSubscriptions(h.pool, 5);
-  const { rows } = await h.pool.query(
-    `INSERT INTO subscriptions (customer, status, monthly_fee) VALUES ('no-fee', 'active', NULL) RETURNING id`,
-  );
-  const broken: string = rows[0].id;
+  const [broken] = await insertNoFeeSubscriptions(h.pool);
   expect(await (await h.tju.trigger('billing.issue-invoices', { date })).result()).toMatchObject({ failed: 1 });
 
   const listed = JSON.parse(

@@ -58,7 +58,7 @@ it('prunes a tju schedule whose batch no longer declares one', async () => {
 });
 
 it('refuses bad backfill dates in one line', async () => {
-  const env = { TEMPORAL_ADDRESS: h.address, TJU_TASK_QUEUE: h.taskQueue };
+  const env = h.env;
   const reversed = await tju(['schedule', 'backfill', 'billing.issue-invoices', '--from', '2026-10-05', '--to', '2026-10-04'], env);
   expect(reversed).toMatchObject({ code: 2, stderr: 'tju: --to 2026-10-04 is before --from 2026-10-05\n' });
   const malformed = await tju(['schedule', 'backfill', 'billing.issue-invoices', '--from', '2026-1-5', '--to', '2026-10-04'], env);
@@ -77,7 +77,7 @@ async function waitForRun(date: string) {
 }
 
 it('applies, lists, pauses and triggers through the CLI; a triggered run bills today in the schedule\'s zone', async () => {
-  const env = { TEMPORAL_ADDRESS: h.address, TJU_TASK_QUEUE: h.taskQueue };
+  const env = h.env;
   expect(await tju(['schedule', 'apply'], env)).toMatchObject({ code: 0, stdout: 'created billing.issue-invoices\n' });
   expect(await tju(['schedule', 'pause', 'billing.issue-invoices', '--note', 'month-end freeze'], env)).toMatchObject({ code: 0 });
   const listed = await tju(['schedule', 'list'], env);

@@ -5,7 +5,7 @@ import { defineUnit } from '../src/definitions';
 import { createPool } from '../src/db/pool';
 import { NonRetryableError } from '../src/errors';
 import { createTestDatabase, dropTestDatabase } from './helpers/databases';
-import { insertSubscriptions } from './helpers/billing';
+import { insertNoFeeSubscriptions, insertSubscriptions } from './helpers/billing';
 
 let pool: Pool;
 let database: { name: string; url: string };
@@ -44,13 +44,11 @@ describe('issueInvoice unit', () => {
   });
 
   it('refuses a subscription without a fee with a non-retryable error and writes nothing', async () => {
-    const { rows } = await pool.query(
-      `INSERT INTO subscriptions (customer, status, monthly_fee) VALUES ('no-fee', 'active', NULL) RETURNING id`,
-    );
-    const input = { subscriptionId: rows[0].id, billingDate: '2026-11-01', paymentMethod: 'card' };
+    const [id] = await insertNoFeeSubscriptions(pool);
+    const input = { subscriptionId: id, billingDate: '2026-11-01', paymentMethod: 'card' };
 
     await expect(issueInvoice.execute(pool, input)).rejects.toThrow(NonRetryableError);
-    expect(await invoicesOf(rows[0].id)).toHaveLength(0);
+    expect(await invoicesOf(id)).toHaveLength(0);
   });
 });
 

@@ -65,3 +65,8 @@ export async function insertMixedSubscriptions(pool: Pool, n: number) {
   const billable = rows.filter((r) => /^(plain|flaky)-/.test(r.customer)).map((r) => r.id);
   return { failing, billable };
 }
+
+/** Empties the billing tables and tju's records, so a test starts from nothing whatever ran before it. */
+export async function resetBillingData(pool: Pool): Promise<void> {
+  await pool.query('TRUNCATE invoices, subscriptions, tju_ledger, tju_failures RESTART IDENTITY CASCADE');
+}

@@ -1,10 +1,12 @@
 import { Client, Connection } from '@temporalio/client';
+import type Long from 'long';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import type { Batch } from '../../src/definitions';
 import { createPool } from '../../src/db/pool';
 import { TjuClient } from '../../src/temporal/client';
 import { installRuntime } from '../../src/temporal/runtime';
+import { ensureSearchAttributes } from '../../src/temporal/searchAttributes';
 import { createWorker } from '../../src/temporal/worker';
 import { createTestDatabase, dropTestDatabase } from './databases';
 
@@ -12,7 +14,11 @@ export interface Harness {
   pool: Pool;
   databaseUrl: string;
   address: string;
+  /** A Temporal namespace of its own: workflow IDs (`<batch>/<runKey>`) never meet another file's. */
+  namespace: string;
   taskQueue: string;
+  /** The environment that points `tju` (and a worker process) at this harness. */
+  env: Record<string, string>;
   client: Client;
   tju: TjuClient;
   /** Starts a worker on this harness's task queue and database; `stop` waits for it to drain. */
@@ -20,16 +26,24 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-let queues = 0;
+let harnesses = 0;
 
-/** A database of its own, a client, and (by default) a running worker for the given batches. */
+/** A database and a Temporal namespace of its own, a client, and (by default) a running worker for the given batches. */
 export async function startHarness(batches: readonly Batch[], options: { worker?: boolean } = {}): Promise<Harness> {
   const address = process.env.TEMPORAL_ADDRESS!;
   const database = await createTestDatabase();
   const pool = createPool(database.url, 20);
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
-  const taskQueue = `test-${process.pid}-${Date.now().toString(36)}-${queues++}`;
+  const name = `test-${process.pid}-${Date.now().toString(36)}-${harnesses++}`;
+  const namespace = name;
+  await connection.workflowService.registerNamespace({
+    namespace,
+    // protobufjs takes a plain number where its types say Long.
+    workflowExecutionRetentionPeriod: { seconds: 86_400 as unknown as Long },
+  });
+  await ensureSearchAttributes(connection, namespace);
+  const client = new Client({ connection, namespace });
+  const taskQueue = name;
   const tju = new TjuClient({ client, batches, taskQueue });
   const workers: Array<() => Promise<void>> = [];
 
@@ -40,6 +54,7 @@ export async function startHarness(batches: readonly Batch[], options: { worker?
     const workerConnection = await NativeConnection.connect({ address });
     const worker = await createWorker({
       connection: workerConnection,
+      namespace,
       taskQueue: queue,
       batches,
       pool,
@@ -64,7 +79,9 @@ export async function startHarness(batches: readonly Batch[], options: { worker?
     pool,
     databaseUrl: database.url,
     address,
+    namespace,
     taskQueue,
+    env: { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TJU_TASK_QUEUE: taskQueue, DATABASE_URL: database.url },
     client,
     tju,
     startWorker,

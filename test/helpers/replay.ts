@@ -1,8 +1,10 @@
 import { Worker } from '@temporalio/worker';
+import { installRuntime } from '../../src/temporal/runtime';
 import type { Harness } from './harness';
 
 /** Replays the history of every workflow of a type on the harness's task queue against today's workflow code. */
 export async function replayAll(h: Harness, workflowType: string): Promise<{ replayed: number; errors: string[] }> {
+  installRuntime(); // the replayer's worker logs through tju's logger (errors only, in tests)
   const histories = [];
   const query = `WorkflowType = '${workflowType}' AND TaskQueue = '${h.taskQueue}'`;
   for await (const wf of h.client.workflow.list({ query })) {

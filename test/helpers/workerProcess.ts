@@ -12,9 +12,7 @@ export function startWorkerProcess(h: Harness, env: Record<string, string> = {})
   const child = spawn(process.execPath, [TJU, 'worker'], {
     env: {
       ...process.env,
-      DATABASE_URL: h.databaseUrl,
-      TEMPORAL_ADDRESS: h.address,
-      TJU_TASK_QUEUE: h.taskQueue,
+      ...h.env,
       TJU_LOG_LEVEL: 'error',
       ...env,
     },

@@ -27,6 +27,7 @@ export default async function globalSetup(): Promise<void> {
   }
 
   const admin = new (await import('pg')).Client({ connectionString: adminUrl('postgres') });
+  admin.on('error', () => undefined);
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
   await admin.end();
