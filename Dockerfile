@@ -8,7 +8,8 @@ RUN npm install --no-audit --no-fund
 COPY . .
 RUN npx tsc -p tsconfig.build.json
 
-# Runtime: production dependencies and the compiled code, run as the unprivileged `node` user.
+# Runtime: production dependencies and the compiled code (tju and the billing example app that uses it),
+# run as the unprivileged `node` user.
 FROM node:20.19-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
@@ -18,4 +19,4 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY migrations ./migrations
 USER node
-CMD ["node", "bin/tju.js", "worker"]
+CMD ["node", "dist/examples/billing/cli.js", "worker"]

@@ -23,6 +23,8 @@ export interface UnitEvent {
 export interface ActivityDeps {
   pool: Pool;
   batches: BatchRegistry;
+  /** The schema of tju's tables (default `tju`). */
+  schema?: string;
   /** Called after every unit attempt, committed or not. Must not throw. */
   onUnitFinished?: (event: UnitEvent) => void;
   /** App-wide failure hook, for batches that declare none; default: a structured log line. */
@@ -30,13 +32,13 @@ export interface ActivityDeps {
 }
 
 /** The activities behind tju's workflows: the only place they touch PostgreSQL. */
-export function createActivities({ pool, batches, onUnitFinished, onFailure = logFailure }: ActivityDeps) {
+export function createActivities({ pool, batches, schema, onUnitFinished, onFailure = logFailure }: ActivityDeps) {
   const notify = (event: FailureEvent) => (batches.get(event.batch).onFailure ?? onFailure)(event);
 
   return {
     /** One keyset page of the Trigger's query. */
     async fetchTargets(request: FetchTargetsRequest): Promise<Target[]> {
-      if (request.source === 'failures') return failedTargets(pool, request, request.after, request.limit);
+      if (request.source === 'failures') return failedTargets(pool, request, request.after, request.limit, schema);
       const batch = batches.get(request.batch);
       const rows = await batch.targets(pool, {
         params: request.params,
@@ -74,6 +76,7 @@ export function createActivities({ pool, batches, onUnitFinished, onFailure = lo
           batch.unit.execute(pool, batch.job.input(job.target, job.params), {
             idempotencyKey: { batch: job.batch, runKey: job.runKey, targetKey: job.target.key },
             attempt,
+            schema,
           }),
         );
         report(outcome);
@@ -85,7 +88,8 @@ export function createActivities({ pool, batches, onUnitFinished, onFailure = lo
         throw ApplicationFailure.create({
           type: error.name,
           message: error.message,
-          nonRetryable: error instanceof NonRetryableError,
+          // By name: an app may hold a second copy of tju (a nested install), whose class is another object.
+          nonRetryable: error.name === NonRetryableError.name,
           details: [{ attempt, unit: batch.unit.name }],
         });
       }
@@ -99,7 +103,7 @@ export function createActivities({ pool, batches, onUnitFinished, onFailure = lo
 
     /** Writes the failure record, then tells the failure hook. */
     async recordFailure(failure: FailureRecord): Promise<void> {
-      await recordFailure(pool, failure);
+      await recordFailure(pool, failure, schema);
       const { target, unit, ...event } = failure;
       await notify({ kind: 'target-failed', ...event });
     },

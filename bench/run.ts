@@ -6,10 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
-import { issueInvoices } from '../batches/billing/issue-invoices';
+import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { migrate } from '../src/db/migrate';
 import { createPool } from '../src/db/pool';
-import { seedSubscriptions } from '../src/demo/seed';
+import { seedSubscriptions } from '../examples/billing/demo/seed';
+import { applyBillingSchema } from '../examples/billing/schema';
 import { UserError } from '../src/errors';
 import { positiveInt } from '../src/cli/parsers';
 import { projectRoot } from '../src/paths';
@@ -97,6 +98,7 @@ async function main() {
   databaseUrl.pathname = '/tju_bench';
   await migrate(databaseUrl.toString());
   const pool = createPool(databaseUrl.toString(), options.concurrency + 2);
+  await applyBillingSchema(pool);
 
   let server: DevServer | undefined;
   let address = process.env.TEMPORAL_ADDRESS;
@@ -122,7 +124,7 @@ async function main() {
         recorder = await floor(pool, options.targets, options.concurrency, date);
       } else {
         const taskQueue = `bench-${process.pid}-${mode}`;
-        const connection = await connectWorker(address!);
+        const connection = await connectWorker({ address: address!, namespace: 'default' });
         let current: Recorder | undefined;
         const worker = await createWorker({
           connection,

@@ -1,8 +1,10 @@
--- tju's own bookkeeping. Never holds domain data: clearing it is always safe for idempotent units.
+-- tju's own bookkeeping, in its own schema ({{schema}}, `tju` unless configured). Never holds domain data:
+-- clearing it is always safe for idempotent units.
+CREATE SCHEMA IF NOT EXISTS {{schema}};
 
 -- One row per (run, target, unit) that finished, written in the unit's own transaction:
 -- the idempotency key that makes a retried or duplicated job change nothing twice.
-CREATE TABLE tju_ledger (
+CREATE TABLE {{schema}}.ledger (
   batch       text        NOT NULL,
   run_key     text        NOT NULL,
   target_key  text        NOT NULL,
@@ -13,7 +15,8 @@ CREATE TABLE tju_ledger (
 );
 
 -- The latest failure of each target whose job gave up (Laravel's failed_jobs); removed when it later succeeds.
-CREATE TABLE tju_failures (
+-- `target` is the row its job carried (key and per-target options), so `tju retry` can dispatch it again.
+CREATE TABLE {{schema}}.failures (
   batch         text        NOT NULL,
   run_key       text        NOT NULL,
   target_key    text        NOT NULL,
@@ -23,5 +26,6 @@ CREATE TABLE tju_failures (
   attempts      integer     NOT NULL,
   non_retryable boolean     NOT NULL DEFAULT false,
   failed_at     timestamptz NOT NULL DEFAULT now(),
+  target        jsonb       NOT NULL DEFAULT '{}',
   PRIMARY KEY (batch, run_key, target_key)
 );

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { NativeConnectionOptions } from '@temporalio/worker';
+import type { TjuConfig } from './appConfig';
 import { UserError } from './errors';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -18,14 +21,15 @@ const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-    .default('postgres://postgres@127.0.0.1:5432/tju'),
+    .optional(),
   TEMPORAL_ADDRESS: z
     .string()
     .regex(/^[^\s:/]+:\d+$/, 'must be host:port')
     .optional(),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_NAMESPACE: z.string().min(1).optional(),
   TEMPORAL_UI_URL: z.url().optional(),
-  TJU_TASK_QUEUE: z.string().min(1).default('tju'),
+  TJU_TASK_QUEUE: z.string().min(1).optional(),
+  TJU_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier').optional(),
   TJU_MAX_CONCURRENT_UNITS: positiveInt(20),
   TJU_MAX_CACHED_WORKFLOWS: z.coerce.number().int().nonnegative().optional(),
   TJU_SHUTDOWN_GRACE: duration.default('30s'),
@@ -39,9 +43,13 @@ export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
 export interface Config {
   databaseUrl: string;
-  /** Unset means: the local dev server on 127.0.0.1:7233, started by tju where it starts one. */
+  /** PostgreSQL schema of tju's own tables. */
+  schema: string;
+  /** As configured; unset means the local dev server on 127.0.0.1:7233, started by tju where it starts one. */
   temporalAddress?: string;
   namespace: string;
+  /** Where and how to reach Temporal: address, namespace, TLS, API key (see `temporalTarget`). */
+  temporal: TemporalTarget;
   uiUrl?: string;
   taskQueue: string;
   maxConcurrentUnits: number;
@@ -55,21 +63,32 @@ export interface Config {
 
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
 
-/** Reads tju's environment variables; a bad value is a one-line UserError naming the variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/tju';
+
+/**
+ * tju's settings: environment variables over the app's config file over defaults. A bad value is a one-line
+ * UserError naming the variable.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  app: Pick<TjuConfig, 'databaseUrl' | 'schema' | 'taskQueue'> = {},
+): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== '')) as Record<string, string>;
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new UserError(`${issue.path.join('.')}: ${issue.message}`);
   }
   const e = parsed.data;
+  const temporal = temporalTarget(present);
   return {
-    databaseUrl: e.DATABASE_URL,
-    temporalAddress: e.TEMPORAL_ADDRESS,
-    namespace: e.TEMPORAL_NAMESPACE,
+    databaseUrl: e.DATABASE_URL ?? app.databaseUrl ?? fromPgVariables(present) ?? DEFAULT_DATABASE_URL,
+    schema: e.TJU_SCHEMA ?? app.schema ?? 'tju',
+    temporalAddress: e.TEMPORAL_ADDRESS ?? temporal.configured,
+    namespace: temporal.namespace,
+    temporal,
     uiUrl: e.TEMPORAL_UI_URL,
-    taskQueue: e.TJU_TASK_QUEUE,
+    taskQueue: e.TJU_TASK_QUEUE ?? app.taskQueue ?? 'tju',
     maxConcurrentUnits: e.TJU_MAX_CONCURRENT_UNITS,
     maxCachedWorkflows: e.TJU_MAX_CACHED_WORKFLOWS,
     shutdownGrace: e.TJU_SHUTDOWN_GRACE,
@@ -77,6 +96,48 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxMemoryMb: e.TJU_MAX_MEMORY_MB,
     connectTimeout: e.TJU_CONNECT_TIMEOUT,
   };
+}
+
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+  tls?: NativeConnectionOptions['tls'];
+  apiKey?: string;
+  metadata?: Record<string, string>;
+  /** The address when one was configured (an environment variable or a profile), not defaulted. */
+  configured?: string;
+}
+
+/**
+ * Temporal's connection as the `temporal` CLI reads it (@temporalio/envconfig): TEMPORAL_ADDRESS,
+ * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE and the TOML file of TEMPORAL_CONFIG_FILE
+ * (or the CLI's default location). Unset: the local dev server.
+ */
+export function temporalTarget(env: Record<string, string>): TemporalTarget {
+  let loaded;
+  try {
+    loaded = loadClientConnectConfig({ overrideEnvVars: env });
+  } catch (err) {
+    throw new UserError(`Temporal connection settings: ${(err as Error).message}`);
+  }
+  const { address, tls, apiKey, metadata } = loaded.connectionOptions;
+  return {
+    address: address ?? DEFAULT_TEMPORAL_ADDRESS,
+    namespace: loaded.namespace ?? 'default',
+    ...(tls ? { tls } : {}),
+    ...(apiKey ? { apiKey: apiKey as string } : {}),
+    ...(metadata ? { metadata: metadata as Record<string, string> } : {}),
+    configured: address,
+  };
+}
+
+/** libpq's standard variables (PGHOST, PGPORT, PGUSER, PGDATABASE, PGSSLMODE) as a URL; PGPASSWORD pg reads itself. */
+function fromPgVariables(env: Record<string, string>): string | undefined {
+  if (!env.PGHOST && !env.PGDATABASE) return undefined;
+  const url = new URL(`postgres://${env.PGHOST ?? '127.0.0.1'}:${env.PGPORT ?? 5432}/${env.PGDATABASE ?? 'tju'}`);
+  url.username = env.PGUSER ?? 'postgres';
+  if (env.PGSSLMODE) url.searchParams.set('sslmode', env.PGSSLMODE);
+  return url.toString();
 }
 
 /** The Web UI of a dev server listens on its gRPC port + 1000. */

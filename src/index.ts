@@ -1,6 +1,7 @@
 // tju's public API: define batches, run units, start and inspect runs, run workers.
 export {
   dateParam,
+  localDate,
   defineBatch,
   defineUnit,
   type Batch,
@@ -16,13 +17,19 @@ export {
   type UnitOutcome,
 } from './definitions';
 export { NonRetryableError, UserError } from './errors';
+export { defineConfig, type TjuConfig } from './appConfig';
+export { runCli, type CliOptions } from './cli/main';
+export { createProgressBar } from './cli/progressBar';
+export { connectClient, connectWorker } from './temporal/connect';
+export { ensureSearchAttributes } from './temporal/searchAttributes';
 export { logFailure, webhook, type FailureEvent, type FailureHook } from './notify';
 export { TjuSchedules } from './temporal/schedules';
 export { runUnit, type RunUnitOptions, type UnitResult } from './db/runUnit';
-export { createPool } from './db/pool';
+export { createPool, describeUrl } from './db/pool';
 export { migrate } from './db/migrate';
 export { listFailures, type StoredFailure } from './db/ledger';
-export { loadConfig, type Config } from './config';
+export { loadConfig, uiUrlFor, type Config } from './config';
+export { logger } from './log';
 export { TjuClient, RunHandle, type RunStatus, type TjuClientOptions } from './temporal/client';
 export { bundleWorkflows, createWorker, type TjuWorkerOptions } from './temporal/worker';
 export type { RunProgress, RunSummary } from '../workflows/types';

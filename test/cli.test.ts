@@ -1,11 +1,14 @@
 // The `tju` binary: bad input is one line and exit 2 with nothing started or written; good input works.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Client as PgClient } from 'pg';
-import { issueInvoices } from '../batches/billing/issue-invoices';
+import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { listMigrations } from '../src/db/migrate';
 import { adminUrl, dropTestDatabase } from './helpers/databases';
 import { startHarness, type Harness } from './helpers/harness';
 import { insertNoFeeSubscriptions, insertSubscriptions } from './helpers/billing';
-import { tju, type CliResult } from './helpers/cli';
+import { billingCli, tju, type CliResult } from './helpers/cli';
 
 let h: Harness;
 let env: Record<string, string>;
@@ -54,7 +57,7 @@ describe('bad input', () => {
   });
 
   it('refuses a bad flag value and a bad environment variable', async () => {
-    expectOneLineError(await tju(['demo', '--subscriptions', '0'], env), /--subscriptions.*positive whole number/);
+    expectOneLineError(await billingCli(['demo', '--subscriptions', '0'], env), /--subscriptions.*positive whole number/);
     expectOneLineError(await tju(['worker'], { ...env, TJU_MAX_CONCURRENT_UNITS: 'lots' }), /TJU_MAX_CONCURRENT_UNITS/);
     expectOneLineError(await tju(['migrate'], { ...env, DATABASE_URL: 'mysql://localhost/x' }), /DATABASE_URL: must be a postgres/);
   });
@@ -75,6 +78,32 @@ describe('bad input', () => {
   });
 });
 
+describe("an app's config", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tju-config-'));
+  const config = (name: string, text: string) => {
+    fs.writeFileSync(path.join(dir, name), text);
+    return ['--config', path.join(dir, name), 'trigger', '--help'];
+  };
+  const unit = "{ name: 'u', run: async () => undefined }";
+  const batch = (name: string, extra = `unit: ${unit}`) =>
+    `{ name: '${name}', params: { shape: {} }, runKey: () => 'k', targets: async () => [], job: { input: () => ({}) }, ${extra} }`;
+
+  it.each([
+    ['missing.ts', null, /missing\.ts: no such config file/],
+    ['empty.ts', 'export default { batches: [] };', /empty\.ts: no batches/],
+    ['no-unit.ts', `export default { batches: [${batch('a.b', '')}] };`, /no-unit\.ts: batch a\.b has no unit/],
+    ['twice.ts', `export default { batches: [${batch('a.b')}, ${batch('a.b')}] };`, /twice\.ts: batch a\.b is declared twice/],
+    ['broken.ts', 'export default { batches: [ };', /broken\.ts: /],
+  ])('refuses %s in one line naming the file', async (file, text, message) => {
+    const args = text === null ? ['--config', path.join(dir, file), 'trigger', '--help'] : config(file, text);
+    expectOneLineError(await tju(args, env), message);
+  });
+
+  it('says how to start when the working directory has no config', async () => {
+    expectOneLineError(await tju(['trigger', '--help'], env, dir), /no tju\.config\.ts in .*: run `tju init`/);
+  });
+});
+
 describe('good input', () => {
   it('migrates a new database once', async () => {
     const name = `tju_cli_migrate_${process.pid}`;
@@ -88,7 +117,7 @@ describe('good input', () => {
       const pg = new PgClient({ connectionString: url });
       pg.on('error', () => undefined);
       await pg.connect();
-      const { rows } = await pg.query('SELECT version FROM tju_migrations ORDER BY version');
+      const { rows } = await pg.query('SELECT version FROM tju.migrations ORDER BY version');
       await pg.end();
       expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
     } finally {

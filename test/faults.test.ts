@@ -3,8 +3,8 @@
 // one invoice per billable subscription, one failure record per failing one, nothing doubled or lost.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { issueInvoices } from '../batches/billing/issue-invoices';
-import { seedSubscriptions } from '../src/demo/seed';
+import { issueInvoices } from '../examples/billing/batches/issue-invoices';
+import { seedSubscriptions } from '../examples/billing/demo/seed';
 import { listFailures } from '../src/db/ledger';
 import type { Granularity, RunSummary } from '../workflows/types';
 import { mixedBilling } from './fixtures/batches';
@@ -40,7 +40,7 @@ async function expectMixedRunEffects(date: string, summary: RunSummary, failing:
   });
   const failures = await listFailures(h.pool, 'test.mixed-billing', date);
   expect(failures.map((f) => f.targetKey).sort()).toEqual([...failing].sort());
-  const ledger = await h.pool.query(`SELECT count(*)::int AS n FROM tju_ledger WHERE run_key = $1`, [date]);
+  const ledger = await h.pool.query(`SELECT count(*)::int AS n FROM tju.ledger WHERE run_key = $1`, [date]);
   expect(ledger.rows[0].n).toBe(billable.length);
   // Units that committed just before a fault run again and find their ledger entry: skipped, not doubled.
   expect(summary.total).toBe(billable.length + failing.length);
@@ -91,7 +91,7 @@ it('per-target: survives three SIGKILLs of the worker', async () => {
 it.each<Granularity>(['per-chunk', 'per-target'])(
   '%s: a worker whose PostgreSQL connections are terminated again and again stays up and finishes the run',
   async (granularity) => {
-    await h.pool.query('TRUNCATE invoices, subscriptions, tju_ledger, tju_failures RESTART IDENTITY CASCADE');
+    await h.pool.query('TRUNCATE invoices, subscriptions, tju.ledger, tju.failures RESTART IDENTITY CASCADE');
     const date = granularity === 'per-chunk' ? '2026-11-03' : '2026-11-04';
     const { failing, billable } = await insertMixedSubscriptions(h.pool, granularity === 'per-chunk' ? 1500 : 300);
     const worker = await startWorkerProcess(h);
@@ -141,7 +141,7 @@ const cluster = localCluster();
 const pgCtlCluster = (...args: string[]) =>
   execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', ...cluster!, ...args], { stdio: 'ignore' });
 (cluster ? it : it.skip)('per-chunk: PostgreSQL restarted mid-run; the run completes with every effect once', async () => {
-  await h.pool.query('TRUNCATE invoices, subscriptions, tju_ledger, tju_failures RESTART IDENTITY CASCADE');
+  await h.pool.query('TRUNCATE invoices, subscriptions, tju.ledger, tju.failures RESTART IDENTITY CASCADE');
   const date = '2026-11-05';
   const { failing, billable } = await insertMixedSubscriptions(h.pool, 1500);
   const worker = await startWorkerProcess(h);

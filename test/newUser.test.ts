@@ -3,7 +3,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { issueInvoices } from '../batches/billing/issue-invoices';
+import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { listFailures } from '../src/db/ledger';
 import { ensureTemporalCli } from '../src/temporal/devServer';
 import { timingOutBilling } from './fixtures/batches';

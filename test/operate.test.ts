@@ -1,6 +1,6 @@
 // Operating a run from the shell: failures, retry, clear, refresh, runs — through the real `tju` binary.
 // Each test starts from its own finished run: 40 subscriptions billed, 3 with no fee failed.
-import { issueInvoices } from '../batches/billing/issue-invoices';
+import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { startHarness, type Harness } from './helpers/harness';
 import { insertNoFeeSubscriptions, insertSubscriptions, invoiceCounts, resetBillingData } from './helpers/billing';
 import { tju } from './helpers/cli';
@@ -29,7 +29,7 @@ beforeEach(async () => {
 });
 
 const ledgerCount = async () =>
-  (await h.pool.query(`SELECT count(*)::int AS n FROM tju_ledger WHERE run_key = $1`, [date])).rows[0].n as number;
+  (await h.pool.query(`SELECT count(*)::int AS n FROM tju.ledger WHERE run_key = $1`, [date])).rows[0].n as number;
 
 /** Sets the missing fees and retries the failed targets. */
 async function fixAndRetry() {

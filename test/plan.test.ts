@@ -1,5 +1,5 @@
 // How a run is planned from a batch definition: params, run key, and the trigger's input.
-import { issueInvoices } from '../batches/billing/issue-invoices';
+import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { defineUnit } from '../src/definitions';
 import { UserError } from '../src/errors';
 import { buildTriggerInput, resolveRun, resolveScheduledRun } from '../src/plan';

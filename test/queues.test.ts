@@ -1,6 +1,6 @@
 // Ordering and isolation: an ordered batch commits in key order; a slow batch on its own task queue does not
 // hold up another batch.
-import { issueInvoices } from '../batches/billing/issue-invoices';
+import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { concurrency, isolatedSlowBilling, orderedBilling } from './fixtures/batches';
 import { startHarness, type Harness } from './helpers/harness';
 import { insertSubscriptions, invoiceCounts } from './helpers/billing';

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
-import { issueInvoices } from '../batches/billing/issue-invoices';
+import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { ensureTemporalCli } from '../src/temporal/devServer';
 import { startHarness } from './helpers/harness';
 import { insertMixedSubscriptions, insertNoFeeSubscriptions, insertSubscriptions } from './helpers/billing';

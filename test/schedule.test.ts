@@ -1,5 +1,5 @@
 // Temporal Schedules from code: apply, pause, backfill over past dates, prune.
-import { issueInvoices } from '../batches/billing/issue-invoices';
+import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { TjuSchedules } from '../src/temporal/schedules';
 import { startHarness, type Harness } from './helpers/harness';
 import { insertSubscriptions, invoiceCounts } from './helpers/billing';

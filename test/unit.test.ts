@@ -1,6 +1,6 @@
 // A Unit alone: plain PostgreSQL, no Temporal — how app code and a "retry" button call it.
 import type { Pool } from 'pg';
-import { issueInvoice } from '../batches/billing/issue-invoices/unit';
+import { issueInvoice } from '../examples/billing/batches/issue-invoices/unit';
 import { defineUnit } from '../src/definitions';
 import { createPool } from '../src/db/pool';
 import { NonRetryableError } from '../src/errors';
@@ -70,7 +70,7 @@ describe('unit transactions and the ledger', () => {
       'boom after writing',
     );
     expect(await countNotes('rolled-back')).toBe(0);
-    const ledger = await pool.query(`SELECT 1 FROM tju_ledger WHERE unit = 'test.append-audit'`);
+    const ledger = await pool.query(`SELECT 1 FROM tju.ledger WHERE unit = 'test.append-audit'`);
     expect(ledger.rowCount).toBe(0);
   });
 
@@ -90,10 +90,10 @@ describe('unit transactions and the ledger', () => {
   it('clears an earlier failure record of the target when it later succeeds', async () => {
     const key = { batch: 'test.audit', runKey: 'r2', targetKey: 't1' };
     await pool.query(
-      `INSERT INTO tju_failures (batch, run_key, target_key, unit, error, error_type, attempts)
+      `INSERT INTO tju.failures (batch, run_key, target_key, unit, error, error_type, attempts)
        VALUES ('test.audit', 'r2', 't1', 'test.append-audit', 'earlier', 'Error', 3)`,
     );
     await appendAudit.execute(pool, { note: 'recovered' }, { idempotencyKey: key });
-    expect((await pool.query(`SELECT 1 FROM tju_failures WHERE run_key = 'r2'`)).rowCount).toBe(0);
+    expect((await pool.query(`SELECT 1 FROM tju.failures WHERE run_key = 'r2'`)).rowCount).toBe(0);
   });
 });

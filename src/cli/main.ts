@@ -1,37 +1,44 @@
 import { Command, CommanderError } from 'commander';
-import { batches as appBatches } from '../../batches';
-import type { Batch } from '../definitions';
+import { checkConfig, findConfigFile, loadConfigFile, type TjuConfig } from '../appConfig';
 import { UserError } from '../errors';
-import { registerDemo } from './commands/demo';
+import { installRuntime } from '../temporal/runtime';
+import { cliApp, type CliApp } from './app';
 import { registerFailures } from './commands/failures';
+import { registerMigrate } from './commands/migrate';
 import { registerClear, registerRetry } from './commands/retry';
 import { registerRuns } from './commands/runs';
+import { registerScaffold } from './commands/scaffold';
 import { registerSchedule } from './commands/schedule';
-import { registerMigrate } from './commands/migrate';
 import { registerStatus } from './commands/status';
 import { registerTemporal } from './commands/temporal';
 import { registerTrigger } from './commands/trigger';
 import { registerWorker } from './commands/worker';
-import { installRuntime } from '../temporal/runtime';
 
-export function buildProgram(batches: readonly Batch[]): Command {
+export interface CliOptions {
+  /** Adds an app's own commands, the way a Laravel app adds artisan commands. */
+  extend?: (program: Command, app: CliApp) => void;
+}
+
+export function buildProgram(app: CliApp, options: CliOptions = {}): Command {
   const program = new Command('tju')
     .description('Trigger–Job–Unit batches on Temporal and PostgreSQL')
+    .option('--config <file>', 'the app\'s tju config (default: tju.config.ts, .mjs or .js in the working directory)')
     .exitOverride()
     // Options after a subcommand belong to it: `tju temporal …` hands its own to Temporal's CLI.
     .enablePositionalOptions()
     .configureOutput({ outputError: (message, write) => write(`tju: ${message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}\n`) });
-  registerWorker(program, batches);
-  registerTrigger(program, batches);
-  registerStatus(program, batches);
-  registerRuns(program, batches);
-  registerFailures(program, batches);
-  registerRetry(program, batches);
-  registerClear(program, batches);
-  registerSchedule(program, batches);
-  registerMigrate(program);
-  registerDemo(program, batches);
-  registerTemporal(program);
+  registerWorker(program, app);
+  registerTrigger(program, app);
+  registerStatus(program, app);
+  registerRuns(program, app);
+  registerFailures(program, app);
+  registerRetry(program, app);
+  registerClear(program, app);
+  registerSchedule(program, app);
+  registerMigrate(program, app);
+  registerTemporal(program, app);
+  registerScaffold(program, app);
+  options.extend?.(program, app);
   // Subcommands inherit exitOverride and output settings only when set before they exist; set them again.
   const apply = (command: Command) => {
     command.exitOverride().configureOutput(program.configureOutput());
@@ -41,11 +48,47 @@ export function buildProgram(batches: readonly Batch[]): Command {
   return program;
 }
 
-/** Runs the CLI; resolves with the exit code: 0 ok, 1 a run failed or an unexpected error, 2 bad input. */
-export async function main(argv: string[], batches: readonly Batch[] = appBatches): Promise<number> {
+/**
+ * Runs tju's CLI for an app that owns its entry point (`node cli.js worker`). Resolves with the exit code:
+ * 0 ok, 1 a run failed or an unexpected error, 2 bad input.
+ */
+export async function runCli(argv: string[], config: TjuConfig, options: CliOptions = {}): Promise<number> {
+  return guard(async () => {
+    const app = cliApp(checkConfig(config, 'config'));
+    await buildProgram(app, options).parseAsync(argv);
+  });
+}
+
+/** Commands that work without an app's config: they touch only tju's own tables or Temporal. */
+const WITHOUT_CONFIG = new Set(['migrate', 'temporal', 'help', 'init', 'make:batch']);
+
+/** The `tju` binary: the app's config from `--config` or the working directory, then the command. */
+export async function main(argv: string[]): Promise<number> {
+  return guard(async () => {
+    const { configPath, command } = peek(argv.slice(2));
+    let config: TjuConfig = { batches: [] };
+    if (configPath || !(command === undefined || WITHOUT_CONFIG.has(command))) {
+      config = await loadConfigFile(findConfigFile(configPath));
+    }
+    await buildProgram(cliApp(config)).parseAsync(argv);
+  });
+}
+
+/** `--config` and the command name, read before the program (whose batch commands come from the config) exists. */
+function peek(args: string[]): { configPath?: string; command?: string } {
+  let configPath: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--config') return { configPath: args[i + 1], command: args.find((a, j) => j > i + 1 && !a.startsWith('-')) };
+    if (args[i].startsWith('--config=')) configPath = args[i].slice('--config='.length);
+    else if (!args[i].startsWith('-')) return { configPath, command: args[i] };
+  }
+  return { configPath };
+}
+
+async function guard(run: () => Promise<void>): Promise<number> {
   installRuntime();
   try {
-    await buildProgram(batches).parseAsync(argv);
+    await run();
     return Number(process.exitCode ?? 0);
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander printed the line

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { DEFAULT_TEMPORAL_ADDRESS, loadConfig, uiUrlFor, type Config } from '../config';
+import { uiUrlFor, type Config } from '../config';
+import type { CliApp } from './app';
 import type { Batch } from '../definitions';
 import { checkReachable, createPool } from '../db/pool';
 import { connectClient } from '../temporal/connect';
@@ -15,16 +16,16 @@ export interface Session {
 }
 
 /** A client on the configured Temporal server, for commands that start or inspect runs. */
-export async function openSession(batches: readonly Batch[], config = loadConfig()): Promise<Session> {
-  const address = config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
-  const client = await connectClient(address, config.namespace);
+export async function openSession(batches: readonly Batch[], config: Config): Promise<Session> {
+  const { address } = config.temporal;
+  const client = await connectClient(config.temporal);
   const tju = new TjuClient({ client, batches, taskQueue: config.taskQueue, uiUrl: uiUrlFor(config, address) });
   return { config, address, client, tju, close: () => client.connection.close() };
 }
 
 /** Runs `fn` with a session, closing it after. */
-export async function withSession<T>(batches: readonly Batch[], fn: (session: Session) => Promise<T>): Promise<T> {
-  const session = await openSession(batches);
+export async function withSession<T>(app: CliApp, fn: (session: Session) => Promise<T>): Promise<T> {
+  const session = await openSession(app.batches, app.config);
   try {
     return await fn(session);
   } finally {
@@ -33,10 +34,11 @@ export async function withSession<T>(batches: readonly Batch[], fn: (session: Se
 }
 
 /** Runs `fn` with a pool on DATABASE_URL, failing with one line when the database cannot be reached. */
-export async function withDatabase<T>(fn: (pool: Pool) => Promise<T>, config = loadConfig()): Promise<T> {
+export async function withDatabase<T>(app: CliApp, fn: (pool: Pool) => Promise<T>): Promise<T> {
+  const { config } = app;
   const pool = createPool(config.databaseUrl, 2);
   try {
-    await checkReachable(pool, config.databaseUrl);
+    await checkReachable(pool, config.databaseUrl, config.schema);
     return await fn(pool);
   } finally {
     await pool.end();

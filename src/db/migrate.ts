@@ -1,8 +1,11 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
+import { UserError } from '../errors';
 import { projectRoot } from '../paths';
 import { unreachable } from './pool';
+import { DEFAULT_SCHEMA, quoteIdent } from './schema';
 
 export const migrationsDir = path.join(projectRoot, 'migrations');
 
@@ -27,7 +30,8 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (!rowCount) {
       await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((err: { code?: string }) => {
-        if (err.code !== '42P04') throw err; // created meanwhile by a concurrent start
+        // Created meanwhile by a concurrent start: "already exists", or the catalog's unique index said so first.
+        if (err.code !== '42P04' && err.code !== '23505') throw err;
       });
     }
   } finally {
@@ -39,41 +43,66 @@ export interface Migration {
   version: number;
   name: string;
   file: string;
+  /** sha256 of the file as written: an applied migration whose file changed is refused. */
+  checksum: string;
 }
 
 export function listMigrations(dir = migrationsDir): Migration[] {
   return fs
     .readdirSync(dir)
     .filter((file) => /^\d+_[\w-]+\.sql$/.test(file))
-    .map((file) => ({ version: Number(file.split('_')[0]), name: file.replace(/\.sql$/, ''), file: path.join(dir, file) }))
+    .map((file) => {
+      const full = path.join(dir, file);
+      const checksum = crypto.createHash('sha256').update(fs.readFileSync(full)).digest('hex');
+      return { version: Number(file.split('_')[0]), name: file.replace(/\.sql$/, ''), file: full, checksum };
+    })
     .sort((a, b) => a.version - b.version);
 }
 
+export interface MigrateOptions {
+  /** The PostgreSQL schema of tju's tables; default `tju`. */
+  schema?: string;
+  dir?: string;
+}
+
 /**
- * Applies the migrations not yet recorded, each in its own transaction with its record, in version
- * order. An advisory lock lets several workers start at once. Returns the names applied.
+ * Creates tju's schema and applies its pending migrations, each in its own transaction with its record,
+ * in version order, under an advisory lock (several workers may start at once). Touches nothing outside
+ * tju's schema, except to move tju's own tables out of `public` from a database at the layout before schemas.
+ * Returns what it did.
  */
-export async function migrate(databaseUrl: string, dir = migrationsDir): Promise<string[]> {
+export async function migrate(databaseUrl: string, { schema = DEFAULT_SCHEMA, dir = migrationsDir }: MigrateOptions = {}): Promise<string[]> {
   await ensureDatabase(databaseUrl);
   const client = await connect(databaseUrl);
-  const applied: string[] = [];
+  const s = quoteIdent(schema);
+  const done: string[] = [];
+  const migrations = listMigrations(dir);
   try {
     await client.query(`SELECT pg_advisory_lock(hashtext('tju_migrations'))`);
-    await client.query(`CREATE TABLE IF NOT EXISTS tju_migrations (
-      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ version: number }>('SELECT version FROM tju_migrations');
-    const done = new Set(rows.map((row) => row.version));
-    for (const migration of listMigrations(dir)) {
-      if (done.has(migration.version)) continue;
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${s}.migrations (
+      version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    if (await upgradeFromPublic(client, s, migrations[0])) done.push(`moved tju_ledger and tju_failures into schema ${schema}`);
+    const { rows } = await client.query<{ version: number; name: string; checksum: string }>(`SELECT * FROM ${s}.migrations`);
+    const applied = new Map(rows.map((row) => [row.version, row]));
+    for (const migration of migrations) {
+      const recorded = applied.get(migration.version);
+      if (recorded) {
+        if (recorded.checksum !== migration.checksum) {
+          throw new UserError(`migration ${migration.name} was changed after it was applied to this database; add a new migration instead`);
+        }
+        continue;
+      }
       await client.query('BEGIN');
       try {
-        await client.query(fs.readFileSync(migration.file, 'utf8'));
-        await client.query('INSERT INTO tju_migrations (version, name) VALUES ($1, $2)', [
+        await client.query(fs.readFileSync(migration.file, 'utf8').replaceAll('{{schema}}', s));
+        await client.query(`INSERT INTO ${s}.migrations (version, name, checksum) VALUES ($1, $2, $3)`, [
           migration.version,
           migration.name,
+          migration.checksum,
         ]);
         await client.query('COMMIT');
-        applied.push(migration.name);
+        done.push(migration.name);
       } catch (err) {
         await client.query('ROLLBACK');
         throw new Error(`migration ${migration.name} failed: ${(err as Error).message}`);
@@ -82,5 +111,37 @@ export async function migrate(databaseUrl: string, dir = migrationsDir): Promise
   } finally {
     await client.end(); // ends the session, releasing the advisory lock
   }
-  return applied;
+  return done;
+}
+
+/**
+ * A database from before tju had a schema of its own keeps `tju_ledger`, `tju_failures` and `tju_migrations`
+ * in `public`: move the first two in (their rows are the ledger of past runs), record the first migration as
+ * applied, and drop the old record. The app's tables, which old migrations created beside them, stay the app's.
+ */
+async function upgradeFromPublic(client: Client, s: string, first: Migration): Promise<boolean> {
+  const { rows } = await client.query<{ legacy: boolean; fresh: boolean }>(
+    `SELECT to_regclass('public.tju_ledger') IS NOT NULL AS legacy, NOT EXISTS (SELECT 1 FROM ${s}.migrations) AS fresh`,
+  );
+  if (!rows[0].legacy || !rows[0].fresh) return false;
+  await client.query('BEGIN');
+  try {
+    await client.query(`ALTER TABLE public.tju_ledger SET SCHEMA ${s}`);
+    await client.query(`ALTER TABLE ${s}.tju_ledger RENAME TO ledger`);
+    await client.query(`ALTER TABLE public.tju_failures SET SCHEMA ${s}`);
+    await client.query(`ALTER TABLE ${s}.tju_failures RENAME TO failures`);
+    await client.query(`ALTER TABLE ${s}.failures ADD COLUMN IF NOT EXISTS target jsonb NOT NULL DEFAULT '{}'`);
+    await client.query(`ALTER TABLE ${s}.failures ALTER COLUMN target SET DEFAULT '{}'`);
+    await client.query(`INSERT INTO ${s}.migrations (version, name, checksum) VALUES ($1, $2, $3)`, [
+      first.version,
+      first.name,
+      first.checksum,
+    ]);
+    await client.query('DROP TABLE IF EXISTS public.tju_migrations');
+    await client.query('COMMIT');
+    return true;
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw new Error(`moving tju's tables into their schema failed: ${(err as Error).message}`);
+  }
 }

@@ -1,6 +1,7 @@
 import { Pool, type PoolClient } from 'pg';
 import { UnreachableError, UserError } from '../errors';
 import { logger } from '../log';
+import { tjuTables } from './schema';
 
 /**
  * A pool whose clients never crash the process when PostgreSQL drops their connection (a restart, a
@@ -31,9 +32,9 @@ export function isConnectionError(err: unknown): boolean {
 }
 
 /** Fails with a one-line UserError when the database cannot be reached or tju's tables are not there. */
-export async function checkReachable(pool: Pool, databaseUrl: string): Promise<void> {
+export async function checkReachable(pool: Pool, databaseUrl: string, schema?: string): Promise<void> {
   try {
-    await pool.query('SELECT 1 FROM tju_migrations LIMIT 1');
+    await pool.query(`SELECT 1 FROM ${tjuTables(schema).migrations} LIMIT 1`);
   } catch (err) {
     if ((err as { code?: string }).code === UNDEFINED_TABLE) {
       throw new UserError(`${describeUrl(databaseUrl)} has no tju tables: run \`tju migrate\``);

@@ -6,6 +6,8 @@ export interface RunUnitOptions {
   /** When given, the run is recorded in the ledger in the same transaction: a second run changes nothing. */
   idempotencyKey?: TargetRef;
   attempt?: number;
+  /** The schema of tju's tables (default `tju`). */
+  schema?: string;
 }
 
 export interface UnitResult {
@@ -25,7 +27,7 @@ export async function runUnit<I>(
     await client.query('BEGIN');
     try {
       const outcome = (await unit.run(client, input, { attempt: options.attempt ?? 1 })) ?? 'succeeded';
-      if (options.idempotencyKey && !(await recordDone(client, options.idempotencyKey, unit.name, outcome))) {
+      if (options.idempotencyKey && !(await recordDone(client, options.idempotencyKey, unit.name, outcome, options.schema))) {
         await client.query('ROLLBACK');
         return { outcome: 'skipped' };
       }

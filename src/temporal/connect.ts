@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import type { TemporalTarget } from '../config';
 import { UnreachableError, UserError } from '../errors';
 
 const GRPC_NOT_FOUND = 5;
@@ -13,10 +14,10 @@ function unreachable(address: string, err: unknown): UnreachableError {
  * A client on `address`, checked with one call before it is used: an address that answers but is not
  * Temporal, or a namespace the server lacks, is a one-line UserError here instead of a stack trace later.
  */
-export async function connectClient(address: string, namespace: string): Promise<Client> {
+export async function connectClient({ address, namespace, tls, apiKey, metadata }: TemporalTarget): Promise<Client> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address, connectTimeout: '5s' });
+    connection = await Connection.connect({ address, tls, apiKey, metadata, connectTimeout: '5s' });
   } catch (err) {
     throw unreachable(address, err);
   }
@@ -32,9 +33,9 @@ export async function connectClient(address: string, namespace: string): Promise
   return new Client({ connection, namespace });
 }
 
-export async function connectWorker(address: string): Promise<NativeConnection> {
+export async function connectWorker({ address, tls, apiKey, metadata }: TemporalTarget): Promise<NativeConnection> {
   try {
-    return await NativeConnection.connect({ address });
+    return await NativeConnection.connect({ address, tls, apiKey, metadata });
   } catch (err) {
     throw unreachable(address, err);
   }

@@ -12,6 +12,8 @@ export interface TjuWorkerOptions {
   taskQueue: string;
   batches: readonly Batch[];
   pool: Pool;
+  /** The schema of tju's tables (default `tju`). */
+  schema?: string;
   /** Units running at once in this worker; keep at or below the pool's size. */
   maxConcurrentUnits?: number;
   /** Workflows kept in memory between tasks (Temporal's sticky cache). */
@@ -61,6 +63,7 @@ export async function createWorker(options: TjuWorkerOptions): Promise<Worker> {
     activities: createActivities({
       pool: options.pool,
       batches: new BatchRegistry(options.batches),
+      schema: options.schema,
       onUnitFinished: options.onUnitFinished,
       onFailure: options.onFailure,
     }),

@@ -1,18 +1,22 @@
 import type { Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
-import { parseDuration } from '../config';
+import { parseDuration, type TemporalTarget } from '../config';
 import type { Batch } from '../definitions';
+import type { FailureHook } from '../notify';
 import { logger } from '../log';
 import { connectWorker } from './connect';
 import { bundleWorkflows, createWorker } from './worker';
 
 export interface WorkerProcessOptions {
-  address: string;
+  temporal: TemporalTarget;
   namespace: string;
   /** Task queues to poll; one Temporal worker each, with its own unit slots. */
   taskQueues: string[];
   batches: readonly Batch[];
   pool: Pool;
+  schema: string;
+  /** Failure hook for batches that declare none. */
+  onFailure?: FailureHook;
   maxConcurrentUnits: number;
   maxCachedWorkflows?: number;
   shutdownGrace: string;
@@ -32,7 +36,7 @@ export function taskQueuesOf(batches: readonly Batch[], defaultQueue: string): s
  * let in-flight units finish within the grace time) or until a lifetime or memory limit asks for the same.
  */
 export async function runWorkerProcess(options: WorkerProcessOptions): Promise<void> {
-  const connection = await connectWorker(options.address);
+  const connection = await connectWorker(options.temporal);
   const workers: Worker[] = [];
   try {
     const workflowBundle = await bundleWorkflows();
@@ -44,6 +48,8 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
           taskQueue,
           batches: options.batches,
           pool: options.pool,
+          schema: options.schema,
+          onFailure: options.onFailure,
           maxConcurrentUnits: options.maxConcurrentUnits,
           maxCachedWorkflows: options.maxCachedWorkflows,
           shutdownGraceTime: parseDuration(options.shutdownGrace),
@@ -64,7 +70,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
       else if (options.maxMemoryMb && rssMb >= options.maxMemoryMb) drain(`memory ${rssMb.toFixed(0)} MB ≥ ${options.maxMemoryMb} MB`);
     }, 1000);
     console.error(
-      `tju worker polling ${options.taskQueues.join(', ')} on ${options.address} (${options.maxConcurrentUnits} units at once per queue)`,
+      `tju worker polling ${options.taskQueues.join(', ')} on ${options.temporal.address} (${options.maxConcurrentUnits} units at once per queue)`,
     );
     try {
       await Promise.all(workers.map((worker) => worker.run()));

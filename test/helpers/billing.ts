@@ -68,5 +68,5 @@ export async function insertMixedSubscriptions(pool: Pool, n: number) {
 
 /** Empties the billing tables and tju's records, so a test starts from nothing whatever ran before it. */
 export async function resetBillingData(pool: Pool): Promise<void> {
-  await pool.query('TRUNCATE invoices, subscriptions, tju_ledger, tju_failures RESTART IDENTITY CASCADE');
+  await pool.query('TRUNCATE invoices, subscriptions, tju.ledger, tju.failures RESTART IDENTITY CASCADE');
 }

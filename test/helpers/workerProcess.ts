@@ -1,15 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { TEST_CONFIG } from './cli';
 import type { Harness } from './harness';
 
-const TJU = path.join(__dirname, 'tju.js');
+const BIN = path.join(__dirname, '..', '..', 'bin', 'tju.js');
 
 /**
- * A `tju worker` process (the CLI from source, with the test batches) on a harness's database and task
- * queue; resolves once it polls. Its stderr is kept in `output()` for assertions.
+ * A `tju worker` process (the built binary, with the test config) on a harness's database, namespace and
+ * task queue; resolves once it polls. Its stderr is kept in `output()` for assertions.
  */
 export function startWorkerProcess(h: Harness, env: Record<string, string> = {}): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [TJU, 'worker'], {
+  const child = spawn(process.execPath, [BIN, '--config', TEST_CONFIG, 'worker'], {
     env: {
       ...process.env,
       ...h.env,

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { applyBillingSchema } from '../../examples/billing/schema';
 import { migrate } from '../../src/db/migrate';
 import { freePort, startDevServer, type DevServer } from '../../src/temporal/devServer';
 import { bundleWorkflows } from '../../src/temporal/worker';
@@ -32,6 +33,11 @@ export default async function globalSetup(): Promise<void> {
   await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
   await admin.end();
   await migrate(adminUrl(TEMPLATE_DB));
+  // Most tests bill subscriptions: the example app's tables are in the template too.
+  const template = new (await import('pg')).Pool({ connectionString: adminUrl(TEMPLATE_DB) });
+  template.on('error', () => undefined);
+  await applyBillingSchema(template);
+  await template.end();
 
   const { code } = await bundleWorkflows();
   const bundlePath = path.join(os.tmpdir(), `tju-test-workflows-${process.pid}.js`);

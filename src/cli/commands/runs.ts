@@ -1,20 +1,21 @@
 import type { Command } from 'commander';
+import type { CliApp } from '../app';
 import type { Batch } from '../../definitions';
 import { formatCounts } from '../format';
 import { withSession } from '../session';
 import { positiveInt } from '../parsers';
 
-export function registerRuns(program: Command, batches: readonly Batch[]): void {
-  addRuns(program.command('runs').description('list the recent runs of a batch with their state and counts'), batches);
+export function registerRuns(program: Command, app: CliApp): void {
+  addRuns(program.command('runs').description('list the recent runs of a batch with their state and counts'), app);
 }
 
-function addRuns(runs: Command, batches: readonly Batch[]): void {
-  for (const batch of batches) {
+function addRuns(runs: Command, app: CliApp): void {
+  for (const batch of app.batches) {
     runs
       .command(batch.name)
       .option('--limit <n>', 'how many runs', positiveInt, 20)
       .action(async (options: { limit: number }) => {
-        await withSession(batches, async ({ tju }) => {
+        await withSession(app, async ({ tju }) => {
           const list = await tju.runs(batch.name, options.limit);
           if (list.length === 0) console.log(`no runs of ${batch.name}`);
           for (const run of list) {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CliApp } from '../app';
 import { dateParam, startOfDayIn, type Batch } from '../../definitions';
 import { UserError } from '../../errors';
 import { BatchRegistry } from '../../registry';
@@ -11,11 +12,11 @@ const date = (flag: string, value: string): string => {
   return parsed.data;
 };
 
-export function registerSchedule(program: Command, batches: readonly Batch[]): void {
-  const registry = new BatchRegistry(batches);
+export function registerSchedule(program: Command, app: CliApp): void {
+  const registry = new BatchRegistry(app.batches);
   const schedule = program.command('schedule').description("manage the batches' Temporal Schedules");
   const withSchedules = <T>(fn: (schedules: TjuSchedules) => Promise<T>) =>
-    withSession(batches, ({ client, config }) => fn(new TjuSchedules(client, batches, config.taskQueue)));
+    withSession(app, ({ client, config }) => fn(new TjuSchedules(client, app.batches, config.taskQueue)));
   /** Validates the batch name before connecting. */
   const known = (name: string) => registry.get(name).name;
 

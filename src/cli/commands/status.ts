@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CliApp } from '../app';
 import type { Batch } from '../../definitions';
 import { runRecords } from '../../db/ledger';
 import { resolveRun } from '../../plan';
@@ -7,18 +8,18 @@ import { addBatchCommands, paramFlags } from '../batchCommands';
 import { formatCounts } from '../format';
 import { withDatabase, withSession } from '../session';
 
-export function registerStatus(program: Command, batches: readonly Batch[]): void {
+export function registerStatus(program: Command, app: CliApp): void {
   const status = program
     .command('status')
     .description("print a run's progress, or its summary once finished, with its re-runs and recorded failures");
   addBatchCommands(
     status,
-    batches,
+    app.batches,
     (command) => command,
     async (batch, params) => {
       const { runKey } = resolveRun(batch, params); // refuse bad params before connecting to anything
-      const { failures } = await withDatabase((pool) => runRecords(pool, batch.name, runKey));
-      await withSession(batches, async ({ tju }) => {
+      const { failures } = await withDatabase(app, (pool) => runRecords(pool, batch.name, runKey, app.config.schema));
+      await withSession(app, async ({ tju }) => {
         const run = await tju.status(batch.name, params);
         console.log(`${run.workflowId}: ${run.state}`);
         printDetails(run, '  ');

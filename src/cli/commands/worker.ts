@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { DEFAULT_TEMPORAL_ADDRESS, loadConfig, parseDuration } from '../../config';
+import type { CliApp } from '../app';
+import { parseDuration } from '../../config';
 import { UnreachableError } from '../../errors';
 import type { Batch } from '../../definitions';
 import { checkReachable, createPool } from '../../db/pool';
@@ -35,7 +36,7 @@ async function untilReachable<T>(connect: () => Promise<T>, patienceMs: number):
   }
 }
 
-export function registerWorker(program: Command, batches: readonly Batch[]): void {
+export function registerWorker(program: Command, app: CliApp): void {
   program
     .command('worker')
     .description('run the workflows and units of every batch; SIGINT/SIGTERM drain it and exit 0')
@@ -47,25 +48,26 @@ export function registerWorker(program: Command, batches: readonly Batch[]): voi
     .option('--max-memory <MB>', 'drain and exit once RSS passes this (TJU_MAX_MEMORY_MB)', positiveInt)
     .option('--connect-timeout <duration>', 'keep trying to reach PostgreSQL and Temporal at start for this long (TJU_CONNECT_TIMEOUT, default 0s)', duration)
     .action(async (flags: WorkerFlags) => {
-      const config = loadConfig();
+      const config = app.config;
       const maxConcurrentUnits = flags.maxConcurrentUnits ?? config.maxConcurrentUnits;
-      const address = config.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
       const taskQueues = flags.taskQueue
         ? flags.taskQueue.split(',').map((q) => q.trim()).filter(Boolean)
-        : taskQueuesOf(batches, config.taskQueue);
+        : taskQueuesOf(app.batches, config.taskQueue);
       const pool = createPool(config.databaseUrl, maxConcurrentUnits * taskQueues.length + 2);
       try {
         const patience = parseDuration(flags.connectTimeout ?? config.connectTimeout)!;
-        await untilReachable(() => checkReachable(pool, config.databaseUrl), patience);
-        const client = await untilReachable(() => connectClient(address, config.namespace), patience);
+        await untilReachable(() => checkReachable(pool, config.databaseUrl, config.schema), patience);
+        const client = await untilReachable(() => connectClient(config.temporal), patience);
         await ensureSearchAttributes(client.connection, config.namespace);
         await client.connection.close();
         await runWorkerProcess({
-          address,
+          temporal: config.temporal,
           namespace: config.namespace,
           taskQueues,
-          batches,
+          batches: app.batches,
           pool,
+          schema: config.schema,
+          onFailure: app.onFailure,
           maxConcurrentUnits,
           maxCachedWorkflows: flags.maxCachedWorkflows ?? config.maxCachedWorkflows,
           shutdownGrace: flags.shutdownGrace ?? config.shutdownGrace,

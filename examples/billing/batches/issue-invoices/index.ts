@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dateParam, defineBatch } from '../../../src';
+import { dateParam, defineBatch } from 'tju';
 import { selectUnbilledSubscriptions, splitSubscriptions } from './trigger';
 import { issueInvoice } from './unit';
 

@@ -17,7 +17,7 @@ export async function seedSubscriptions(
   n: number,
   { inactiveEvery = 50, brokenEvery = 199 } = {},
 ): Promise<SeedCounts> {
-  await pool.query('TRUNCATE invoices, subscriptions, tju_ledger, tju_failures RESTART IDENTITY CASCADE');
+  await pool.query('TRUNCATE invoices, subscriptions, tju.ledger, tju.failures RESTART IDENTITY CASCADE');
   await pool.query(
     `INSERT INTO subscriptions (customer, status, monthly_fee, payment_method)
      SELECT 'customer-' || g,

@@ -1,5 +1,4 @@
-import { defineUnit } from '../../../src';
-import { NonRetryableError } from '../../../src/errors';
+import { defineUnit, NonRetryableError } from 'tju';
 
 export interface IssueInvoiceInput {
   subscriptionId: string;

@@ -1,5 +1,11 @@
--- The reference batch's domain: billing.issue-invoices.
-CREATE TABLE subscriptions (
+import type { Pool } from 'pg';
+
+/**
+ * The billing app's own tables. tju never creates an app's tables; this app keeps its schema in one idempotent
+ * statement applied by its `setup` command (and the demo) — a real app would use its usual migration tool.
+ */
+export const BILLING_SCHEMA = `
+CREATE TABLE IF NOT EXISTS subscriptions (
   id             bigserial     PRIMARY KEY,
   customer       text          NOT NULL,
   status         text          NOT NULL CHECK (status IN ('active', 'inactive')),
@@ -9,7 +15,7 @@ CREATE TABLE subscriptions (
   created_at     timestamptz   NOT NULL DEFAULT now()
 );
 
-CREATE TABLE invoices (
+CREATE TABLE IF NOT EXISTS invoices (
   id              bigserial     PRIMARY KEY,
   subscription_id bigint        NOT NULL REFERENCES subscriptions (id),
   billing_date    date          NOT NULL,
@@ -21,4 +27,9 @@ CREATE TABLE invoices (
 );
 
 -- The trigger walks active subscriptions in id order.
-CREATE INDEX subscriptions_active_id ON subscriptions (id) WHERE status = 'active';
+CREATE INDEX IF NOT EXISTS subscriptions_active_id ON subscriptions (id) WHERE status = 'active';
+`;
+
+export async function applyBillingSchema(pool: Pool): Promise<void> {
+  await pool.query(BILLING_SCHEMA);
+}

@@ -1,21 +1,28 @@
+import os from 'node:os';
 import path from 'node:path';
-import fs from 'node:fs';
-import { DEFAULT_TEMPORAL_ADDRESS, loadConfig, uiUrlFor } from '../config';
-import type { Batch } from '../definitions';
-import { listFailures } from '../db/ledger';
-import { migrate } from '../db/migrate';
-import { createPool, describeUrl } from '../db/pool';
-import { localDate } from '../definitions';
-import { logger } from '../log';
-import { cacheDir } from '../paths';
-import { TjuClient } from '../temporal/client';
-import { connectClient, connectWorker } from '../temporal/connect';
-import { ensureTemporalCli, isTemporalUp, startDevServer } from '../temporal/devServer';
-import { ensureSearchAttributes } from '../temporal/searchAttributes';
-import { createWorker } from '../temporal/worker';
-import { createProgressBar } from '../cli/progressBar';
+import type { Pool } from 'pg';
+import {
+  connectClient,
+  connectWorker,
+  createPool,
+  createProgressBar,
+  createWorker,
+  describeUrl,
+  ensureSearchAttributes,
+  listFailures,
+  localDate,
+  logger,
+  migrate,
+  TjuClient,
+  uiUrlFor,
+  type Batch,
+  type Config,
+} from 'tju';
+import { ensureTemporalCli, isTemporalUp, startDevServer } from 'tju/testing';
+import { applyBillingSchema } from '../schema';
 import { seedSubscriptions } from './seed';
 
+const LOCAL_TEMPORAL = '127.0.0.1:7233';
 const BATCH = 'billing.issue-invoices';
 const TASK_QUEUE = 'tju-demo';
 
@@ -27,34 +34,32 @@ function demoDatabaseUrl(databaseUrl: string): string {
 }
 
 /** The configured server, else a running local dev server, else one started now and left running. */
-async function temporalForDemo(): Promise<{ address: string; started?: number }> {
-  const { temporalAddress } = loadConfig();
-  if (temporalAddress) return { address: temporalAddress };
-  if (await isTemporalUp(DEFAULT_TEMPORAL_ADDRESS)) return { address: DEFAULT_TEMPORAL_ADDRESS };
-  fs.mkdirSync(cacheDir(), { recursive: true });
-  const [, port] = DEFAULT_TEMPORAL_ADDRESS.split(':');
-  console.log(`Starting a Temporal dev server on ${DEFAULT_TEMPORAL_ADDRESS} (in memory; log in ${cacheDir()})...`);
+async function temporalForDemo({ temporalAddress, temporal }: Config): Promise<{ target: Config['temporal']; started?: number }> {
+  if (temporalAddress || (await isTemporalUp(LOCAL_TEMPORAL))) return { target: temporal };
+  const [, port] = LOCAL_TEMPORAL.split(':');
+  const logFile = path.join(os.tmpdir(), 'tju-demo-dev-server.log');
+  console.log(`Starting a Temporal dev server on ${LOCAL_TEMPORAL} (in memory; log in ${logFile})...`);
   // In memory: with a SQLite file the dev server ran this demo at less than half the speed.
   const server = await startDevServer({
     port: Number(port),
     uiPort: Number(port) + 1000,
-    logFile: path.join(cacheDir(), 'dev-server.log'),
+    logFile,
     detached: true,
   });
-  return { address: server.address, started: server.process.pid };
+  return { target: { ...temporal, address: server.address }, started: server.process.pid };
 }
 
-export async function runDemo(batches: readonly Batch[], subscriptions: number): Promise<void> {
+export async function runDemo(batches: readonly Batch[], config: Config, subscriptions: number): Promise<void> {
   // The demo's failures are expected and summarised below; keep their warnings off the screen.
   if (!process.env.TJU_LOG_LEVEL) logger.level = 'error';
-  const config = loadConfig();
   const databaseUrl = demoDatabaseUrl(config.databaseUrl);
   await migrate(databaseUrl);
-  const temporal = await temporalForDemo();
-  const pool = createPool(databaseUrl, config.maxConcurrentUnits);
-  const client = await connectClient(temporal.address, config.namespace);
+  const temporal = await temporalForDemo(config);
+  const pool: Pool = createPool(databaseUrl, config.maxConcurrentUnits);
+  await applyBillingSchema(pool);
+  const client = await connectClient(temporal.target);
   await ensureSearchAttributes(client.connection, config.namespace);
-  const connection = await connectWorker(temporal.address);
+  const connection = await connectWorker(temporal.target);
   const worker = await createWorker({
     connection,
     namespace: config.namespace,
@@ -70,7 +75,7 @@ export async function runDemo(batches: readonly Batch[], subscriptions: number):
       `Seeded ${describeUrl(databaseUrl)}: ${seeded.active} active subscriptions ` +
         `(${seeded.broken} with no monthly fee, which fail), ${seeded.inactive} inactive.`,
     );
-    const tju = new TjuClient({ client, batches, taskQueue: TASK_QUEUE, uiUrl: uiUrlFor(config, temporal.address) });
+    const tju = new TjuClient({ client, batches, taskQueue: TASK_QUEUE, uiUrl: uiUrlFor(config, temporal.target.address) });
     const date = localDate(new Date());
 
     const started = Date.now();
@@ -98,9 +103,9 @@ export async function runDemo(batches: readonly Batch[], subscriptions: number):
 
     // The first run, the one the numbers above describe; the re-run is the latest under the same ID.
     console.log(`\nWeb UI (the first run): ${run.uiUrl}`);
-    console.log(`Its status, with the re-run: node bin/tju.js status ${BATCH} --date ${date}  (DATABASE_URL=${databaseUrl} TJU_TASK_QUEUE=${TASK_QUEUE})`);
+    console.log(`Its status, with the re-run: DATABASE_URL=${databaseUrl} TJU_TASK_QUEUE=${TASK_QUEUE} npm run billing -- status ${BATCH} --date ${date}`);
     console.log(
-      `Inspect with Temporal's CLI: ${ensureTemporalCli()} workflow list --address ${temporal.address} ` +
+      `Inspect with Temporal's CLI: ${ensureTemporalCli()} workflow list --address ${temporal.target.address} ` +
         `--query "TjuBatch='${BATCH}' AND TjuRunKey='${date}'"`,
     );
     if (temporal.started) {

@@ -1,4 +1,4 @@
-import type { Db, PartitionRequest, TargetPage } from '../../../src';
+import type { Db, PartitionRequest, TargetPage } from 'tju';
 
 export interface UnbilledSubscription {
   key: string;

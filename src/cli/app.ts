@@ -1,0 +1,23 @@
+import type { TjuConfig } from '../appConfig';
+import { loadConfig, type Config } from '../config';
+import type { Batch } from '../definitions';
+import type { FailureHook } from '../notify';
+
+/** What every command works with: the app's batches, and its settings (read when first needed). */
+export interface CliApp {
+  readonly batches: readonly Batch[];
+  /** The app's config file settings under the environment's; a bad variable fails only the command that reads it. */
+  readonly config: Config;
+  readonly onFailure?: FailureHook;
+}
+
+export function cliApp(app: TjuConfig, env: NodeJS.ProcessEnv = process.env): CliApp {
+  let config: Config | undefined;
+  return {
+    batches: app.batches,
+    onFailure: app.onFailure,
+    get config() {
+      return (config ??= loadConfig(env, app));
+    },
+  };
+}

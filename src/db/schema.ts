@@ -1,0 +1,11 @@
+/** tju's tables live in a PostgreSQL schema of their own, `tju` unless an app configures another. */
+export const DEFAULT_SCHEMA = 'tju';
+
+/** A schema name as an SQL identifier, quoted. */
+export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** The qualified names of tju's tables in `schema`. */
+export function tjuTables(schema: string = DEFAULT_SCHEMA) {
+  const s = quoteIdent(schema);
+  return { ledger: `${s}.ledger`, failures: `${s}.failures`, migrations: `${s}.migrations` };
+}

@@ -1,0 +1,96 @@
+// tju's own schema: created and upgraded by `migrate`, never touching the app's tables.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { applyBillingSchema } from '../examples/billing/schema';
+import { createPool } from '../src/db/pool';
+import { ensureDatabase, listMigrations, migrate, migrationsDir } from '../src/db/migrate';
+import { adminUrl, dropTestDatabase } from './helpers/databases';
+
+let counter = 0;
+const created: string[] = [];
+/** A database that does not exist yet (migrate creates it). */
+function newDatabase(): string {
+  const name = `tju_migrate_${process.pid}_${counter++}`;
+  created.push(name);
+  return adminUrl(name);
+}
+afterAll(async () => {
+  for (const name of created) await dropTestDatabase(name);
+});
+
+async function query<T extends object>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const tablesIn = async (url: string, schema: string) =>
+  (await query<{ t: string }>(url, `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema])).map((r) => r.t);
+
+it('creates only its own schema in an empty database, once', async () => {
+  const url = newDatabase();
+  expect(await migrate(url)).toEqual(listMigrations().map((m) => m.name));
+  expect(await migrate(url)).toEqual([]);
+  expect(await tablesIn(url, 'tju')).toEqual(['failures', 'ledger', 'migrations']);
+  expect(await tablesIn(url, 'public')).toEqual([]);
+});
+
+it('puts its tables in the schema an app chooses', async () => {
+  const url = newDatabase();
+  await migrate(url, { schema: 'batch_bookkeeping' });
+  expect(await tablesIn(url, 'batch_bookkeeping')).toEqual(['failures', 'ledger', 'migrations']);
+  expect(await tablesIn(url, 'tju')).toEqual([]);
+});
+
+it('upgrades a database at the layout before schemas in place, keeping its ledger and the app tables', async () => {
+  const url = newDatabase();
+  await ensureDatabase(url);
+  // That layout: tju_* tables and the app's billing tables side by side in public, three migrations recorded.
+  const legacy = path.join(__dirname, 'fixtures', 'legacy');
+  const pool = createPool(url, 2);
+  try {
+    await pool.query(fs.readFileSync(path.join(legacy, '0001_tju.sql'), 'utf8'));
+    await applyBillingSchema(pool);
+    await pool.query(fs.readFileSync(path.join(legacy, '0003_failure_target.sql'), 'utf8'));
+    await pool.query(`CREATE TABLE tju_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
+      INSERT INTO tju_migrations (version, name) VALUES (1, '0001_tju'), (2, '0002_billing'), (3, '0003_failure_target');
+      INSERT INTO subscriptions (customer, status, monthly_fee) VALUES ('kept', 'active', 10);
+      INSERT INTO tju_ledger (batch, run_key, target_key, unit, outcome) VALUES ('billing.issue-invoices', '2026-10-01', '1', 'billing.issue-invoice', 'succeeded');
+      INSERT INTO tju_failures (batch, run_key, target_key, unit, error, error_type, attempts, target)
+        VALUES ('billing.issue-invoices', '2026-10-01', '2', 'billing.issue-invoice', 'no fee', 'NonRetryableError', 1, '{"key": "2"}')`);
+  } finally {
+    await pool.end();
+  }
+
+  expect(await migrate(url)).toEqual(['moved tju_ledger and tju_failures into schema tju']);
+
+  expect(await tablesIn(url, 'public')).toEqual(['invoices', 'subscriptions']);
+  expect(await tablesIn(url, 'tju')).toEqual(['failures', 'ledger', 'migrations']);
+  expect(await query(url, 'SELECT run_key, target_key FROM tju.ledger')).toEqual([{ run_key: '2026-10-01', target_key: '1' }]);
+  expect(await query(url, 'SELECT target FROM tju.failures')).toEqual([{ target: { key: '2' } }]);
+  expect(await query(url, 'SELECT customer FROM subscriptions')).toEqual([{ customer: 'kept' }]);
+  expect(await migrate(url)).toEqual([]);
+});
+
+it('refuses a migration edited after it was applied', async () => {
+  const url = newDatabase();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tju-migrations-'));
+  for (const file of fs.readdirSync(migrationsDir)) fs.copyFileSync(path.join(migrationsDir, file), path.join(dir, file));
+  await migrate(url, { dir });
+  fs.appendFileSync(path.join(dir, '0001_tju.sql'), '\n-- an afterthought\n');
+  await expect(migrate(url, { dir })).rejects.toThrow(/migration 0001_tju was changed after it was applied/);
+});
+
+it('lets several workers migrate at once: each migration applied once', async () => {
+  const url = newDatabase();
+  const results = await Promise.all([migrate(url), migrate(url), migrate(url)]);
+  expect(results.flat()).toEqual(listMigrations().map((m) => m.name));
+  expect(await query(url, 'SELECT count(*)::int AS n FROM tju.migrations')).toEqual([{ n: listMigrations().length }]);
+});
