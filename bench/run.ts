@@ -1,6 +1,7 @@
-// npm run bench -- [--targets N] [--modes floor,per-target,per-chunk] [--concurrency C]
-// Seeds N subscriptions and bills them three ways on the same data, in one run: the floor (the Unit in a
-// plain loop on C connections, no Temporal), then tju per-target and per-chunk with C unit slots.
+// npm run bench -- [--targets N] [--modes bare,floor,per-target,per-chunk] [--concurrency C]
+// Seeds N subscriptions and bills them four ways on the same data, in one run: `bare` (the Unit in a plain
+// loop on C connections, no ledger: no idempotency at all), the floor (the same loop with the ledger row that
+// makes a unit exactly-once, no Temporal), then tju per-target and per-chunk with C unit slots.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +25,9 @@ import { completionChart } from './chart';
 import { cpuMsPerTarget, readCpu } from './cpu';
 import { Recorder } from './measure';
 
-const MODES = ['floor', 'per-target', 'per-chunk'] as const;
+const MODES = ['bare', 'floor', 'per-target', 'per-chunk'] as const;
+/** Modes that run the unit in a plain loop, without Temporal. */
+const LOOPS: readonly Mode[] = ['bare', 'floor'];
 type Mode = (typeof MODES)[number];
 
 const modeList = (value: string) => {
@@ -36,8 +39,11 @@ const modeList = (value: string) => {
 
 const batch = issueInvoices;
 
-/** The Unit in a plain loop on `concurrency` connections, fed by the trigger's own keyset query. */
-async function floor(pool: ReturnType<typeof createPool>, targets: number, concurrency: number, date: string) {
+/**
+ * The Unit in a plain loop on `concurrency` connections, fed by the trigger's own keyset query; with the
+ * ledger (the floor) or without it (bare).
+ */
+async function loop(pool: ReturnType<typeof createPool>, targets: number, concurrency: number, date: string, ledger: boolean) {
   const recorder = new Recorder(targets);
   const params = { date };
   const buffer: Array<{ key: string }> = [];
@@ -57,9 +63,8 @@ async function floor(pool: ReturnType<typeof createPool>, targets: number, concu
   const lane = async () => {
     for (let target = await next(); target; target = await next()) {
       const started = Date.now();
-      await batch.unit.execute(pool, batch.job.input(target as never, params), {
-        idempotencyKey: { batch: batch.name, runKey: date, targetKey: target.key },
-      });
+      const idempotencyKey = ledger ? { batch: batch.name, runKey: date, targetKey: target.key } : undefined;
+      await batch.unit.execute(pool, batch.job.input(target as never, params), { idempotencyKey });
       recorder.unit(started, Date.now());
     }
   };
@@ -102,17 +107,21 @@ async function main() {
 
   let server: DevServer | undefined;
   let address = process.env.TEMPORAL_ADDRESS;
-  if (!address && options.modes.some((m) => m !== 'floor')) {
+  if (!address && options.modes.some((m) => !LOOPS.includes(m))) {
     server = await startDevServer({ port: await freePort(), uiPort: await freePort() });
     address = server.address;
   }
 
   const { window, partitions, chunkSize, chunkConcurrency } = options;
   const tuning = { window, partitions, chunkSize, chunkConcurrency };
-  const workflowBundle = options.modes.some((m) => m !== 'floor') ? await bundleWorkflows() : undefined;
+  const workflowBundle = options.modes.some((m) => !LOOPS.includes(m)) ? await bundleWorkflows() : undefined;
   const results: Array<Record<string, unknown> & { mode: Mode; targetsPerSec: number }> = [];
   const lines: Array<{ label: string; points: Array<{ t: number; done: number }> }> = [];
   try {
+    // The first mode would otherwise pay for the process's start: JIT, new connections, cold caches.
+    console.error('warming up...');
+    await seedSubscriptions(pool, Math.min(options.targets, 2000), { inactiveEvery: 0, brokenEvery: 0 });
+    await loop(pool, Math.min(options.targets, 2000), options.concurrency, '2029-12-31', true);
     for (const [i, mode] of options.modes.entries()) {
       await seedSubscriptions(pool, options.targets, { inactiveEvery: 0, brokenEvery: 0 });
       const date = `2030-01-${String(i + 1).padStart(2, '0')}`;
@@ -120,8 +129,8 @@ async function main() {
       let recorder: Recorder;
       let extra: Record<string, unknown> = {};
       let cpuBefore = readCpu(server?.process.pid);
-      if (mode === 'floor') {
-        recorder = await floor(pool, options.targets, options.concurrency, date);
+      if (LOOPS.includes(mode)) {
+        recorder = await loop(pool, options.targets, options.concurrency, date, mode === 'floor');
       } else {
         const taskQueue = `bench-${process.pid}-${mode}`;
         const connection = await connectWorker({ address: address!, namespace: 'default' });
@@ -167,8 +176,12 @@ async function main() {
     await server?.stop();
   }
 
-  const floorRate = results.find((r) => r.mode === 'floor')?.targetsPerSec;
-  for (const r of results) r.ratioToFloor = floorRate ? Number((r.targetsPerSec / floorRate).toFixed(3)) : null;
+  const rateOf = (mode: Mode) => results.find((r) => r.mode === mode)?.targetsPerSec;
+  const ratio = (rate: number, base: number | undefined) => (base ? Number((rate / base).toFixed(3)) : null);
+  for (const r of results) {
+    r.ratioToBare = ratio(r.targetsPerSec, rateOf('bare'));
+    r.ratioToFloor = ratio(r.targetsPerSec, rateOf('floor'));
+  }
   printTable(results);
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -191,6 +204,7 @@ function printTable(results: Array<Record<string, unknown>>) {
   const columns: Array<[string, string]> = [
     ['mode', 'mode'],
     ['targetsPerSec', 'targets/s'],
+    ['ratioToBare', 'x bare'],
     ['ratioToFloor', 'x floor'],
     ['seconds', 'seconds'],
     ['p50Ms', 'p50 ms'],
