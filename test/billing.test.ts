@@ -1,7 +1,7 @@
 // The reference batch end to end: real Temporal dev server, real worker, real PostgreSQL.
 import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { startHarness, type Harness } from './helpers/harness';
-import { insertSubscriptions, invoiceCounts, resetBillingData } from './helpers/billing';
+import { insertSubscriptions, invoiceCounts, ledgerCount, resetBillingData } from './helpers/billing';
 
 let h: Harness;
 beforeAll(async () => {
@@ -29,8 +29,7 @@ describe('billing.issue-invoices', () => {
     const counts = await invoiceCounts(h.pool, date);
     expect(counts).toEqual({ invoices: 300, subscriptions: 300, duplicates: 0, inactive: 0 });
     expect(summary).toEqual({ total: 300, succeeded: counts.invoices, failed: 0, skipped: 0 });
-    const ledger = await h.pool.query(`SELECT count(*)::int AS n FROM tju.ledger WHERE run_key = $1`, [date]);
-    expect(ledger.rows[0].n).toBe(300);
+    expect(await ledgerCount(h.pool, date)).toBe(300);
     // Each invoice carries its subscription's own option, passed by its job.
     const mismatched = await h.pool.query(
       `SELECT 1 FROM invoices i JOIN subscriptions s ON s.id = i.subscription_id

@@ -8,7 +8,7 @@ import { seedSubscriptions } from '../examples/billing/demo/seed';
 import { listFailures } from '../src/db/ledger';
 import type { Granularity, RunSummary } from '../workflows/types';
 import { mixedBilling } from './fixtures/batches';
-import { insertMixedSubscriptions, invoiceCounts } from './helpers/billing';
+import { insertMixedSubscriptions, invoiceCounts, ledgerCount } from './helpers/billing';
 import { startHarness, type Harness } from './helpers/harness';
 import { replayAll } from './helpers/replay';
 import { startWorkerProcess, type WorkerProcess } from './helpers/workerProcess';
@@ -40,8 +40,7 @@ async function expectMixedRunEffects(date: string, summary: RunSummary, failing:
   });
   const failures = await listFailures(h.pool, 'test.mixed-billing', date);
   expect(failures.map((f) => f.targetKey).sort()).toEqual([...failing].sort());
-  const ledger = await h.pool.query(`SELECT count(*)::int AS n FROM tju.ledger WHERE run_key = $1`, [date]);
-  expect(ledger.rows[0].n).toBe(billable.length);
+  expect(await ledgerCount(h.pool, date)).toBe(billable.length);
   // Units that committed just before a fault run again and find their ledger entry: skipped, not doubled.
   expect(summary.total).toBe(billable.length + failing.length);
   expect(summary.failed).toBe(failing.length);

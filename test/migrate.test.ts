@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { applyBillingSchema } from '../examples/billing/schema';
+import { clearRun, failedTargets, listFailures, runRecords } from '../src/db/ledger';
 import { createPool } from '../src/db/pool';
+import { defineUnit } from '../src/definitions';
 import { ensureDatabase, listMigrations, migrate, migrationsDir } from '../src/db/migrate';
 import { adminUrl, dropTestDatabase } from './helpers/databases';
 
@@ -38,14 +40,14 @@ it('creates only its own schema in an empty database, once', async () => {
   const url = newDatabase();
   expect(await migrate(url)).toEqual(listMigrations().map((m) => m.name));
   expect(await migrate(url)).toEqual([]);
-  expect(await tablesIn(url, 'tju')).toEqual(['failures', 'ledger', 'migrations']);
+  expect(await tablesIn(url, 'tju')).toEqual(['failures', 'ledger', 'migrations', 'runs']);
   expect(await tablesIn(url, 'public')).toEqual([]);
 });
 
 it('puts its tables in the schema an app chooses', async () => {
   const url = newDatabase();
   await migrate(url, { schema: 'batch_bookkeeping' });
-  expect(await tablesIn(url, 'batch_bookkeeping')).toEqual(['failures', 'ledger', 'migrations']);
+  expect(await tablesIn(url, 'batch_bookkeeping')).toEqual(['failures', 'ledger', 'migrations', 'runs']);
   expect(await tablesIn(url, 'tju')).toEqual([]);
 });
 
@@ -69,14 +71,58 @@ it('upgrades a database at the layout before schemas in place, keeping its ledge
     await pool.end();
   }
 
-  expect(await migrate(url)).toEqual(['moved tju_ledger and tju_failures into schema tju']);
+  expect(await migrate(url)).toEqual(['moved tju_ledger and tju_failures into schema tju', '0002_runs']);
 
   expect(await tablesIn(url, 'public')).toEqual(['invoices', 'subscriptions']);
-  expect(await tablesIn(url, 'tju')).toEqual(['failures', 'ledger', 'migrations']);
-  expect(await query(url, 'SELECT run_key, target_key FROM tju.ledger')).toEqual([{ run_key: '2026-10-01', target_key: '1' }]);
+  expect(await tablesIn(url, 'tju')).toEqual(['failures', 'ledger', 'migrations', 'runs']);
+  expect(await query(url, 'SELECT r.run_key, l.target_key FROM tju.ledger l JOIN tju.runs r ON r.id = l.run_id')).toEqual([
+    { run_key: '2026-10-01', target_key: '1' },
+  ]);
   expect(await query(url, 'SELECT target FROM tju.failures')).toEqual([{ target: { key: '2' } }]);
   expect(await query(url, 'SELECT customer FROM subscriptions')).toEqual([{ customer: 'kept' }]);
   expect(await migrate(url)).toEqual([]);
+});
+
+it('moves a ledger keyed by batch and run key to run numbers in place: done work stays done, failures stay open', async () => {
+  const url = newDatabase();
+  const first = fs.mkdtempSync(path.join(os.tmpdir(), 'tju-migrations-'));
+  fs.copyFileSync(path.join(migrationsDir, '0001_tju.sql'), path.join(first, '0001_tju.sql'));
+  expect(await migrate(url, { dir: first })).toEqual(['0001_tju']);
+  await query(url, `INSERT INTO tju.ledger (batch, run_key, target_key, unit, outcome) VALUES
+      ('billing.issue-invoices', '2026-10-01', '1', 'billing.issue-invoice', 'succeeded'),
+      ('billing.issue-invoices', '2026-10-01', '3', 'billing.issue-invoice', 'skipped'),
+      ('billing.issue-invoices', '2026-10-02', '1', 'billing.issue-invoice', 'succeeded');
+    INSERT INTO tju.failures (batch, run_key, target_key, unit, error, error_type, attempts, target)
+      VALUES ('billing.issue-invoices', '2026-10-01', '2', 'billing.issue-invoice', 'no fee', 'NonRetryableError', 1, '{"key": "2"}')`);
+
+  expect(await migrate(url)).toEqual(['0002_runs']);
+  expect(await query(url, 'SELECT batch, run_key FROM tju.runs ORDER BY id')).toEqual([
+    { batch: 'billing.issue-invoices', run_key: '2026-10-01' },
+    { batch: 'billing.issue-invoices', run_key: '2026-10-02' },
+  ]);
+  expect(await query(url, 'SELECT run_id::int, target_key, skipped FROM tju.ledger ORDER BY 1, 2')).toEqual([
+    { run_id: 1, target_key: '1', skipped: false },
+    { run_id: 1, target_key: '3', skipped: true },
+    { run_id: 2, target_key: '1', skipped: false },
+  ]);
+
+  const pool = createPool(url, 2);
+  try {
+    const ref = { batch: 'billing.issue-invoices', runKey: '2026-10-01' };
+    expect(await runRecords(pool, ref.batch, ref.runKey)).toEqual({ ledger: 2, failures: 1 });
+    expect(await failedTargets(pool, ref, null, 10)).toEqual([{ key: '2' }]);
+    // Work recorded before the move is still done: the unit does not run again under its key.
+    let ran = 0;
+    const unit = defineUnit<Record<string, never>>({ name: 'billing.issue-invoice', run: async () => void ran++ });
+    expect(await unit.execute(pool, {}, { idempotencyKey: { ...ref, targetKey: '1' } })).toEqual({ outcome: 'skipped' });
+    expect(await unit.execute(pool, {}, { idempotencyKey: { ...ref, targetKey: '2' } })).toEqual({ outcome: 'succeeded' });
+    expect(ran).toBe(1);
+    expect(await listFailures(pool, ref.batch, ref.runKey)).toEqual([]); // target 2 succeeded since
+    expect(await clearRun(pool, ref.batch, ref.runKey)).toEqual({ ledger: 3, failures: 0 });
+    expect(await runRecords(pool, ref.batch, '2026-10-02')).toEqual({ ledger: 1, failures: 0 });
+  } finally {
+    await pool.end();
+  }
 });
 
 it('refuses a migration edited after it was applied', async () => {

@@ -2,7 +2,7 @@
 // Each test starts from its own finished run: 40 subscriptions billed, 3 with no fee failed.
 import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { startHarness, type Harness } from './helpers/harness';
-import { insertNoFeeSubscriptions, insertSubscriptions, invoiceCounts, resetBillingData } from './helpers/billing';
+import { insertNoFeeSubscriptions, insertSubscriptions, invoiceCounts, ledgerCount, resetBillingData } from './helpers/billing';
 import { tju } from './helpers/cli';
 
 let h: Harness;
@@ -28,8 +28,7 @@ beforeEach(async () => {
   expect(run.stdout).toContain('total 43, succeeded 40, failed 3, skipped 0');
 });
 
-const ledgerCount = async () =>
-  (await h.pool.query(`SELECT count(*)::int AS n FROM tju.ledger WHERE run_key = $1`, [date])).rows[0].n as number;
+const ledgerRows = () => ledgerCount(h.pool, date);
 
 /** Sets the missing fees and retries the failed targets. */
 async function fixAndRetry() {
@@ -49,14 +48,14 @@ it('lists the failed targets with attempts, error and time', async () => {
 });
 
 it('retries only the failed targets once the cause is fixed', async () => {
-  const ledgerBefore = await ledgerCount();
+  const ledgerBefore = await ledgerRows();
 
   const result = await fixAndRetry();
 
   expect(result.code).toBe(0);
   expect(result.stdout).toContain(`started billing.issue-invoices/${date}/retry`);
   expect(result.stdout).toContain('total 3, succeeded 3, failed 0, skipped 0');
-  expect(await ledgerCount()).toBe(ledgerBefore + 3);
+  expect(await ledgerRows()).toBe(ledgerBefore + 3);
   expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: 43, duplicates: 0 });
   expect((await tju(['failures', ...batchArgs], env)).stdout).toContain('no failed targets');
 });
@@ -65,14 +64,14 @@ it('clear without --yes says what it would forget and changes nothing', async ()
   const result = await tju(['clear', ...batchArgs], env);
   expect(result.code).toBe(0);
   expect(result.stdout).toContain('would forget 40 ledger entries and 3 failure record(s)');
-  expect(await ledgerCount()).toBe(40);
+  expect(await ledgerRows()).toBe(40);
 });
 
 it('clear --yes forgets the progress records but never the invoices; refresh runs the batch again', async () => {
   await fixAndRetry();
   const cleared = await tju(['clear', ...batchArgs, '--yes'], env);
   expect(cleared.stdout).toContain('forgot 43 ledger entries');
-  expect(await ledgerCount()).toBe(0);
+  expect(await ledgerRows()).toBe(0);
   expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: 43 });
 
   // A subscription added since: the refreshed run bills it, and the guard keeps the rest single.

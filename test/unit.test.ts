@@ -2,6 +2,7 @@
 import type { Pool } from 'pg';
 import { issueInvoice } from '../examples/billing/batches/issue-invoices/unit';
 import { defineUnit } from '../src/definitions';
+import { failedTargets, listFailures, recordFailure } from '../src/db/ledger';
 import { createPool } from '../src/db/pool';
 import { NonRetryableError } from '../src/errors';
 import { createTestDatabase, dropTestDatabase } from './helpers/databases';
@@ -87,13 +88,40 @@ describe('unit transactions and the ledger', () => {
     expect(await countNotes('keyed')).toBe(2);
   });
 
-  it('clears an earlier failure record of the target when it later succeeds', async () => {
+  it('resolves an earlier failure record of the target when its unit later succeeds', async () => {
     const key = { batch: 'test.audit', runKey: 'r2', targetKey: 't1' };
-    await pool.query(
-      `INSERT INTO tju.failures (batch, run_key, target_key, unit, error, error_type, attempts)
-       VALUES ('test.audit', 'r2', 't1', 'test.append-audit', 'earlier', 'Error', 3)`,
-    );
+    const failure = { ...key, unit: 'test.append-audit', error: 'earlier', errorType: 'Error', attempts: 3, nonRetryable: false, target: { key: 't1' } };
+    await recordFailure(pool, failure);
+    await recordFailure(pool, { ...failure, targetKey: 't2', target: { key: 't2' } });
+    expect((await listFailures(pool, 'test.audit', 'r2')).map((f) => f.targetKey)).toEqual(['t1', 't2']);
+
     await appendAudit.execute(pool, { note: 'recovered' }, { idempotencyKey: key });
-    expect((await pool.query(`SELECT 1 FROM tju.failures WHERE run_key = 'r2'`)).rowCount).toBe(0);
+    expect((await listFailures(pool, 'test.audit', 'r2')).map((f) => f.targetKey)).toEqual(['t2']);
+    expect(await failedTargets(pool, { batch: 'test.audit', runKey: 'r2' }, null, 10)).toEqual([{ key: 't2' }]);
+  });
+
+  it('records a unit that found its work done as skipped, and does not run it again under its key', async () => {
+    const key = { batch: 'test.audit', runKey: 'r3', targetKey: 't1' };
+    const guarded = defineUnit<{ note: string }>({ name: 'test.guarded', run: async () => 'skipped' });
+    expect(await guarded.execute(pool, { note: 'x' }, { idempotencyKey: key })).toEqual({ outcome: 'skipped' });
+    const { rows } = await pool.query(
+      `SELECT l.skipped FROM tju.ledger l JOIN tju.runs r ON r.id = l.run_id WHERE r.run_key = 'r3' AND l.unit = 'test.guarded'`,
+    );
+    expect(rows).toEqual([{ skipped: true }]);
+
+    let ran = 0;
+    const counting = defineUnit<{ note: string }>({ name: 'test.counting', run: async () => void ran++ });
+    await counting.execute(pool, { note: 'x' }, { idempotencyKey: key });
+    await counting.execute(pool, { note: 'x' }, { idempotencyKey: key });
+    expect(ran).toBe(1);
+  });
+
+  it('keys the ledger on the run\'s number: one runs row per batch and run key', async () => {
+    const key = { batch: 'test.audit', runKey: 'r4', targetKey: 't1' };
+    await Promise.all(['t1', 't2', 't3'].map((targetKey) => appendAudit.execute(pool, { note: 'numbered' }, { idempotencyKey: { ...key, targetKey } })));
+    const { rows } = await pool.query(
+      `SELECT r.id, count(l.*)::int AS n FROM tju.runs r LEFT JOIN tju.ledger l ON l.run_id = r.id WHERE r.batch = 'test.audit' AND r.run_key = 'r4' GROUP BY r.id`,
+    );
+    expect(rows).toEqual([{ id: expect.any(String), n: 3 }]);
   });
 });

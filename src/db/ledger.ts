@@ -1,3 +1,4 @@
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import type { Db } from '../definitions';
 import { tjuTables } from './schema';
 import type { FailureRecord, Target } from '../../workflows/types';
@@ -11,39 +12,75 @@ export interface TargetRef {
   targetKey: string;
 }
 
-
-/**
- * Records that `unit` finished for a target, in the unit's own transaction, and resolves any earlier
- * failure of that target. Returns false when another execution already recorded it: the caller then
- * rolls back, so the unit's writes happen once however often the job runs.
- */
-export async function recordDone(tx: Db, ref: TargetRef, unit: string, outcome: string, schema?: string): Promise<boolean> {
+/** The number of a run's row in `runs`, created on first use. */
+export async function runIdOf(db: Db, batch: string, runKey: string, schema?: string): Promise<string> {
   const t = tjuTables(schema);
-  const { rows } = await tx.query<{ recorded: number }>(
-    `WITH recorded AS (
-       INSERT INTO ${t.ledger} (batch, run_key, target_key, unit, outcome) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT DO NOTHING RETURNING 1
-     ), resolved AS (
-       DELETE FROM ${t.failures} WHERE batch = $1 AND run_key = $2 AND target_key = $3
-     )
-     SELECT count(*)::int AS recorded FROM recorded`,
-    [ref.batch, ref.runKey, ref.targetKey, unit, outcome],
+  const inserted = await db.query<{ id: string }>(
+    `INSERT INTO ${t.runs} (batch, run_key) VALUES ($1, $2) ON CONFLICT (batch, run_key) DO NOTHING RETURNING id::text`,
+    [batch, runKey],
   );
-  return rows[0].recorded === 1;
+  if (inserted.rows.length) return inserted.rows[0].id;
+  const { rows } = await db.query<{ id: string }>(`SELECT id::text FROM ${t.runs} WHERE batch = $1 AND run_key = $2`, [batch, runKey]);
+  return rows[0].id;
 }
 
-/** Written when a job gives up on a target; the latest failure of a target replaces the earlier one. */
+// A run's number never changes once made (nothing deletes a run's row while its jobs may run), so a worker
+// looks it up once per run and pool, not once per unit.
+const runIds = new WeakMap<Pool, Map<string, Promise<string>>>();
+
+export function cachedRunId(pool: Pool, { batch, runKey }: { batch: string; runKey: string }, schema?: string): Promise<string> {
+  let cache = runIds.get(pool);
+  if (!cache) runIds.set(pool, (cache = new Map()));
+  const key = JSON.stringify([schema, batch, runKey]);
+  let id = cache.get(key);
+  if (!id) {
+    id = runIdOf(pool, batch, runKey, schema);
+    cache.set(key, id);
+    id.catch(() => cache.delete(key)); // a lost connection: look it up again next time
+  }
+  return id;
+}
+
+/**
+ * Opens the unit's transaction and claims its ledger row in the same round trip (a simple query: BEGIN and
+ * the INSERT together). False when another execution holds or committed the claim: the caller rolls back
+ * without running the unit, so its writes happen once however often the job runs. A concurrent duplicate
+ * waits here until the first commits (then false) or rolls back (then true).
+ */
+export async function beginClaimed(client: PoolClient, runId: string, targetKey: string, unit: string, schema?: string): Promise<boolean> {
+  if (!/^\d+$/.test(runId)) throw new Error(`run id ${runId} is not a number`);
+  const results = (await client.query(
+    `BEGIN; INSERT INTO ${tjuTables(schema).ledger} (run_id, target_key, unit)
+     VALUES (${runId}, ${client.escapeLiteral(targetKey)}, ${client.escapeLiteral(unit)}) ON CONFLICT DO NOTHING`,
+  )) as unknown as QueryResult[];
+  return results[1].rowCount === 1;
+}
+
+/** Commits a claimed unit; one that found its work already done says so in its ledger row. */
+export async function commitClaimed(client: PoolClient, runId: string, targetKey: string, unit: string, skipped: boolean, schema?: string) {
+  if (!skipped) return client.query('COMMIT');
+  await client.query(
+    `UPDATE ${tjuTables(schema).ledger} SET skipped = true WHERE run_id = $1 AND target_key = $2 AND unit = $3`,
+    [runId, targetKey, unit],
+  );
+  return client.query('COMMIT');
+}
+
+/**
+ * Written when a job gives up on a target; the latest failure of a target replaces the earlier one. It stays
+ * open until the unit it names has a ledger row for the target: a later success resolves it.
+ */
 export async function recordFailure(db: Db, failure: FailureRecord, schema?: string): Promise<void> {
+  const runId = await runIdOf(db, failure.batch, failure.runKey, schema);
   await db.query(
-    `INSERT INTO ${tjuTables(schema).failures} (batch, run_key, target_key, unit, error, error_type, attempts, non_retryable, target)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     ON CONFLICT (batch, run_key, target_key) DO UPDATE SET
+    `INSERT INTO ${tjuTables(schema).failures} (run_id, target_key, unit, error, error_type, attempts, non_retryable, target)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (run_id, target_key) DO UPDATE SET
        unit = excluded.unit, error = excluded.error, error_type = excluded.error_type,
        attempts = excluded.attempts, non_retryable = excluded.non_retryable, target = excluded.target,
        failed_at = now()`,
     [
-      failure.batch,
-      failure.runKey,
+      runId,
       failure.targetKey,
       failure.unit,
       failure.error,
@@ -55,7 +92,15 @@ export async function recordFailure(db: Db, failure: FailureRecord, schema?: str
   );
 }
 
-/** One keyset page of a run's failed targets, as their jobs carried them: what a retry dispatches. */
+/** The failure records of a run still open (their unit has not since succeeded for the target), as `f`. */
+const openFailures = (schema?: string) => {
+  const t = tjuTables(schema);
+  return `${t.failures} f JOIN ${t.runs} r ON r.id = f.run_id
+    WHERE r.batch = $1 AND r.run_key = $2
+      AND NOT EXISTS (SELECT 1 FROM ${t.ledger} l WHERE l.run_id = f.run_id AND l.target_key = f.target_key AND l.unit = f.unit)`;
+};
+
+/** One keyset page of a run's open failures, as their jobs carried them: what a retry dispatches. */
 export async function failedTargets(
   db: Db,
   ref: { batch: string; runKey: string },
@@ -64,44 +109,50 @@ export async function failedTargets(
   schema?: string,
 ): Promise<Target[]> {
   const { rows } = await db.query<{ target: Target }>(
-    `SELECT target FROM ${tjuTables(schema).failures}
-      WHERE batch = $1 AND run_key = $2 AND ($3::text IS NULL OR target_key > $3)
-      ORDER BY target_key LIMIT $4`,
+    `SELECT f.target FROM ${openFailures(schema)} AND ($3::text IS NULL OR f.target_key > $3)
+      ORDER BY f.target_key LIMIT $4`,
     [ref.batch, ref.runKey, after, limit],
   );
   return rows.map((row) => row.target);
 }
 
-/** What `tju clear` would forget, or forgets: the run's ledger and failure records. */
+/** A run's ledger rows and open failures: what `tju status` reports and `tju clear` would forget. */
 export async function runRecords(db: Db, batch: string, runKey: string, schema?: string) {
   const t = tjuTables(schema);
   const { rows } = await db.query<{ ledger: number; failures: number }>(
-    `SELECT (SELECT count(*) FROM ${t.ledger} WHERE batch = $1 AND run_key = $2)::int AS ledger,
-            (SELECT count(*) FROM ${t.failures} WHERE batch = $1 AND run_key = $2)::int AS failures`,
+    `SELECT (SELECT count(*) FROM ${t.ledger} l JOIN ${t.runs} r ON r.id = l.run_id WHERE r.batch = $1 AND r.run_key = $2)::int AS ledger,
+            (SELECT count(*) FROM ${openFailures(schema)})::int AS failures`,
     [batch, runKey],
   );
   return rows[0];
 }
 
+/**
+ * Forgets a run: its ledger rows and failure records. Its row in `runs` stays, so workers that know its
+ * number keep writing under the same one.
+ */
 export async function clearRun(db: Db, batch: string, runKey: string, schema?: string) {
+  const before = await runRecords(db, batch, runKey, schema);
   const t = tjuTables(schema);
-  const { rows } = await db.query<{ ledger: number; failures: number }>(
-    `WITH ledger AS (DELETE FROM ${t.ledger} WHERE batch = $1 AND run_key = $2 RETURNING 1),
-          failures AS (DELETE FROM ${t.failures} WHERE batch = $1 AND run_key = $2 RETURNING 1)
-     SELECT (SELECT count(*) FROM ledger)::int AS ledger, (SELECT count(*) FROM failures)::int AS failures`,
+  await db.query(
+    `WITH run AS (SELECT id FROM ${t.runs} WHERE batch = $1 AND run_key = $2),
+          ledger AS (DELETE FROM ${t.ledger} WHERE run_id IN (SELECT id FROM run)),
+          failures AS (DELETE FROM ${t.failures} WHERE run_id IN (SELECT id FROM run))
+     SELECT 1`,
     [batch, runKey],
   );
-  return rows[0];
+  return before;
 }
 
 /** A failure record as `tju failures` shows it. */
 export type StoredFailure = Omit<FailureRecord, 'batch' | 'runKey' | 'target'> & { failedAt: Date };
 
+/** The open failures of a run, oldest first. */
 export async function listFailures(db: Db, batch: string, runKey: string, schema?: string): Promise<StoredFailure[]> {
   const { rows } = await db.query<StoredFailure>(
-    `SELECT target_key AS "targetKey", unit, error, error_type AS "errorType", attempts,
-            non_retryable AS "nonRetryable", failed_at AS "failedAt"
-       FROM ${tjuTables(schema).failures} WHERE batch = $1 AND run_key = $2 ORDER BY failed_at, target_key`,
+    `SELECT f.target_key AS "targetKey", f.unit, f.error, f.error_type AS "errorType", f.attempts,
+            f.non_retryable AS "nonRetryable", f.failed_at AS "failedAt"
+       FROM ${openFailures(schema)} ORDER BY f.failed_at, f.target_key`,
     [batch, runKey],
   );
   return rows;

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { UnitDefinition, UnitOutcome } from '../definitions';
-import { recordDone, type TargetRef } from './ledger';
+import { beginClaimed, cachedRunId, commitClaimed, type TargetRef } from './ledger';
 
 export interface RunUnitOptions {
   /** When given, the run is recorded in the ledger in the same transaction: a second run changes nothing. */
@@ -14,24 +14,32 @@ export interface UnitResult {
   outcome: UnitOutcome;
 }
 
-/** Runs a unit in one transaction: everything it wrote commits together or not at all. */
+/**
+ * Runs a unit in one transaction: everything it wrote commits together or not at all. With an idempotency
+ * key, the transaction first claims the key's ledger row (in the same round trip as BEGIN): a key already
+ * claimed means the work is done, and the unit does not run.
+ */
 export async function runUnit<I>(
   pool: Pool,
   unit: UnitDefinition<I>,
   input: I,
   options: RunUnitOptions = {},
 ): Promise<UnitResult> {
+  const key = options.idempotencyKey;
+  const runId = key && (await cachedRunId(pool, key, options.schema));
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
     try {
-      const outcome = (await unit.run(client, input, { attempt: options.attempt ?? 1 })) ?? 'succeeded';
-      if (options.idempotencyKey && !(await recordDone(client, options.idempotencyKey, unit.name, outcome, options.schema))) {
+      if (!runId) {
+        await client.query('BEGIN');
+      } else if (!(await beginClaimed(client, runId, key.targetKey, unit.name, options.schema))) {
         await client.query('ROLLBACK');
         return { outcome: 'skipped' };
       }
-      await client.query('COMMIT');
+      const outcome = (await unit.run(client, input, { attempt: options.attempt ?? 1 })) ?? 'succeeded';
+      if (runId) await commitClaimed(client, runId, key.targetKey, unit.name, outcome === 'skipped', options.schema);
+      else await client.query('COMMIT');
       return { outcome };
     } catch (err) {
       await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));

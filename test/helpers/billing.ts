@@ -70,3 +70,12 @@ export async function insertMixedSubscriptions(pool: Pool, n: number) {
 export async function resetBillingData(pool: Pool): Promise<void> {
   await pool.query('TRUNCATE invoices, subscriptions, tju.ledger, tju.failures RESTART IDENTITY CASCADE');
 }
+
+/** Ledger rows of the runs with this run key (one per target and unit that finished). */
+export async function ledgerCount(pool: Pool, runKey: string): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM tju.ledger l JOIN tju.runs r ON r.id = l.run_id WHERE r.run_key = $1',
+    [runKey],
+  );
+  return rows[0].n;
+}
