@@ -85,6 +85,14 @@ export interface TriggerOptions {
    * seed's single worker on a queue.
    */
   ordered?: boolean;
+  /**
+   * Stop a run whose failures pass this many: it dispatches nothing more, lets its jobs in flight finish and
+   * ends with `stopped: { state: 'failed', reason }` — a credential that expired fails a few targets, not all.
+   */
+  maxFailures?: number;
+  /** The same as a share of the targets finished (0.2 = 20%), checked once `minTargets` have finished. */
+  maxFailureRatio?: number;
+  minTargets?: number;
 }
 
 /** When a batch runs by itself: a Temporal Schedule that `tju schedule apply` creates or updates. */

@@ -10,12 +10,12 @@ import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { ensureTemporalCli } from '../src/temporal/devServer';
 import { startHarness } from './helpers/harness';
 import { insertMixedSubscriptions, insertNoFeeSubscriptions, insertSubscriptions } from './helpers/billing';
-import { mixedBilling } from './fixtures/batches';
+import { lingeringBilling, mixedBilling } from './fixtures/batches';
 
 const DIR = path.join(__dirname, 'fixtures', 'histories');
 
 async function record(): Promise<void> {
-  const h = await startHarness([issueInvoices, mixedBilling]);
+  const h = await startHarness([issueInvoices, mixedBilling, lingeringBilling]);
   // The format `temporal workflow show -o json` and the Web UI's download give: what operators would send.
   const save = (file: string, workflowId: string, runId?: string) =>
     fs.existsSync(path.join(DIR, file)) ||
@@ -75,6 +75,38 @@ async function record(): Promise<void> {
     );
     await mixed.result();
     save('chunk-job-lanes-failures.json', 'test.mixed-billing/2026-11-03/chunk/1-53');
+    // Controls: a pause and a resume while chunk jobs run, then a cancel that cancels chunks in flight.
+    const controlled = await h.tju.trigger(
+      'test.mixed-billing',
+      { date: '2026-11-04' },
+      { granularity: 'per-chunk', chunkSize: 4, chunkConcurrency: 2, window: 2 },
+    );
+    const progressed = async (n: number) => {
+      while ((await controlled.progress()).succeeded < n) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    await progressed(4);
+    await controlled.pause();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await controlled.resume();
+    await progressed(12);
+    await controlled.cancel({ now: true, reason: 'fixture' });
+    expect((await controlled.result()).stopped?.state).toBe('cancelled');
+    save('trigger-controlled-0.json', controlled.workflowId);
+    for await (const wf of h.client.workflow.list({ query: `WorkflowType = 'chunkJobWorkflow' AND TjuRunKey = '2026-11-04' AND ExecutionStatus = 'Canceled'` })) {
+      save('chunk-job-cancelled.json', wf.workflowId, wf.runId);
+    }
+    // A chunk cancelled mid-way, after some of its targets gave up: their failure records come after the cancel.
+    await insertSubscriptions(h.pool, 60);
+    const lingering = await h.tju.trigger(
+      'test.lingering-billing',
+      { date: '2026-11-05' },
+      { granularity: 'per-chunk', chunkSize: 200, chunkConcurrency: 1, window: 1 },
+    );
+    const invoiced = async () => (await h.pool.query(`SELECT count(*)::int AS n FROM invoices WHERE billing_date = '2026-11-05'`)).rows[0].n;
+    while ((await invoiced()) < 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    await lingering.cancel({ now: true });
+    expect((await lingering.result()).cancelled).toBeGreaterThan(0);
+    save('chunk-job-cancelled-failures.json', 'test.lingering-billing/2026-11-05/chunk/1-113');
     save('job-succeeded.json', 'billing.issue-invoices/2026-11-01/1');
     // Subscription 13 has no fee: its first job failed, the retry's succeeded after the fee was set.
     save('job-retried.json', 'billing.issue-invoices/2026-11-01/13');

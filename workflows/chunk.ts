@@ -1,5 +1,5 @@
 import type { Duration } from '@temporalio/common';
-import { patched } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import type { ChunkInput, FailureRecord, JobInput, RunSummary } from './types';
 import { DEFAULT_UNIT_RETRY } from './retry';
 import { recordFailure, runTargetUnit } from './unit';
@@ -10,6 +10,8 @@ import { recordFailure, runTargetUnit } from './unit';
  * among the lanes' commands on replay: a nondeterminism error that stranded the chunk.
  */
 export const FAILURES_AFTER_LANES = 'chunk-records-failures-after-lanes';
+/** Chunks cancelled before this patch dropped the failure records of their finished targets. */
+export const RECORDS_FAILURES_ON_CANCEL = 'chunk-records-failures-on-cancel';
 
 /**
  * The Job (per-chunk): one child workflow for a chunk of targets, for runs where a workflow per target
@@ -45,8 +47,15 @@ export async function chunkJobWorkflow(input: ChunkInput): Promise<Omit<RunSumma
       counts[result.outcome]++;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(input.concurrency, input.targets.length) }, lane));
-  await Promise.all(failures.filter(Boolean).map((failure) => recordFailure(failure)));
+  const record = () => Promise.all(failures.filter(Boolean).map((failure) => recordFailure(failure)));
+  try {
+    await Promise.all(Array.from({ length: Math.min(input.concurrency, input.targets.length) }, lane));
+  } catch (err) {
+    // Cancelled (`tju cancel --now`): the targets that gave up before it still get their failure records.
+    if (isCancellation(err) && patched(RECORDS_FAILURES_ON_CANCEL)) await CancellationScope.nonCancellable(record);
+    throw err;
+  }
+  await record();
   return counts;
 }
 

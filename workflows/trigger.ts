@@ -1,6 +1,9 @@
 import {
+  CancellationScope,
   ChildWorkflowFailure,
   condition,
+  getExternalWorkflowHandle,
+  isCancellation,
   continueAsNew,
   executeChild,
   proxyActivities,
@@ -11,9 +14,10 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { chunkWorkflowId, jobWorkflowId, runSearchAttributes, searchAttributes } from './ids';
 import { chunkJobWorkflow } from './chunk';
+import { cancelSignal, pauseSignal, resumeSignal, type CancelRequest } from './control';
 import { jobWorkflow } from './job';
 import { progressQuery } from './queries';
-import type { RunSummary, Target, TriggerInput, TriggerState } from './types';
+import type { JobInput, RunStop, RunSummary, Target, TriggerInput, TriggerState } from './types';
 
 /** Temporal refuses more than 2,000 pending children per workflow; stay well below. */
 export const MAX_WINDOW = 1000;
@@ -28,7 +32,9 @@ const { fetchTargets, partitionKeys, runFailed } = proxyActivities<Activities>({
 /**
  * The Trigger: pages through the targets not yet processed for one run (keyset, never OFFSET), starts one
  * job per target with at most `window` in flight, and continues as new before its history grows large.
- * A failed target is counted, never fatal to the run.
+ * A failed target is counted, never fatal to the run — unless the batch sets a failure threshold.
+ * Operators pause, resume and cancel it with signals (workflows/control.ts); none adds a command until one
+ * arrives, so histories from before they existed replay unchanged.
  */
 export async function triggerWorkflow(input: TriggerInput, state?: TriggerState): Promise<RunSummary> {
   const counts: RunSummary = state ? { ...state.counts } : { total: 0, succeeded: 0, failed: 0, skipped: 0 };
@@ -38,15 +44,57 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
   let inFlight = 0;
   let dispatchedHere = 0;
   let done = false;
+  let paused = state?.paused ?? false;
+  let stopped: RunStop | undefined;
   const runningPartitions = new Set<string>();
+  const jobsInFlight = new Set<CancellationScope>();
   setHandler(progressQuery, () => ({
     ...counts,
+    ...(stopped ? { stopped } : {}),
     inFlight,
     cursor,
     continuedRuns,
     done,
+    ...(paused ? { paused } : {}),
     ...(runningPartitions.size ? { runningPartitions: [...runningPartitions] } : {}),
   }));
+
+  /** Passes a control on to the partition triggers still running (each controls its own jobs). */
+  const forward = (send: (partition: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>) => {
+    for (const workflowId of runningPartitions) void send(getExternalWorkflowHandle(workflowId)).catch(() => undefined);
+  };
+  setHandler(pauseSignal, () => {
+    paused = true;
+    forward((partition) => partition.signal(pauseSignal));
+  });
+  setHandler(resumeSignal, () => {
+    paused = false;
+    forward((partition) => partition.signal(resumeSignal));
+  });
+  setHandler(cancelSignal, (request: CancelRequest) => {
+    stopped ??= { state: 'cancelled', reason: request.reason ?? 'cancelled by an operator' };
+    paused = false;
+    if (request.now) for (const job of jobsInFlight) job.cancel();
+    forward((partition) => partition.signal(cancelSignal, request));
+  });
+
+  /** Stops dispatching once failures pass the batch's threshold; jobs in flight still finish. */
+  const checkThreshold = () => {
+    const finished = counts.succeeded + counts.failed + counts.skipped;
+    if (stopped || counts.failed === 0) return;
+    if (input.maxFailures !== undefined && counts.failed > input.maxFailures) {
+      stopped = { state: 'failed', reason: `${counts.failed} targets failed, more than maxFailures ${input.maxFailures}` };
+    } else if (
+      input.maxFailureRatio !== undefined &&
+      finished >= (input.minTargets ?? 1) &&
+      counts.failed / finished > input.maxFailureRatio
+    ) {
+      stopped = {
+        state: 'failed',
+        reason: `${counts.failed} of ${finished} targets failed, more than maxFailureRatio ${input.maxFailureRatio}`,
+      };
+    }
+  };
 
   if ((input.partitions ?? 1) > 1 && !state) {
     // Key ranges, each a trigger of its own; this run adds up their summaries as they finish.
@@ -63,6 +111,8 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
         });
         runningPartitions.delete(workflowId);
         for (const key of ['total', 'succeeded', 'failed', 'skipped'] as const) counts[key] += part[key];
+        if (part.cancelled) counts.cancelled = (counts.cancelled ?? 0) + part.cancelled;
+        if (part.stopped) stopped ??= part.stopped;
       }),
     );
     return finish();
@@ -76,31 +126,41 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
   const dispatch = async (targets: Target[]): Promise<void> => {
     const first = targets[0].key;
     const job = { batch: input.batch, runKey: input.runKey, params: input.params, settings: input.job };
+    // Its own scope, so `cancel --now` can cancel the jobs in flight and nothing else.
+    const scope = new CancellationScope();
+    jobsInFlight.add(scope);
     try {
-      if (perChunk) {
-        const result = await executeChild(chunkJobWorkflow, {
-          workflowId: chunkWorkflowId(input.batch, input.runKey, first, targets[targets.length - 1].key),
-          args: [{ ...job, targets, concurrency: input.chunkConcurrency ?? DEFAULT_CHUNK_CONCURRENCY }],
-          typedSearchAttributes: runAttributes,
-        });
-        counts.succeeded += result.succeeded;
-        counts.failed += result.failed;
-        counts.skipped += result.skipped;
-      } else {
-        const result = await executeChild(jobWorkflow, {
-          workflowId: jobWorkflowId(input.batch, input.runKey, first),
-          args: [{ ...job, target: targets[0] }],
-          typedSearchAttributes: [...runAttributes, { key: searchAttributes.targetKey, value: first }],
-        });
-        counts[result.outcome]++;
-      }
+      await scope.run(() => runJob(targets, first, job));
     } catch (err) {
       // Another trigger of the same run is processing this job right now: it is not ours to count.
       if (err instanceof WorkflowExecutionAlreadyStartedError) counts.skipped += targets.length;
+      else if (isCancellation(err)) counts.cancelled = (counts.cancelled ?? 0) + targets.length;
       else if (err instanceof ChildWorkflowFailure) counts.failed += targets.length;
       else throw err;
     } finally {
+      jobsInFlight.delete(scope);
       inFlight--;
+      checkThreshold();
+    }
+  };
+
+  const runJob = async (targets: Target[], first: string, job: Omit<JobInput, 'target'>): Promise<void> => {
+    if (perChunk) {
+      const result = await executeChild(chunkJobWorkflow, {
+        workflowId: chunkWorkflowId(input.batch, input.runKey, first, targets[targets.length - 1].key),
+        args: [{ ...job, targets, concurrency: input.chunkConcurrency ?? DEFAULT_CHUNK_CONCURRENCY }],
+        typedSearchAttributes: runAttributes,
+      });
+      counts.succeeded += result.succeeded;
+      counts.failed += result.failed;
+      counts.skipped += result.skipped;
+    } else {
+      const result = await executeChild(jobWorkflow, {
+        workflowId: jobWorkflowId(input.batch, input.runKey, first),
+        args: [{ ...job, target: targets[0] }],
+        typedSearchAttributes: [...runAttributes, { key: searchAttributes.targetKey, value: first }],
+      });
+      counts[result.outcome]++;
     }
   };
 
@@ -121,12 +181,20 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
     });
     for (let i = 0; i < page.length; i += perChunk ? chunkSize : 1) {
       const targets = page.slice(i, perChunk ? i + chunkSize : i + 1);
-      await condition(() => inFlight < window);
+      // Paused: dispatch nothing new until resumed or cancelled; the jobs in flight finish meanwhile.
+      await condition(() => stopped !== undefined || (!paused && inFlight < window));
+      if (stopped) break;
       // Dispatch at least one job per run, so a tiny history limit still makes progress.
       if (dispatchedHere > 0 && historyIsLong()) {
         // Children belong to this run: let them finish, then carry the counters and cursor over.
         await condition(() => inFlight === 0);
-        return continueAsNew<typeof triggerWorkflow>(input, { counts, cursor, continuedRuns: continuedRuns + 1 });
+        if (stopped) break; // cancelled or past its threshold meanwhile: end here, not in a new run
+        return continueAsNew<typeof triggerWorkflow>(input, {
+          counts,
+          cursor,
+          continuedRuns: continuedRuns + 1,
+          ...(paused ? { paused } : {}),
+        });
       }
       inFlight++;
       dispatchedHere++;
@@ -134,12 +202,13 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
       cursor = targets[targets.length - 1].key;
       void dispatch(targets);
     }
-    if (page.length < input.pageSize) break;
+    if (stopped || page.length < input.pageSize) break;
   }
   await condition(() => inFlight === 0);
   return finish();
 
   async function finish(): Promise<RunSummary> {
+    if (stopped) counts.stopped = stopped;
     if (counts.failed > 0 && input.partition === undefined) {
       await runFailed({ batch: input.batch, runKey: input.runKey, workflowId: workflowInfo().workflowId, summary: counts });
     }

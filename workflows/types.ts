@@ -7,6 +7,15 @@ export interface RunSummary {
   succeeded: number;
   failed: number;
   skipped: number;
+  /** Set when the run stopped before its last target: cancelled by an operator, or failed past its threshold. */
+  stopped?: RunStop;
+  /** Jobs cancelled in flight (`cancel --now`); not counted as failed. */
+  cancelled?: number;
+}
+
+export interface RunStop {
+  state: 'cancelled' | 'failed';
+  reason: string;
 }
 
 export interface RunProgress extends RunSummary {
@@ -16,6 +25,8 @@ export interface RunProgress extends RunSummary {
   /** How many times this run has continued as new so far. */
   continuedRuns: number;
   done: boolean;
+  /** Dispatching no new jobs until resumed (jobs in flight finish). */
+  paused?: boolean;
   /** Workflow IDs of the partition triggers still running, whose progress the client adds. */
   runningPartitions?: string[];
 }
@@ -53,6 +64,11 @@ export interface TriggerInput {
   /** This trigger's key range (a partition): keys > after and <= upTo. */
   after?: string | null;
   upTo?: string | null;
+  /** Stop dispatching and end the run as failed once more targets than this have failed. */
+  maxFailures?: number;
+  /** The same as a share of the targets finished, checked once `minTargets` have finished. */
+  maxFailureRatio?: number;
+  minTargets?: number;
 }
 
 export type TargetSource = 'query' | 'failures';
@@ -62,6 +78,7 @@ export interface TriggerState {
   counts: RunSummary;
   cursor: string | null;
   continuedRuns: number;
+  paused?: boolean;
 }
 
 export interface Target {

@@ -1,4 +1,8 @@
-import type { RunSummary } from '../../workflows/types';
+import type { RunProgress, RunSummary } from '../../workflows/types';
 
-export const formatCounts = (c: RunSummary): string =>
-  `total ${c.total}, succeeded ${c.succeeded}, failed ${c.failed}, skipped ${c.skipped}`;
+/** `total 10, succeeded 8, failed 1, skipped 1`, with what stopped the run early when something did. */
+export const formatCounts = (c: RunSummary & Partial<Pick<RunProgress, 'paused'>>): string =>
+  `total ${c.total}, succeeded ${c.succeeded}, failed ${c.failed}, skipped ${c.skipped}` +
+  (c.cancelled ? `, cancelled in flight ${c.cancelled}` : '') +
+  (c.stopped ? `; stopped (${c.stopped.state}): ${c.stopped.reason}` : '') +
+  (c.paused ? '; paused' : '');

@@ -3,6 +3,7 @@ import { checkConfig, findConfigFile, loadConfigFile, type TjuConfig } from '../
 import { UserError } from '../errors';
 import { installRuntime } from '../temporal/runtime';
 import { cliApp, type CliApp } from './app';
+import { registerControl } from './commands/control';
 import { registerFailures } from './commands/failures';
 import { registerMigrate } from './commands/migrate';
 import { registerClear, registerRetry } from './commands/retry';
@@ -30,6 +31,7 @@ export function buildProgram(app: CliApp, options: CliOptions = {}): Command {
   registerWorker(program, app);
   registerTrigger(program, app);
   registerStatus(program, app);
+  registerControl(program, app);
   registerRuns(program, app);
   registerFailures(program, app);
   registerRetry(program, app);

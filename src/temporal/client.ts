@@ -5,6 +5,7 @@ import { UserError } from '../errors';
 import { buildTriggerInput, resolveRun, type ResolvedRun } from '../plan';
 import { BatchRegistry } from '../registry';
 import { retryWorkflowId, runSearchAttributes, searchAttributes, triggerWorkflowId } from '../../workflows/ids';
+import { cancelSignal, pauseSignal, resumeSignal, type CancelRequest } from '../../workflows/control';
 import { progressQuery } from '../../workflows/queries';
 import type { triggerWorkflow } from '../../workflows/trigger';
 import type { RunProgress, RunSummary, TargetSource } from '../../workflows/types';
@@ -127,6 +128,35 @@ export class RunHandle {
     }
   }
 
+  /** Stops dispatching new jobs (jobs in flight finish); the run stays open until resumed or cancelled. */
+  pause(): Promise<void> {
+    return this.control((handle) => handle.signal(pauseSignal));
+  }
+
+  /** Continues a paused run from its cursor. */
+  resume(): Promise<void> {
+    return this.control((handle) => handle.signal(resumeSignal));
+  }
+
+  /**
+   * Stops dispatching and ends the run with its summary, `stopped: { state: 'cancelled' }`. In-flight jobs
+   * finish, or with `now` are cancelled too. Resolves once the signal is delivered; `result()` waits for the end.
+   */
+  cancel(request: CancelRequest = {}): Promise<void> {
+    return this.control((handle) => handle.signal(cancelSignal, request));
+  }
+
+  /** Signals the running execution (the latest under the workflow ID, across continue-as-new). */
+  private async control(send: (handle: WorkflowHandle<typeof triggerWorkflow>) => Promise<void>): Promise<void> {
+    const state = await this.state();
+    if (state !== 'RUNNING') {
+      throw new UserError(
+        state ? `${this.workflowId} is not running (${state})` : `no run of ${this.batch} for ${this.runKey} (workflow ${this.workflowId})`,
+      );
+    }
+    await send(this.handle);
+  }
+
   /** Resolves with the summary when the run ends, reporting progress every `intervalMs` meanwhile. */
   async wait(onProgress?: (progress: RunProgress) => void, intervalMs = 500): Promise<RunSummary> {
     let finished = false;
@@ -216,6 +246,20 @@ export class TjuClient {
   run(batchName: string, rawParams: Record<string, unknown> = {}): RunHandle {
     const { batch, runKey } = this.resolve(batchName, rawParams);
     return this.handleFor(batch.name, runKey);
+  }
+
+  /** Pauses the running run of these params: no new jobs until `resume`. */
+  pause(batchName: string, rawParams: Record<string, unknown> = {}): Promise<void> {
+    return this.run(batchName, rawParams).pause();
+  }
+
+  resume(batchName: string, rawParams: Record<string, unknown> = {}): Promise<void> {
+    return this.run(batchName, rawParams).resume();
+  }
+
+  /** Cancels the running run of these params; `run(…).result()` resolves with its summary. */
+  cancel(batchName: string, rawParams: Record<string, unknown> = {}, request: CancelRequest = {}): Promise<void> {
+    return this.run(batchName, rawParams).cancel(request);
   }
 
   /** The run key's first run, with its re-runs; live counts while one is running. */

@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import type { CliApp } from '../app';
+import type { Batch } from '../../definitions';
+import { resolveRun } from '../../plan';
+import type { RunHandle } from '../../temporal/client';
+import type { RunProgress } from '../../../workflows/types';
+import { addBatchCommands, paramFlags } from '../batchCommands';
+import { formatCounts } from '../format';
+import { withSession } from '../session';
+
+/** How long a command waits for the run's worker to confirm what a control did, before saying it was sent. */
+const CONFIRM_MS = 5000;
+
+type Control = (run: RunHandle, batch: Batch, params: Record<string, string>, options: Record<string, unknown>) => Promise<void>;
+
+/** `tju pause|resume|cancel <batch>`: operators' controls of a running run, sent as signals to its trigger. */
+export function registerControl(program: Command, app: CliApp): void {
+  const control = (name: string, description: string, configure: (c: Command) => Command, act: Control) =>
+    addBatchCommands(program.command(name).description(description), app.batches, configure, async (batch, params, options) => {
+      resolveRun(batch, params); // refuse bad params before connecting to anything
+      await withSession(app, ({ tju }) => act(tju.run(batch.name, params), batch, params, options));
+    });
+
+  control('pause', 'stop dispatching new jobs of a running run; jobs in flight finish', (c) => c, async (run, batch, params) => {
+    await run.pause();
+    const progress = await confirmed(run, (p) => p.paused === true);
+    console.log(`paused ${run.workflowId}${progress ? `: ${progress.inFlight} job(s) in flight finish` : ' (signal sent)'}`);
+    console.log(`continue it with: tju resume ${batch.name}${paramFlags(params)}`);
+  });
+
+  control('resume', 'continue a paused run from where it stopped', (c) => c, async (run) => {
+    await run.resume();
+    await confirmed(run, (p) => !p.paused);
+    console.log(`resumed ${run.workflowId}`);
+  });
+
+  control(
+    'cancel',
+    'stop a running run: dispatch nothing more, end it with its summary',
+    (c) =>
+      c
+        .option('--now', 'also cancel the jobs in flight instead of letting them finish')
+        .option('--reason <text>', "recorded in the run's summary"),
+    async (run, _batch, _params, options) => {
+      await run.cancel({ now: options.now === true, reason: options.reason as string | undefined });
+      console.log(`cancelling ${run.workflowId}${options.now ? ' and its jobs in flight' : '; jobs in flight finish'}...`);
+      console.log(formatCounts(await run.result()));
+    },
+  );
+}
+
+/** The run's progress once `check` holds, or undefined when its worker does not confirm in time. */
+async function confirmed(run: RunHandle, check: (progress: RunProgress) => boolean): Promise<RunProgress | undefined> {
+  const deadline = Date.now() + CONFIRM_MS;
+  while (Date.now() < deadline) {
+    const progress = await run.progress().catch(() => undefined);
+    if (progress && check(progress)) return progress;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return undefined;
+}

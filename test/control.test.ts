@@ -1,0 +1,174 @@
+// Operators' controls of a running run: pause, resume, cancel (with or without its jobs in flight), through
+// continue-as-new, partitions and a worker killed while paused; and a failure threshold that stops a run by itself.
+import { failingBilling, lingeringBilling, slowBilling, slowPartitionedBilling } from './fixtures/batches';
+import { insertSubscriptions, invoiceCounts } from './helpers/billing';
+import { tju } from './helpers/cli';
+import { startHarness, type Harness } from './helpers/harness';
+import { startWorkerProcess } from './helpers/workerProcess';
+import { listFailures } from '../src/db/ledger';
+import { TjuClient, type RunHandle } from '../src/temporal/client';
+import type { RunProgress } from '../workflows/types';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness([slowBilling, slowPartitionedBilling, failingBilling, lingeringBilling]);
+  // Four that the lingering batch refuses at once (NonRetryableError), first in key order; every batch's target.
+  await h.pool.query(`INSERT INTO subscriptions (customer, status, monthly_fee, payment_method)
+    SELECT 'broken-' || g, 'active', 10, 'card' FROM generate_series(1, 4) AS g`);
+  await insertSubscriptions(h.pool, TOTAL - 4);
+});
+const TOTAL = 200;
+afterAll(() => h.close());
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls the run's progress until `check` holds. */
+async function until(run: RunHandle, check: (p: RunProgress) => boolean, timeoutMs = 60_000): Promise<RunProgress> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const progress = await run.progress().catch(() => undefined);
+    if (progress && check(progress)) return progress;
+    if (Date.now() > deadline) throw new Error(`timed out; last progress ${JSON.stringify(progress)}`);
+    await sleep(100);
+  }
+}
+
+const finished = (p: RunProgress) => p.succeeded + p.failed + p.skipped;
+
+it('pause stops dispatching while jobs in flight finish; resume continues from the cursor, each target once', async () => {
+  const date = '2026-12-01';
+  const run = await h.tju.trigger('test.slow-billing', { date }, { maxHistoryEvents: 150 });
+  await until(run, (p) => p.continuedRuns >= 1 && finished(p) >= 40); // across a continue-as-new
+
+  const paused = await tju(['pause', 'test.slow-billing', '--date', date], h.env);
+  expect(paused.stdout).toMatch(/^paused test\.slow-billing\/2026-12-01: \d+ job\(s\) in flight finish\n/);
+  expect(paused.stdout).toContain('continue it with: tju resume test.slow-billing --date 2026-12-01');
+  const drained = await until(run, (p) => p.paused === true && p.inFlight === 0);
+  await sleep(1500);
+  const still = await run.progress();
+  expect(still).toMatchObject({ paused: true, inFlight: 0, total: drained.total, succeeded: drained.succeeded });
+  expect(still.total).toBeLessThan(TOTAL);
+  expect((await invoiceCounts(h.pool, date)).invoices).toBe(drained.succeeded);
+  expect((await tju(['status', 'test.slow-billing', '--date', date], h.env)).stdout).toMatch(/; paused, in flight 0/);
+
+  expect((await tju(['resume', 'test.slow-billing', '--date', date], h.env)).stdout).toContain('resumed test.slow-billing/2026-12-01');
+  expect(await run.result()).toEqual({ total: TOTAL, succeeded: TOTAL, failed: 0, skipped: 0 });
+  expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: TOTAL, duplicates: 0 });
+});
+
+it('cancel ends the run with its summary after its jobs in flight; a new run of the key does the rest once', async () => {
+  const date = '2026-12-02';
+  const run = await h.tju.trigger('test.slow-billing', { date });
+  await until(run, (p) => finished(p) >= 20);
+
+  const cancelled = await tju(['cancel', 'test.slow-billing', '--date', date, '--reason', 'gateway down'], h.env);
+  expect(cancelled.code).toBe(0);
+  expect(cancelled.stdout).toMatch(/; stopped \(cancelled\): gateway down\n$/);
+  const summary = await run.result();
+  expect(summary.stopped).toEqual({ state: 'cancelled', reason: 'gateway down' });
+  expect(summary.cancelled).toBeUndefined(); // in-flight jobs finished
+  expect(summary.total).toBeLessThan(TOTAL);
+  expect(summary.succeeded).toBe(summary.total);
+  expect((await invoiceCounts(h.pool, date)).invoices).toBe(summary.succeeded);
+
+  // Controls act on a running run only.
+  const again = await tju(['pause', 'test.slow-billing', '--date', date], h.env);
+  expect(again).toMatchObject({ code: 2, stderr: 'tju: test.slow-billing/2026-12-02 is not running (COMPLETED)\n' });
+
+  expect(await (await h.tju.trigger('test.slow-billing', { date })).result()).toMatchObject({ total: TOTAL - summary.total, failed: 0 });
+  expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: TOTAL, duplicates: 0 });
+});
+
+it('cancel --now cancels the chunk jobs in flight too; their committed units stay committed, once', async () => {
+  const date = '2026-12-03';
+  const run = await h.tju.trigger('test.slow-billing', { date }, { granularity: 'per-chunk', chunkSize: 20, chunkConcurrency: 2, window: 2 });
+  await until(run, (p) => finished(p) >= 20 && p.inFlight > 0);
+  await run.cancel({ now: true });
+  const summary = await run.result();
+  expect(summary.stopped?.state).toBe('cancelled');
+  expect(summary.cancelled).toBeGreaterThan(0);
+  expect(summary.total).toBeLessThan(TOTAL);
+  const { invoices, duplicates } = await invoiceCounts(h.pool, date);
+  expect(duplicates).toBe(0);
+  expect(invoices).toBeGreaterThanOrEqual(summary.succeeded);
+  expect(invoices).toBeLessThanOrEqual(summary.succeeded + summary.cancelled!);
+
+  expect((await (await h.tju.trigger('test.slow-billing', { date })).result()).failed).toBe(0);
+  expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: TOTAL, duplicates: 0 });
+});
+
+it('cancel --now still records the failures of a chunk\'s targets that gave up before it', async () => {
+  const date = '2026-12-07';
+  const run = await h.tju.trigger('test.lingering-billing', { date }, { granularity: 'per-chunk', chunkSize: TOTAL, chunkConcurrency: 1, window: 1 });
+  // One lane, in key order: the four refused targets come first, then the slow ones commit one by one.
+  while ((await invoiceCounts(h.pool, date)).invoices < 5) await sleep(50);
+  await run.cancel({ now: true });
+  // A chunk of local activities hears the cancel at its next workflow task (at most ~8 s: the task's heartbeat).
+  const summary = await run.result();
+  expect(summary).toMatchObject({ total: TOTAL, cancelled: TOTAL, stopped: { state: 'cancelled' } });
+  const { invoices } = await invoiceCounts(h.pool, date);
+  expect(invoices).toBeLessThan(TOTAL - 4);
+  const failures = await listFailures(h.pool, 'test.lingering-billing', date);
+  expect(failures.map((f) => f.error)).toEqual(['account closed', 'account closed', 'account closed', 'account closed']);
+});
+
+it('controls reach every partition, and survive a worker killed while paused', async () => {
+  const date = '2026-12-04';
+  // A queue of its own, polled only by a worker process that the test can kill.
+  const queue = { TJU_TASK_QUEUE: `${h.taskQueue}-killable` };
+  const client = new TjuClient({ client: h.client, batches: [slowPartitionedBilling], taskQueue: queue.TJU_TASK_QUEUE });
+  let worker = await startWorkerProcess(h, queue);
+  try {
+    const run = await client.trigger('test.slow-partitioned-billing', { date });
+    await until(run, (p) => (p.runningPartitions ?? []).length === 2 && finished(p) >= 20);
+    await run.pause();
+    const paused = await until(run, (p) => p.paused === true && p.inFlight === 0);
+    for (const partition of paused.runningPartitions!) {
+      expect(await h.client.workflow.getHandle(partition).query('progress')).toMatchObject({ paused: true, inFlight: 0 });
+    }
+    await worker.kill('SIGKILL');
+    worker = await startWorkerProcess(h, queue);
+    await sleep(1000);
+    expect((await run.progress()).total).toBe(paused.total); // still paused after the restart
+
+    await run.resume();
+    await until(run, (p) => !p.paused && p.total > paused.total);
+    await run.cancel({ reason: 'freeze' });
+    const summary = await run.result();
+    expect(summary.stopped).toEqual({ state: 'cancelled', reason: 'freeze' });
+    expect(summary.total).toBeLessThan(TOTAL);
+    expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: summary.succeeded, duplicates: 0 });
+  } finally {
+    await worker.kill('SIGTERM');
+  }
+});
+
+it('stops a run whose every target fails once failures pass maxFailures, not after every target', async () => {
+  const date = '2026-12-05';
+  await h.pool.query(
+    `INSERT INTO subscriptions (customer, status, monthly_fee, payment_method)
+     SELECT 'bulk-' || g, 'active', 10, 'card' FROM generate_series(1, 5000 - $1::int) AS g`,
+    [TOTAL],
+  );
+  const run = await h.tju.trigger('test.failing-billing', { date }, { granularity: 'per-chunk', chunkSize: 50, window: 4 });
+  const summary = await run.result();
+  expect(summary.stopped).toEqual({ state: 'failed', reason: expect.stringMatching(/^\d+ targets failed, more than maxFailures 50$/) });
+  // The chunks in flight when it passed 50 finish: at most the window's worth of chunks more.
+  expect(summary.failed).toBeGreaterThan(50);
+  expect(summary.failed).toBeLessThanOrEqual(50 + 4 * 50);
+  expect(summary.total).toBe(summary.failed);
+  expect(summary.total).toBeLessThan(5000);
+  expect(await listFailures(h.pool, 'test.failing-billing', date)).toHaveLength(summary.failed);
+
+  const status = await tju(['status', 'test.failing-billing', '--date', date], h.env);
+  expect(status.stdout).toMatch(/stopped \(failed\): \d+ targets failed, more than maxFailures 50/);
+});
+
+it('stops on a failure ratio once enough targets have finished', async () => {
+  const date = '2026-12-06';
+  const run = await h.tju.trigger('test.failing-billing', { date }, { maxFailureRatio: 0.5, minTargets: 20, window: 5 });
+  const summary = await run.result();
+  expect(summary.stopped?.reason).toMatch(/^\d+ of \d+ targets failed, more than maxFailureRatio 0\.5$/);
+  expect(summary.failed).toBeGreaterThanOrEqual(20);
+  expect(summary.failed).toBeLessThanOrEqual(20 + 5);
+});
