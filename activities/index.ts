@@ -2,11 +2,12 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { failedTargets, recordFailure } from '../src/db/ledger';
 import { isConnectionError } from '../src/db/pool';
+import { recordRun } from '../src/db/runHistory';
 import { NonRetryableError } from '../src/errors';
-import { logFailure, type FailureEvent, type FailureHook } from '../src/notify';
+import { logFailure, type FailureEvent, type FailureHook, type RunCompleted } from '../src/notify';
 import type { BatchRegistry } from '../src/registry';
 import { triggerWorkflowId } from '../workflows/ids';
-import type { FailureRecord, FetchTargetsRequest, JobInput, ScheduledRunPlan, Target } from '../workflows/types';
+import type { FailureRecord, FetchTargetsRequest, JobInput, RunRecordUpdate, ScheduledRunPlan, Target } from '../workflows/types';
 import { buildTriggerInput, resolveScheduledRun } from '../src/plan';
 
 /** What one unit run did, for metrics: outcome, and when it was scheduled and finished (epoch ms). */
@@ -34,6 +35,12 @@ export interface ActivityDeps {
 /** The activities behind tju's workflows: the only place they touch PostgreSQL. */
 export function createActivities({ pool, batches, schema, onUnitFinished, onFailure = logFailure }: ActivityDeps) {
   const notify = (event: FailureEvent) => (batches.get(event.batch).onFailure ?? onFailure)(event);
+  const unitsInFlight = new Map<string, number>(); // by batch
+  const countInFlight = (batch: string, delta: number) => {
+    const n = (unitsInFlight.get(batch) ?? 0) + delta;
+    unitsInFlight.set(batch, n);
+    return n;
+  };
 
   return {
     /** One keyset page of the Trigger's query. */
@@ -60,8 +67,17 @@ export function createActivities({ pool, batches, schema, onUnitFinished, onFail
     /** One target's Unit, in one transaction, recorded in the ledger under the job's idempotency key. */
     async runUnit(job: JobInput): Promise<'succeeded' | 'skipped'> {
       const batch = batches.get(job.batch);
-      const { attempt, scheduledTimestampMs } = Context.current().info;
-      const report = (outcome: UnitEvent['outcome']) =>
+      const { info, metricMeter } = Context.current();
+      const { attempt, scheduledTimestampMs } = info;
+      // Exported only when the worker serves metrics (`tju worker --metrics-port`); no-ops otherwise.
+      const metrics = metricMeter.withTags({ batch: job.batch, unit: batch.unit.name });
+      const inFlight = metrics.createGauge('tju_units_in_flight', 'int', '', 'Units of the batch running in this worker now');
+      const started = Date.now();
+      inFlight.set(countInFlight(job.batch, 1));
+      const report = (outcome: UnitEvent['outcome']) => {
+        inFlight.set(countInFlight(job.batch, -1));
+        metrics.createCounter('tju_units', '', 'Unit attempts by batch, unit and outcome').add(1, { outcome });
+        metrics.createHistogram('tju_unit_duration', 'int', 'ms', 'Time of one unit attempt').record(Date.now() - started, { outcome });
         onUnitFinished?.({
           batch: job.batch,
           runKey: job.runKey,
@@ -71,6 +87,7 @@ export function createActivities({ pool, batches, schema, onUnitFinished, onFail
           scheduledAt: scheduledTimestampMs,
           finishedAt: Date.now(),
         });
+      };
       try {
         const { outcome } = await throughLostConnections(() =>
           batch.unit.execute(pool, batch.job.input(job.target, job.params), {
@@ -108,9 +125,19 @@ export function createActivities({ pool, batches, schema, onUnitFinished, onFail
       await notify({ kind: 'target-failed', ...event });
     },
 
+    /** The trigger's start, pauses, counts and end, in `run_history`: kept after Temporal drops the run. */
+    async recordRun(update: RunRecordUpdate): Promise<void> {
+      await recordRun(pool, update, schema);
+    },
+
     /** Tells the failure hook that a run ended with failed targets. */
     async runFailed(event: Omit<Extract<FailureEvent, { kind: 'run-failed' }>, 'kind'>): Promise<void> {
       await notify({ kind: 'run-failed', ...event });
+    },
+
+    /** The batch's `onComplete` hook, once per run (retried until it returns). */
+    async runCompleted(event: RunCompleted): Promise<void> {
+      await batches.get(event.batch).onComplete?.(event, { db: pool });
     },
   };
 }

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import type { TjuConfig } from './appConfig';
+import type { PayloadCodec } from '@temporalio/common';
+import { codecFromEnv } from './codec';
 import { UserError } from './errors';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -36,6 +38,8 @@ const envSchema = z.object({
   TJU_MAX_LIFETIME: duration.optional(),
   TJU_MAX_MEMORY_MB: z.coerce.number().int().positive().optional(),
   TJU_CONNECT_TIMEOUT: duration.default('0s'),
+  TJU_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  TJU_CODEC_KEYS: z.string().optional(),
 });
 
 /** Every environment variable tju reads. */
@@ -59,6 +63,8 @@ export interface Config {
   maxMemoryMb?: number;
   /** How long a starting worker keeps trying to reach PostgreSQL and Temporal. */
   connectTimeout: string;
+  /** Where a worker serves Prometheus metrics (`/metrics`); unset: none. */
+  metricsPort?: number;
 }
 
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
@@ -80,7 +86,8 @@ export function loadConfig(
     throw new UserError(`${issue.path.join('.')}: ${issue.message}`);
   }
   const e = parsed.data;
-  const temporal = temporalTarget(present);
+  const codec = codecFromEnv(e.TJU_CODEC_KEYS);
+  const temporal = { ...temporalTarget(present), ...(codec ? { codec } : {}) };
   return {
     databaseUrl: e.DATABASE_URL ?? app.databaseUrl ?? fromPgVariables(present) ?? DEFAULT_DATABASE_URL,
     schema: e.TJU_SCHEMA ?? app.schema ?? 'tju',
@@ -95,6 +102,7 @@ export function loadConfig(
     maxLifetime: e.TJU_MAX_LIFETIME,
     maxMemoryMb: e.TJU_MAX_MEMORY_MB,
     connectTimeout: e.TJU_CONNECT_TIMEOUT,
+    metricsPort: e.TJU_METRICS_PORT,
   };
 }
 
@@ -104,6 +112,8 @@ export interface TemporalTarget {
   tls?: NativeConnectionOptions['tls'];
   apiKey?: string;
   metadata?: Record<string, string>;
+  /** Encrypts what Temporal stores (TJU_CODEC_KEYS): client, worker and CLI must all use the same keys. */
+  codec?: PayloadCodec;
   /** The address when one was configured (an environment variable or a profile), not defaulted. */
   configured?: string;
 }

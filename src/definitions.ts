@@ -4,7 +4,8 @@ import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import { runUnit, type RunUnitOptions, type UnitResult } from './db/runUnit';
 import type { Granularity } from '../workflows/types';
-import type { FailureHook } from './notify';
+import type { CompletionHook, FailureHook } from './notify';
+import { parseDuration } from './config';
 
 /** What a Unit or a target query may run SQL on: a pooled client inside a transaction. */
 export type Db = Pick<PoolClient, 'query'>;
@@ -141,6 +142,17 @@ export interface BatchDefinition<P extends z.ZodObject, T extends TargetRow, I> 
   taskQueue?: string;
   /** Told of each target whose job gives up and of each run that ends with failures; default: a log line. */
   onFailure?: FailureHook;
+  /**
+   * Called once when a run ends, however it ended (Laravel's `then`/`finally`): its summary says what it did,
+   * and `summary.stopped` whether it was cancelled or stopped by its failure threshold. Runs as an activity,
+   * retried until it returns, so make it idempotent (a worker that dies mid-call calls it again).
+   */
+  onComplete?: CompletionHook;
+  /**
+   * How long `tju prune` keeps this batch's ledger rows, failure records and run history after a run's last
+   * activity, e.g. `400d` for records an audit needs; wins over `--older-than`. Default: what `--older-than` says.
+   */
+  retention?: string;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -159,6 +171,9 @@ export function defineBatch<P extends z.ZodObject, T extends TargetRow, I>(
     throw new Error(`batch "${definition.name}": a schedule needs cron or calendar`);
   }
   if (schedule?.timezone) dateIn(new Date(), schedule.timezone); // throws RangeError on an unknown zone, now
+  if (definition.retention !== undefined && !parseDuration(definition.retention)) {
+    throw new Error(`batch "${definition.name}": retention "${definition.retention}" is not a duration like 90d`);
+  }
   return definition;
 }
 

@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import type { RunSummary } from '../workflows/types';
 import { logger } from './log';
 
@@ -20,6 +21,17 @@ export type FailureEvent =
  * so a hook should be idempotent (a webhook receiver may see an event twice).
  */
 export type FailureHook = (event: FailureEvent) => Promise<void> | void;
+
+/** The end of a run, as a batch's `onComplete` hook receives it. */
+export interface RunCompleted {
+  batch: string;
+  runKey: string;
+  workflowId: string;
+  summary: RunSummary;
+}
+
+/** `db`: the worker's pool, for a hook that records the run in the app's own tables. */
+export type CompletionHook = (event: RunCompleted, context: { db: Pool }) => Promise<void> | void;
 
 /** The default: one structured log line per event. */
 export const logFailure: FailureHook = (event) => {

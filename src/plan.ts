@@ -47,6 +47,8 @@ export function buildTriggerInput(
     ...options,
     ...(ordered ? { window: 1, granularity: 'per-target' as const } : {}),
     job: { retry: mergeRetry(batch.unit.retry, batch.job.retry), timeout: batch.job.timeout, unit: batch.unit.name },
+    // Only then a command of its own: the histories of batches without the hook keep their shape.
+    ...(batch.onComplete ? { onComplete: true } : {}),
   };
 }
 

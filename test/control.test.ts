@@ -35,6 +35,25 @@ async function until(run: RunHandle, check: (p: RunProgress) => boolean, timeout
 
 const finished = (p: RunProgress) => p.succeeded + p.failed + p.skipped;
 
+/** The run's rows in tju's run history, oldest first. */
+async function history(workflowId: string) {
+  const { rows } = await h.pool.query(
+    `SELECT kind, state, params, counts, reason, finished_at IS NOT NULL AS finished
+       FROM tju.run_history WHERE workflow_id = $1 ORDER BY started_at`,
+    [workflowId],
+  );
+  return rows;
+}
+
+/** Polls the run history until its latest row is in `state`. */
+async function untilRecorded(workflowId: string, state: string) {
+  const deadline = Date.now() + 30_000;
+  while ((await history(workflowId)).at(-1)?.state !== state) {
+    if (Date.now() > deadline) throw new Error(`run history of ${workflowId} never said ${state}: ${JSON.stringify(await history(workflowId))}`);
+    await sleep(100);
+  }
+}
+
 it('pause stops dispatching while jobs in flight finish; resume continues from the cursor, each target once', async () => {
   const date = '2026-12-01';
   const run = await h.tju.trigger('test.slow-billing', { date }, { maxHistoryEvents: 150 });
@@ -50,10 +69,17 @@ it('pause stops dispatching while jobs in flight finish; resume continues from t
   expect(still.total).toBeLessThan(TOTAL);
   expect((await invoiceCounts(h.pool, date)).invoices).toBe(drained.succeeded);
   expect((await tju(['status', 'test.slow-billing', '--date', date], h.env)).stdout).toMatch(/; paused, in flight 0/);
+  await untilRecorded(run.workflowId, 'paused');
 
   expect((await tju(['resume', 'test.slow-billing', '--date', date], h.env)).stdout).toContain('resumed test.slow-billing/2026-12-01');
-  expect(await run.result()).toEqual({ total: TOTAL, succeeded: TOTAL, failed: 0, skipped: 0 });
+  await untilRecorded(run.workflowId, 'running');
+  const summary = await run.result();
+  expect(summary).toEqual({ total: TOTAL, succeeded: TOTAL, failed: 0, skipped: 0 });
   expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: TOTAL, duplicates: 0 });
+  // One row for the run across its continue-as-new chain, ended with the summary it returned.
+  expect(await history(run.workflowId)).toEqual([
+    { kind: 'run', state: 'completed', params: { date }, counts: summary, reason: null, finished: true },
+  ]);
 });
 
 it('cancel ends the run with its summary after its jobs in flight; a new run of the key does the rest once', async () => {
@@ -75,8 +101,14 @@ it('cancel ends the run with its summary after its jobs in flight; a new run of 
   const again = await tju(['pause', 'test.slow-billing', '--date', date], h.env);
   expect(again).toMatchObject({ code: 2, stderr: 'tju: test.slow-billing/2026-12-02 is not running (COMPLETED)\n' });
 
-  expect(await (await h.tju.trigger('test.slow-billing', { date })).result()).toMatchObject({ total: TOTAL - summary.total, failed: 0 });
+  const rerun = await (await h.tju.trigger('test.slow-billing', { date })).result();
+  expect(rerun).toMatchObject({ total: TOTAL - summary.total, failed: 0 });
   expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: TOTAL, duplicates: 0 });
+  // The cancelled run and the re-run of its key, each a row of its own.
+  expect(await history(run.workflowId)).toEqual([
+    { kind: 'run', state: 'cancelled', params: { date }, counts: summary, reason: 'gateway down', finished: true },
+    { kind: 'run', state: 'completed', params: { date }, counts: rerun, reason: null, finished: true },
+  ]);
 });
 
 it('cancel --now cancels the chunk jobs in flight too; their committed units stay committed, once', async () => {
@@ -138,6 +170,13 @@ it('controls reach every partition, and survive a worker killed while paused', a
     expect(summary.stopped).toEqual({ state: 'cancelled', reason: 'freeze' });
     expect(summary.total).toBeLessThan(TOTAL);
     expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: summary.succeeded, duplicates: 0 });
+    // Its onComplete hook ran once for the run (not once per partition), with the summary it ended with.
+    const completions = await h.pool.query('SELECT batch, run_key, summary FROM run_completions');
+    expect(completions.rows).toEqual([{ batch: 'test.slow-partitioned-billing', run_key: date, summary }]);
+    // One history row, the parent's, through the pause the killed worker missed no write of.
+    expect(await history(run.workflowId)).toEqual([
+      { kind: 'run', state: 'cancelled', params: { date }, counts: summary, reason: 'freeze', finished: true },
+    ]);
   } finally {
     await worker.kill('SIGTERM');
   }
@@ -162,6 +201,9 @@ it('stops a run whose every target fails once failures pass maxFailures, not aft
 
   const status = await tju(['status', 'test.failing-billing', '--date', date], h.env);
   expect(status.stdout).toMatch(/stopped \(failed\): \d+ targets failed, more than maxFailures 50/);
+  expect(await history(run.workflowId)).toEqual([
+    { kind: 'run', state: 'failed', params: { date }, counts: summary, reason: summary.stopped!.reason, finished: true },
+  ]);
 });
 
 it('stops on a failure ratio once enough targets have finished', async () => {

@@ -107,6 +107,19 @@ async function record(): Promise<void> {
     await lingering.cancel({ now: true });
     expect((await lingering.result()).cancelled).toBeGreaterThan(0);
     save('chunk-job-cancelled-failures.json', 'test.lingering-billing/2026-11-05/chunk/1-113');
+    // Run history: the start, a pause and a resume written while jobs run (a coroutine beside the dispatch
+    // loop), the counts at each continue-as-new, the end.
+    const recorded = await h.tju.trigger('test.mixed-billing', { date: '2026-11-06' }, { maxHistoryEvents: 80, window: 3 });
+    while ((await recorded.progress()).succeeded < 5) await new Promise((resolve) => setTimeout(resolve, 20));
+    await recorded.pause();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await recorded.resume();
+    await recorded.result();
+    const chain = [];
+    for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${recorded.workflowId}'` })) chain.push(wf);
+    chain.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+    save('trigger-history-first.json', recorded.workflowId, chain[0].runId);
+    save('trigger-history-last.json', recorded.workflowId, chain[chain.length - 1].runId);
     save('job-succeeded.json', 'billing.issue-invoices/2026-11-01/1');
     // Subscription 13 has no fee: its first job failed, the retry's succeeded after the fee was set.
     save('job-retried.json', 'billing.issue-invoices/2026-11-01/13');

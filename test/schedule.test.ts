@@ -82,6 +82,8 @@ it('applies, lists, pauses and triggers through the CLI; a triggered run bills t
   expect(await tju(['schedule', 'pause', 'billing.issue-invoices', '--note', 'month-end freeze'], env)).toMatchObject({ code: 0 });
   const listed = await tju(['schedule', 'list'], env);
   expect(listed.stdout).toMatch(/^billing\.issue-invoices  0 2 \* \* \* Asia\/Tokyo  paused \(month-end freeze\)\n  next: /);
+  const [asJson] = JSON.parse((await tju(['schedule', 'list', '--json'], env)).stdout);
+  expect(asJson).toMatchObject({ batch: 'billing.issue-invoices', cron: ['0 2 * * *'], timezone: 'Asia/Tokyo', paused: true, note: 'month-end freeze' });
   expect(await tju(['schedule', 'unpause', 'billing.issue-invoices'], env)).toMatchObject({ code: 0 });
 
   expect(await tju(['schedule', 'trigger', 'billing.issue-invoices'], env)).toMatchObject({ code: 0 });

@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities } from '../activities';
 import { installRuntime } from '../src/temporal/runtime';
-import type { FailureRecord, FetchTargetsRequest, JobInput, RunSummary, Target, TriggerInput } from '../workflows/types';
+import type { FailureRecord, FetchTargetsRequest, JobInput, RunRecordUpdate, RunSummary, Target, TriggerInput } from '../workflows/types';
 
 /** `n` targets keyed 001…n, in key order, as a target query returns them. */
 const targetsOf = (n: number): Target[] => Array.from({ length: n }, (_, i) => ({ key: String(i + 1).padStart(3, '0') }));
@@ -17,7 +17,7 @@ interface Stubs {
 /** Runs `fn` with a worker whose activities are stubs over `targets`; returns what the stubs saw. */
 async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: Client, taskQueue: string) => Promise<T>) {
   installRuntime();
-  const seen = { failures: [] as FailureRecord[], unitsInFlight: 0, maxUnitsInFlight: 0, units: 0 };
+  const seen = { failures: [] as FailureRecord[], history: [] as RunRecordUpdate[], unitsInFlight: 0, maxUnitsInFlight: 0, units: 0 };
   const activities: Partial<Activities> = {
     async fetchTargets({ after, upTo, limit }: FetchTargetsRequest) {
       return targets.filter((t) => (after === null || t.key > after) && (!upTo || t.key <= upTo)).slice(0, limit);
@@ -39,6 +39,9 @@ async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: C
       seen.failures.push(failure);
     },
     async runFailed() {},
+    async recordRun(update: RunRecordUpdate) {
+      seen.history.push(update);
+    },
   };
   const address = process.env.TEMPORAL_ADDRESS!;
   const taskQueue = `workflows-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
@@ -98,6 +101,13 @@ it('continues as new past its history limit and carries counts and cursor over',
   expect(result.summary).toEqual({ total: 30, succeeded: 30, failed: 0, skipped: 0 });
   expect(result.executions).toBeGreaterThan(1);
   expect(seen.units).toBe(30); // each target once: the cursor was carried, not reset
+  // Its history row: written at the start, with the counts so far at each continue-as-new, and at the end.
+  expect(new Set(seen.history.map((h) => h.executionId)).size).toBe(1);
+  expect(seen.history[0]).toMatchObject({ state: 'running', finished: false, kind: 'run', workflowId: `${args.batch}/${args.runKey}` });
+  expect(seen.history.at(-1)).toMatchObject({ state: 'completed', finished: true, counts: result.summary });
+  const carried = seen.history.slice(1, -1);
+  expect(carried).toHaveLength(result.executions - 1);
+  for (const update of carried) expect(update).toMatchObject({ state: 'running', finished: false, counts: { failed: 0 } });
 });
 
 it('adds up the summaries of its partitions', async () => {
@@ -107,6 +117,8 @@ it('adds up the summaries of its partitions', async () => {
   );
   expect(result).toEqual({ total: 31, succeeded: 25, failed: 0, skipped: 6 });
   expect(seen.units).toBe(31);
+  // One run in the history, the parent's; its partitions write none.
+  expect(seen.history.map((h) => [h.state, h.finished])).toEqual([['running', false], ['completed', true]]);
 });
 
 it('per-chunk: counts each outcome and records each failure once, after its retries', async () => {

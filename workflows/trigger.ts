@@ -5,6 +5,8 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   continueAsNew,
+  metricMeter,
+  patched,
   executeChild,
   proxyActivities,
   setHandler,
@@ -17,14 +19,14 @@ import { chunkJobWorkflow } from './chunk';
 import { cancelSignal, pauseSignal, resumeSignal, type CancelRequest } from './control';
 import { jobWorkflow } from './job';
 import { progressQuery } from './queries';
-import type { JobInput, RunStop, RunSummary, Target, TriggerInput, TriggerState } from './types';
+import type { JobInput, RunRecordUpdate, RunStop, RunSummary, Target, TriggerInput, TriggerState } from './types';
 
 /** Temporal refuses more than 2,000 pending children per workflow; stay well below. */
 export const MAX_WINDOW = 1000;
 export const DEFAULT_CHUNK_SIZE = 100;
 export const DEFAULT_CHUNK_CONCURRENCY = 10;
 
-const { fetchTargets, partitionKeys, runFailed } = proxyActivities<Activities>({
+const { fetchTargets, partitionKeys, recordRun, runFailed, runCompleted } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
   retry: { maximumInterval: '1m' },
 });
@@ -48,6 +50,13 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
   let stopped: RunStop | undefined;
   const runningPartitions = new Set<string>();
   const jobsInFlight = new Set<CancellationScope>();
+  // Exported by workers that serve metrics; not emitted while replaying, so a run is counted once.
+  // Jobs in flight = started - finished; runs running = started - finished.
+  const metrics = metricMeter.withTags({ batch: input.batch });
+  const jobsStarted = metrics.createCounter('tju_jobs_started', '', 'Jobs (child workflows) dispatched');
+  const jobsFinished = metrics.createCounter('tju_jobs_finished', '', 'Jobs ended, by outcome');
+  const isRun = input.partition === undefined;
+  if (isRun && !state) metrics.createCounter('tju_runs_started', '', 'Runs started').add(1);
   setHandler(progressQuery, () => ({
     ...counts,
     ...(stopped ? { stopped } : {}),
@@ -96,6 +105,35 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
     }
   };
 
+  // The run's row in PostgreSQL (the parent's, not each partition's). Behind a patch: histories from before
+  // it replay without these activities.
+  const recordsHistory = input.partition === undefined && patched('run-history');
+  const record = (update: Pick<RunRecordUpdate, 'state' | 'finished' | 'counts' | 'reason'>) => {
+    const info = workflowInfo();
+    return recordRun({
+      batch: input.batch,
+      runKey: input.runKey,
+      workflowId: info.workflowId,
+      executionId: info.firstExecutionRunId,
+      kind: input.source === 'failures' ? 'retry' : 'run',
+      params: input.params,
+      startedAt: info.startTime.toISOString(),
+      ...update,
+    });
+  };
+  if (recordsHistory) {
+    if (!state) await record({ state: paused ? 'paused' : 'running', finished: false });
+    // Writes each pause and resume as it comes; the end's write wins over a late one.
+    void (async () => {
+      for (let recorded = paused; ; ) {
+        await condition(() => paused !== recorded || done);
+        if (done) return;
+        recorded = paused;
+        await record({ state: paused ? 'paused' : 'running', finished: false, counts });
+      }
+    })();
+  }
+
   if ((input.partitions ?? 1) > 1 && !state) {
     // Key ranges, each a trigger of its own; this run adds up their summaries as they finish.
     const keys = await partitionKeys({ ...input, count: input.partitions! });
@@ -129,15 +167,24 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
     // Its own scope, so `cancel --now` can cancel the jobs in flight and nothing else.
     const scope = new CancellationScope();
     jobsInFlight.add(scope);
+    jobsStarted.add(1);
+    let outcome = 'completed';
     try {
       await scope.run(() => runJob(targets, first, job));
     } catch (err) {
       // Another trigger of the same run is processing this job right now: it is not ours to count.
-      if (err instanceof WorkflowExecutionAlreadyStartedError) counts.skipped += targets.length;
-      else if (isCancellation(err)) counts.cancelled = (counts.cancelled ?? 0) + targets.length;
-      else if (err instanceof ChildWorkflowFailure) counts.failed += targets.length;
-      else throw err;
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        outcome = 'duplicate';
+        counts.skipped += targets.length;
+      } else if (isCancellation(err)) {
+        outcome = 'cancelled';
+        counts.cancelled = (counts.cancelled ?? 0) + targets.length;
+      } else if (err instanceof ChildWorkflowFailure) {
+        outcome = 'failed';
+        counts.failed += targets.length;
+      } else throw err;
     } finally {
+      jobsFinished.add(1, { outcome });
       jobsInFlight.delete(scope);
       inFlight--;
       checkThreshold();
@@ -189,6 +236,7 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
         // Children belong to this run: let them finish, then carry the counters and cursor over.
         await condition(() => inFlight === 0);
         if (stopped) break; // cancelled or past its threshold meanwhile: end here, not in a new run
+        if (recordsHistory) await record({ state: paused ? 'paused' : 'running', finished: false, counts });
         return continueAsNew<typeof triggerWorkflow>(input, {
           counts,
           cursor,
@@ -212,7 +260,12 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
     if (counts.failed > 0 && input.partition === undefined) {
       await runFailed({ batch: input.batch, runKey: input.runKey, workflowId: workflowInfo().workflowId, summary: counts });
     }
+    if (input.onComplete && input.partition === undefined) {
+      await runCompleted({ batch: input.batch, runKey: input.runKey, workflowId: workflowInfo().workflowId, summary: counts });
+    }
     done = true;
+    if (isRun) metrics.createCounter('tju_runs_finished', '', 'Runs ended, by state').add(1, { state: stopped?.state ?? 'completed' });
+    if (recordsHistory) await record({ state: stopped?.state ?? 'completed', finished: true, counts, reason: stopped?.reason });
     return counts;
   }
 }

@@ -18,6 +18,23 @@ export interface RunStop {
   reason: string;
 }
 
+/** What the trigger writes to tju's `run_history` table: its start, pauses, counts so far, its end. */
+export interface RunRecordUpdate {
+  batch: string;
+  runKey: string;
+  workflowId: string;
+  /** The first execution's run ID: one row per run across continue-as-new. */
+  executionId: string;
+  kind: 'run' | 'retry';
+  params: Record<string, unknown>;
+  state: 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
+  /** ISO time the run (its first execution) started. */
+  startedAt: string;
+  finished: boolean;
+  counts?: RunSummary;
+  reason?: string;
+}
+
 export interface RunProgress extends RunSummary {
   inFlight: number;
   /** Key of the last target dispatched. */
@@ -64,6 +81,8 @@ export interface TriggerInput {
   /** This trigger's key range (a partition): keys > after and <= upTo. */
   after?: string | null;
   upTo?: string | null;
+  /** The batch has an `onComplete` hook: the run calls it once at its end. */
+  onComplete?: boolean;
   /** Stop dispatching and end the run as failed once more targets than this have failed. */
   maxFailures?: number;
   /** The same as a share of the targets finished, checked once `minTargets` have finished. */

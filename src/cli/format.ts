@@ -1,4 +1,9 @@
+import type { Command } from 'commander';
 import type { RunProgress, RunSummary } from '../../workflows/types';
+
+/** `--json`: the same answer as one JSON document on stdout, for scripts. */
+export const jsonOption = (command: Command): Command => command.option('--json', 'print JSON instead of text, for scripts');
+export const printJson = (value: unknown): void => console.log(JSON.stringify(value, null, 2));
 
 /** `total 10, succeeded 8, failed 1, skipped 1`, with what stopped the run early when something did. */
 export const formatCounts = (c: RunSummary & Partial<Pick<RunProgress, 'paused'>>): string =>

@@ -1,12 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { checkConfig, findConfigFile, loadConfigFile, type TjuConfig } from '../appConfig';
 import { UserError } from '../errors';
-import { installRuntime } from '../temporal/runtime';
 import { cliApp, type CliApp } from './app';
+import { registerCodecServer } from './commands/codecServer';
 import { registerControl } from './commands/control';
 import { registerFailures } from './commands/failures';
 import { registerMigrate } from './commands/migrate';
 import { registerClear, registerRetry } from './commands/retry';
+import { registerPrune } from './commands/prune';
 import { registerRuns } from './commands/runs';
 import { registerScaffold } from './commands/scaffold';
 import { registerSchedule } from './commands/schedule';
@@ -36,9 +37,11 @@ export function buildProgram(app: CliApp, options: CliOptions = {}): Command {
   registerFailures(program, app);
   registerRetry(program, app);
   registerClear(program, app);
+  registerPrune(program, app);
   registerSchedule(program, app);
   registerMigrate(program, app);
   registerTemporal(program, app);
+  registerCodecServer(program, app);
   registerScaffold(program, app);
   options.extend?.(program, app);
   // Subcommands inherit exitOverride and output settings only when set before they exist; set them again.
@@ -88,7 +91,6 @@ function peek(args: string[]): { configPath?: string; command?: string } {
 }
 
 async function guard(run: () => Promise<void>): Promise<number> {
-  installRuntime();
   try {
     await run();
     return Number(process.exitCode ?? 0);
@@ -96,6 +98,10 @@ async function guard(run: () => Promise<void>): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander printed the line
     if (err instanceof UserError) {
       console.error(`tju: ${err.message}`);
+      return 2;
+    }
+    if (/Unknown encoding: binary\/encrypted/.test(String((err as Error)?.message))) {
+      console.error('tju: the run\'s payloads are encrypted: set TJU_CODEC_KEYS to the keys its workers use');
       return 2;
     }
     console.error(err);

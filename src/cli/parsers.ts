@@ -13,3 +13,10 @@ export function duration(value: string): string {
   if (parseDuration(value) === undefined) throw new InvalidArgumentError('expected a duration like 30s, 15m, 12h');
   return value;
 }
+
+/** Commander parser for a TCP port. */
+export function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('expected a port number from 1 to 65535');
+  return n;
+}

@@ -16,16 +16,17 @@ export interface Session {
 }
 
 /** A client on the configured Temporal server, for commands that start or inspect runs. */
-export async function openSession(batches: readonly Batch[], config: Config): Promise<Session> {
+export async function openSession(batches: readonly Batch[], config: Config, db?: Pool): Promise<Session> {
   const { address } = config.temporal;
   const client = await connectClient(config.temporal);
-  const tju = new TjuClient({ client, batches, taskQueue: config.taskQueue, uiUrl: uiUrlFor(config, address) });
+  const uiUrl = uiUrlFor(config, address);
+  const tju = new TjuClient({ client, batches, taskQueue: config.taskQueue, uiUrl, db, schema: config.schema });
   return { config, address, client, tju, close: () => client.connection.close() };
 }
 
-/** Runs `fn` with a session, closing it after. */
-export async function withSession<T>(app: CliApp, fn: (session: Session) => Promise<T>): Promise<T> {
-  const session = await openSession(app.batches, app.config);
+/** Runs `fn` with a session, closing it after; with `db`, its client reads run history there too. */
+export async function withSession<T>(app: CliApp, fn: (session: Session) => Promise<T>, db?: Pool): Promise<T> {
+  const session = await openSession(app.batches, app.config, db);
   try {
     return await fn(session);
   } finally {

@@ -145,13 +145,13 @@ export async function clearRun(db: Db, batch: string, runKey: string, schema?: s
 }
 
 /** A failure record as `tju failures` shows it. */
-export type StoredFailure = Omit<FailureRecord, 'batch' | 'runKey' | 'target'> & { failedAt: Date };
+export type StoredFailure = Omit<FailureRecord, 'batch' | 'runKey'> & { failedAt: Date };
 
 /** The open failures of a run, oldest first. */
 export async function listFailures(db: Db, batch: string, runKey: string, schema?: string): Promise<StoredFailure[]> {
   const { rows } = await db.query<StoredFailure>(
     `SELECT f.target_key AS "targetKey", f.unit, f.error, f.error_type AS "errorType", f.attempts,
-            f.non_retryable AS "nonRetryable", f.failed_at AS "failedAt"
+            f.non_retryable AS "nonRetryable", f.failed_at AS "failedAt", f.target
        FROM ${openFailures(schema)} ORDER BY f.failed_at, f.target_key`,
     [batch, runKey],
   );

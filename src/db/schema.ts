@@ -7,5 +7,11 @@ export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')
 /** The qualified names of tju's tables in `schema`. */
 export function tjuTables(schema: string = DEFAULT_SCHEMA) {
   const s = quoteIdent(schema);
-  return { runs: `${s}.runs`, ledger: `${s}.ledger`, failures: `${s}.failures`, migrations: `${s}.migrations` };
+  return {
+    runs: `${s}.runs`,
+    runHistory: `${s}.run_history`,
+    ledger: `${s}.ledger`,
+    failures: `${s}.failures`,
+    migrations: `${s}.migrations`,
+  };
 }

@@ -1,5 +1,7 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import type { Pool } from 'pg';
+import { listRunRecords, type RunRecord } from '../db/runHistory';
 import type { Batch, TriggerOptions } from '../definitions';
 import { UserError } from '../errors';
 import { buildTriggerInput, resolveRun, type ResolvedRun } from '../plan';
@@ -16,6 +18,10 @@ export interface TjuClientOptions {
   taskQueue: string;
   /** Base URL of the Temporal Web UI, for links. */
   uiUrl?: string;
+  /** tju's database: `status` and `runs` fall back to its run history for runs Temporal no longer has. */
+  db?: Pool;
+  /** The schema of tju's tables (default `tju`). */
+  schema?: string;
 }
 
 /** How long a query may wait for a worker to answer before a command gives up on live counts. */
@@ -188,6 +194,26 @@ export interface RunStatus {
   note?: string;
   /** Later runs of the same run key (re-runs), oldest first. */
   reruns?: RunStatus[];
+  /** Read from tju's run history in PostgreSQL: Temporal no longer has this run. */
+  fromHistory?: boolean;
+  finishTime?: Date;
+}
+
+/** A run history row as a status: states in Temporal's spelling, so both read alike. */
+function statusFromRecord(record: RunRecord): RunStatus {
+  const ended = record.finishedAt !== null;
+  return {
+    batch: record.batch,
+    runKey: record.runKey,
+    workflowId: record.workflowId,
+    runId: record.executionId,
+    state: record.state.toUpperCase(),
+    startTime: record.startedAt,
+    ...(ended ? { finishTime: record.finishedAt! } : {}),
+    ...(record.counts ? { counts: { ...record.counts, ...(ended ? {} : { inFlight: 0 }) } as RunSummary } : {}),
+    ...(ended ? {} : { note: 'Temporal no longer has this run and its end was never recorded (terminated?)' }),
+    fromHistory: true,
+  };
 }
 
 /** Starts and inspects batch runs: what the CLI uses, and what app code uses to start a batch. */
@@ -262,9 +288,22 @@ export class TjuClient {
     return this.run(batchName, rawParams).cancel(request);
   }
 
-  /** The run key's first run, with its re-runs; live counts while one is running. */
-  status(batchName: string, rawParams: Record<string, unknown> = {}): Promise<RunStatus> {
-    return this.run(batchName, rawParams).status();
+  /**
+   * The run key's first run, with its re-runs; live counts while one is running. Once Temporal has dropped the
+   * run (its retention period), what tju's run history recorded, when the client has the database.
+   */
+  async status(batchName: string, rawParams: Record<string, unknown> = {}): Promise<RunStatus> {
+    const handle = this.run(batchName, rawParams);
+    if (this.options.db && (await handle.state()) === undefined) {
+      const records = (await listRunRecords(this.options.db, handle.batch, { runKey: handle.runKey }, this.options.schema))
+        .filter((record) => record.workflowId === handle.workflowId)
+        .reverse();
+      if (records.length) {
+        const [first, ...later] = records.map(statusFromRecord);
+        return { ...first, reruns: later };
+      }
+    }
+    return handle.status();
   }
 
   /** The latest runs of a batch (retries included), newest first, with their counts where known. */
@@ -280,7 +319,14 @@ export class TjuClient {
       runs.push(await handle.statusOf({ runId: wf.runId, state: wf.status.name, startTime: wf.startTime }));
       if (runs.length >= limit) break;
     }
-    return runs.sort((a, b) => b.startTime!.getTime() - a.startTime!.getTime());
+    if (this.options.db) {
+      // Runs whose workflow Temporal no longer has (past its retention), from tju's run history.
+      const known = new Set(runs.map((run) => run.workflowId));
+      for (const record of await listRunRecords(this.options.db, batch.name, { limit }, this.options.schema)) {
+        if (!known.has(record.workflowId)) runs.push(statusFromRecord(record));
+      }
+    }
+    return runs.sort((a, b) => b.startTime!.getTime() - a.startTime!.getTime()).slice(0, limit);
   }
 
   private taskQueueOf(batchName: string): string {

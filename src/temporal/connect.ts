@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { TemporalTarget } from '../config';
 import { UnreachableError, UserError } from '../errors';
+import { installRuntime } from './runtime';
 
 const GRPC_NOT_FOUND = 5;
 
@@ -14,7 +15,7 @@ function unreachable(address: string, err: unknown): UnreachableError {
  * A client on `address`, checked with one call before it is used: an address that answers but is not
  * Temporal, or a namespace the server lacks, is a one-line UserError here instead of a stack trace later.
  */
-export async function connectClient({ address, namespace, tls, apiKey, metadata }: TemporalTarget): Promise<Client> {
+export async function connectClient({ address, namespace, tls, apiKey, metadata, codec }: TemporalTarget): Promise<Client> {
   let connection: Connection;
   try {
     connection = await Connection.connect({ address, tls, apiKey, metadata, connectTimeout: '5s' });
@@ -30,10 +31,11 @@ export async function connectClient({ address, namespace, tls, apiKey, metadata 
     }
     throw unreachable(address, err);
   }
-  return new Client({ connection, namespace });
+  return new Client({ connection, namespace, ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}) });
 }
 
 export async function connectWorker({ address, tls, apiKey, metadata }: TemporalTarget): Promise<NativeConnection> {
+  installRuntime(); // unless the caller installed it first, with its own options
   try {
     return await NativeConnection.connect({ address, tls, apiKey, metadata });
   } catch (err) {

@@ -1,5 +1,5 @@
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import type { Duration, Logger } from '@temporalio/common';
+import type { Duration, Logger, PayloadCodec } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities, type ActivityDeps } from '../../activities';
 import type { Batch } from '../definitions';
@@ -24,6 +24,8 @@ export interface TjuWorkerOptions {
   onUnitFinished?: ActivityDeps['onUnitFinished'];
   /** App-wide failure hook for batches that declare none; default: a structured log line. */
   onFailure?: ActivityDeps['onFailure'];
+  /** Encrypts what the worker sends Temporal (see `EncryptionCodec`); the client must use the same. */
+  payloadCodec?: PayloadCodec;
   /** The bundle from `bundleWorkflows()`, shared by a process's workers; bundled at start-up when absent. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -72,5 +74,6 @@ export async function createWorker(options: TjuWorkerOptions): Promise<Worker> {
     maxConcurrentActivityTaskExecutions: options.maxConcurrentUnits ?? 20,
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',
+    ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
   });
 }

@@ -54,6 +54,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
           maxCachedWorkflows: options.maxCachedWorkflows,
           shutdownGraceTime: parseDuration(options.shutdownGrace),
           workflowBundle,
+          payloadCodec: options.temporal.codec,
         }),
       );
     }

@@ -67,6 +67,7 @@ export async function runDemo(batches: readonly Batch[], config: Config, subscri
     batches,
     pool,
     maxConcurrentUnits: config.maxConcurrentUnits,
+    payloadCodec: config.temporal.codec,
   });
   const working = worker.run();
   try {

@@ -4,17 +4,19 @@ import type { Batch } from '../../definitions';
 import { listFailures } from '../../db/ledger';
 import { resolveRun } from '../../plan';
 import { addBatchCommands } from '../batchCommands';
+import { jsonOption, printJson } from '../format';
 import { withDatabase } from '../session';
 
 export function registerFailures(program: Command, app: CliApp): void {
-  const failures = program.command('failures').description("list a run's failed targets: key, attempts, last error, when");
+  const failures = program.command('failures').description("list a run's failed targets: key, attempts, last error, when, and the options their jobs carried");
   addBatchCommands(
     failures,
     app.batches,
-    (command) => command,
-    async (batch, params) => {
+    jsonOption,
+    async (batch, params, options) => {
       const { runKey } = resolveRun(batch, params);
       const rows = await withDatabase(app, (pool) => listFailures(pool, batch.name, runKey, app.config.schema));
+      if (options.json) return printJson(rows);
       if (rows.length === 0) {
         console.log(`no failed targets for ${batch.name} ${runKey}`);
         return;
@@ -23,6 +25,11 @@ export function registerFailures(program: Command, app: CliApp): void {
       for (const f of rows) {
         const kind = f.nonRetryable ? ', not retried' : '';
         console.log(`  ${f.targetKey}  ${f.attempts} attempt(s)${kind}  ${f.failedAt.toISOString()}  ${f.errorType}: ${f.error}`);
+        // The options its job carried, which a retry dispatches again.
+        const options = Object.entries(f.target).filter(([column]) => column !== 'key');
+        if (options.length) {
+          console.log(`    ${options.map(([column, value]) => `${column}=${typeof value === 'string' ? value : JSON.stringify(value)}`).join(' ')}`);
+        }
       }
     },
   );

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { CliApp } from '../app';
 import type { Batch } from '../../definitions';
-import { formatCounts } from '../format';
-import { withSession } from '../session';
+import { formatCounts, jsonOption, printJson } from '../format';
+import { withDatabase, withSession } from '../session';
 import { positiveInt } from '../parsers';
 
 export function registerRuns(program: Command, app: CliApp): void {
@@ -11,18 +11,24 @@ export function registerRuns(program: Command, app: CliApp): void {
 
 function addRuns(runs: Command, app: CliApp): void {
   for (const batch of app.batches) {
-    runs
-      .command(batch.name)
-      .option('--limit <n>', 'how many runs', positiveInt, 20)
-      .action(async (options: { limit: number }) => {
-        await withSession(app, async ({ tju }) => {
-          const list = await tju.runs(batch.name, options.limit);
-          if (list.length === 0) console.log(`no runs of ${batch.name}`);
-          for (const run of list) {
-            const counts = run.counts ? `  ${formatCounts(run.counts)}` : run.note ? `  (${run.note})` : '';
-            console.log(`${run.workflowId}  ${run.state}  ${run.startTime?.toISOString()}${counts}`);
-          }
-        });
+    jsonOption(runs.command(batch.name).option('--limit <n>', 'how many runs', positiveInt, 20))
+      .action(async (options: { limit: number; json?: boolean }) => {
+        await withDatabase(app, (pool) =>
+          withSession(
+            app,
+            async ({ tju }) => {
+              const list = await tju.runs(batch.name, options.limit);
+              if (options.json) return printJson(list);
+              if (list.length === 0) console.log(`no runs of ${batch.name}`);
+              for (const run of list) {
+                const counts = run.counts ? `  ${formatCounts(run.counts)}` : run.note ? `  (${run.note})` : '';
+                const recorded = run.fromHistory ? ' (from run history)' : '';
+                console.log(`${run.workflowId}  ${run.state}${recorded}  ${run.startTime?.toISOString()}${counts}`);
+              }
+            },
+            pool,
+          ),
+        );
       });
   }
 }

@@ -4,6 +4,7 @@ import { dateParam, startOfDayIn, type Batch } from '../../definitions';
 import { UserError } from '../../errors';
 import { BatchRegistry } from '../../registry';
 import { TjuSchedules } from '../../temporal/schedules';
+import { jsonOption, printJson } from '../format';
 import { withSession } from '../session';
 
 const date = (flag: string, value: string): string => {
@@ -30,11 +31,10 @@ export function registerSchedule(program: Command, app: CliApp): void {
       if (changes.length === 0) console.log('no batch declares a schedule');
     });
 
-  schedule
-    .command('list')
-    .description('the schedules, their state, next and recent runs')
-    .action(async () => {
+  jsonOption(schedule.command('list').description('the schedules, their state, next and recent runs'))
+    .action(async (options: { json?: boolean }) => {
       const list = await withSchedules((s) => s.list());
+      if (options.json) return printJson(list);
       for (const s of list) {
         const state = s.paused ? `paused${s.note ? ` (${s.note})` : ''}` : 'active';
         const when = [...s.cron, ...s.calendar.map((c) => `calendar ${JSON.stringify(c)}`)].join(', ');

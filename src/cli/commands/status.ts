@@ -5,7 +5,7 @@ import { runRecords } from '../../db/ledger';
 import { resolveRun } from '../../plan';
 import type { RunStatus } from '../../temporal/client';
 import { addBatchCommands, paramFlags } from '../batchCommands';
-import { formatCounts } from '../format';
+import { formatCounts, jsonOption, printJson } from '../format';
 import { withDatabase, withSession } from '../session';
 
 export function registerStatus(program: Command, app: CliApp): void {
@@ -15,21 +15,28 @@ export function registerStatus(program: Command, app: CliApp): void {
   addBatchCommands(
     status,
     app.batches,
-    (command) => command,
-    async (batch, params) => {
+    jsonOption,
+    async (batch, params, options) => {
       const { runKey } = resolveRun(batch, params); // refuse bad params before connecting to anything
-      const { failures } = await withDatabase(app, (pool) => runRecords(pool, batch.name, runKey, app.config.schema));
-      await withSession(app, async ({ tju }) => {
-        const run = await tju.status(batch.name, params);
-        console.log(`${run.workflowId}: ${run.state}`);
-        printDetails(run, '  ');
-        for (const rerun of run.reruns ?? []) {
-          console.log(`  re-run started ${rerun.startTime?.toISOString()}: ${rerun.state}`);
-          printDetails(rerun, '    ');
-        }
-        if (failures > 0) {
-          console.log(`  ${failures} failed target(s) recorded: tju failures ${batch.name}${paramFlags(params)}`);
-        }
+      await withDatabase(app, async (pool) => {
+        const { failures } = await runRecords(pool, batch.name, runKey, app.config.schema);
+        await withSession(
+          app,
+          async ({ tju }) => {
+            const run = await tju.status(batch.name, params);
+            if (options.json) return printJson({ ...run, failuresRecorded: failures });
+            console.log(`${run.workflowId}: ${run.state}${run.fromHistory ? ' (from run history)' : ''}`);
+            printDetails(run, '  ');
+            for (const rerun of run.reruns ?? []) {
+              console.log(`  re-run started ${rerun.startTime?.toISOString()}: ${rerun.state}`);
+              printDetails(rerun, '    ');
+            }
+            if (failures > 0) {
+              console.log(`  ${failures} failed target(s) recorded: tju failures ${batch.name}${paramFlags(params)}`);
+            }
+          },
+          pool,
+        );
       });
     },
   );

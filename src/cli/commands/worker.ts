@@ -7,7 +7,8 @@ import { checkReachable, createPool } from '../../db/pool';
 import { connectClient } from '../../temporal/connect';
 import { ensureSearchAttributes } from '../../temporal/searchAttributes';
 import { runWorkerProcess, taskQueuesOf } from '../../temporal/workerProcess';
-import { duration, positiveInt } from '../parsers';
+import { duration, port, positiveInt } from '../parsers';
+import { installRuntime } from '../../temporal/runtime';
 
 interface WorkerFlags {
   taskQueue?: string;
@@ -17,6 +18,7 @@ interface WorkerFlags {
   maxLifetime?: string;
   maxMemory?: number;
   connectTimeout?: string;
+  metricsPort?: number;
 }
 
 /**
@@ -46,9 +48,11 @@ export function registerWorker(program: Command, app: CliApp): void {
     .option('--shutdown-grace <duration>', 'time in-flight units get to finish on shutdown (TJU_SHUTDOWN_GRACE, default 30s)', duration)
     .option('--max-lifetime <duration>', 'drain and exit after this long (TJU_MAX_LIFETIME)', duration)
     .option('--max-memory <MB>', 'drain and exit once RSS passes this (TJU_MAX_MEMORY_MB)', positiveInt)
+    .option('--metrics-port <port>', 'serve Prometheus metrics on this port, at /metrics (TJU_METRICS_PORT)', port)
     .option('--connect-timeout <duration>', 'keep trying to reach PostgreSQL and Temporal at start for this long (TJU_CONNECT_TIMEOUT, default 0s)', duration)
     .action(async (flags: WorkerFlags) => {
       const config = app.config;
+      installRuntime({ metricsPort: flags.metricsPort ?? config.metricsPort }); // before any native connection
       const maxConcurrentUnits = flags.maxConcurrentUnits ?? config.maxConcurrentUnits;
       const taskQueues = flags.taskQueue
         ? flags.taskQueue.split(',').map((q) => q.trim()).filter(Boolean)

@@ -1,0 +1,59 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import type { CliApp } from '../app';
+import { parseDuration } from '../../config';
+import { UserError } from '../../errors';
+import { pruneRuns, type PruneCounts, type PruneScope } from '../../db/prune';
+import { withDatabase } from '../session';
+
+interface PruneFlags {
+  olderThan?: string;
+  batch?: string;
+  yes?: boolean;
+}
+
+const days = (value: string) => {
+  const ms = parseDuration(value);
+  if (!ms) throw new InvalidArgumentError('expected a duration like 90d or 12h');
+  return value;
+};
+
+const describe = (c: PruneCounts) =>
+  `${c.batch}: ${c.runs} run(s), ${c.ledger} ledger row(s), ${c.failures} failure record(s), ${c.history} history row(s)`;
+
+export function registerPrune(program: Command, app: CliApp): void {
+  program
+    .command('prune')
+    .description("delete the ledger rows, failure records and run history of runs last active before a cutoff")
+    .option('--older-than <duration>', 'cutoff for batches without a retention of their own, e.g. 90d', days)
+    .option('--batch <name>', 'only this batch')
+    .option('--yes', 'really delete; without it, only say what would be deleted')
+    .action(async (flags: PruneFlags) => {
+      const batches = flags.batch ? app.batches.filter((b) => b.name === flags.batch) : app.batches;
+      if (flags.batch && batches.length === 0) throw new UserError(`no batch named ${flags.batch}`);
+      const now = Date.now();
+      const cutoff = (retention: string) => new Date(now - parseDuration(retention)!);
+      // A batch's own retention wins; runs of batches this app no longer defines follow --older-than.
+      const scopes: Array<PruneScope & { rule: string }> = [];
+      for (const batch of batches) {
+        const retention = batch.retention ?? flags.olderThan;
+        if (retention) scopes.push({ before: cutoff(retention), batches: [batch.name], rule: retention });
+      }
+      if (!flags.batch && flags.olderThan) {
+        scopes.push({ before: cutoff(flags.olderThan), except: app.batches.map((b) => b.name), rule: flags.olderThan });
+      }
+      if (scopes.length === 0) {
+        throw new UserError('nothing to prune by: give --older-than <duration>, or set `retention` on a batch');
+      }
+      await withDatabase(app, async (pool) => {
+        const found: PruneCounts[] = [];
+        for (const { rule, ...scope } of scopes) {
+          for (const counts of await pruneRuns(pool, scope, Boolean(flags.yes), app.config.schema)) {
+            console.log(`${flags.yes ? 'pruned' : 'would prune'} ${describe(counts)} (older than ${rule})`);
+            found.push(counts);
+          }
+        }
+        if (found.length === 0) console.log('nothing to prune');
+        else if (!flags.yes) console.log('add --yes to delete them');
+      });
+    });
+}

@@ -1,0 +1,70 @@
+import type { Db } from '../definitions';
+import type { RunRecordUpdate, RunSummary } from '../../workflows/types';
+import { runIdOf } from './ledger';
+import { tjuTables } from './schema';
+
+/** A run's row in `run_history`, as `tju runs` and `tju status` show it once Temporal has dropped the run. */
+export interface RunRecord {
+  batch: string;
+  runKey: string;
+  workflowId: string;
+  executionId: string;
+  kind: 'run' | 'retry';
+  params: Record<string, unknown>;
+  state: RunRecordUpdate['state'];
+  startedAt: Date;
+  finishedAt: Date | null;
+  counts: RunSummary | null;
+  reason: string | null;
+}
+
+/**
+ * Writes what the trigger knows of its run now: its start, a pause or resume, its counts at continue-as-new,
+ * its end. One upsert, so a retried call, or an end whose start was never written, comes out the same; a row
+ * that has ended is never changed again (a late pause does not reopen it).
+ */
+export async function recordRun(db: Db, update: RunRecordUpdate, schema?: string): Promise<void> {
+  const runId = await runIdOf(db, update.batch, update.runKey, schema);
+  await db.query(
+    `INSERT INTO ${tjuTables(schema).runHistory} AS h
+       (workflow_id, execution_id, run_id, kind, params, state, started_at, finished_at, counts, reason)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN now() END, $9, $10)
+     ON CONFLICT (workflow_id, execution_id) DO UPDATE SET
+       state = excluded.state, finished_at = excluded.finished_at, counts = coalesce(excluded.counts, h.counts),
+       reason = excluded.reason, updated_at = now()
+     WHERE h.finished_at IS NULL`,
+    [
+      update.workflowId,
+      update.executionId,
+      runId,
+      update.kind,
+      JSON.stringify(update.params),
+      update.state,
+      update.startedAt,
+      update.finished,
+      update.counts ? JSON.stringify(update.counts) : null,
+      update.reason ?? null,
+    ],
+  );
+}
+
+const columns = (t: ReturnType<typeof tjuTables>) => `r.batch, r.run_key AS "runKey", h.workflow_id AS "workflowId",
+  h.execution_id AS "executionId", h.kind, h.params, h.state, h.started_at AS "startedAt",
+  h.finished_at AS "finishedAt", h.counts, h.reason
+  FROM ${t.runHistory} h JOIN ${t.runs} r ON r.id = h.run_id`;
+
+/** A batch's recorded runs, newest first; of one run key when given. */
+export async function listRunRecords(
+  db: Db,
+  batch: string,
+  { runKey, limit = 20 }: { runKey?: string; limit?: number } = {},
+  schema?: string,
+): Promise<RunRecord[]> {
+  const { rows } = await db.query<RunRecord>(
+    `SELECT ${columns(tjuTables(schema))}
+      WHERE r.batch = $1 AND ($2::text IS NULL OR r.run_key = $2)
+      ORDER BY h.started_at DESC LIMIT $3`,
+    [batch, runKey ?? null, limit],
+  );
+  return rows;
+}

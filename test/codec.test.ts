@@ -1,0 +1,115 @@
+// Encrypted payloads: with TJU_CODEC_KEYS, what Temporal stores of a job (its target's options) is ciphertext;
+// the CLI, the worker and `tju failures` still read it, and `tju codec-server` decrypts for the UI and CLI.
+import crypto from 'node:crypto';
+import { execFile, spawn } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { EncryptionCodec, codecFromEnv } from '../src/codec';
+import { ensureTemporalCli, freePort } from '../src/temporal/devServer';
+import { insertNoFeeSubscriptions, insertSubscriptions } from './helpers/billing';
+import { TEST_CONFIG, tju } from './helpers/cli';
+import { startHarness, type Harness } from './helpers/harness';
+import { startWorkerProcess } from './helpers/workerProcess';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness([], { worker: false });
+});
+afterAll(() => h.close());
+
+const key = () => crypto.randomBytes(32).toString('base64');
+const MARK = 'wire-to-IBAN-DE89370400440532013000';
+
+/** A workflow's history as `temporal workflow show -o json` prints it, with every payload's data decoded to text. */
+async function show(workflowId: string, ...extra: string[]): Promise<string> {
+  const args = ['workflow', 'show', '-o', 'json', '--address', h.address, '--namespace', h.namespace, '--workflow-id', workflowId];
+  const { stdout } = await promisify(execFile)(ensureTemporalCli(), [...args, ...extra]);
+  const data = [...stdout.matchAll(/"data": *"([A-Za-z0-9+/=]*)"/g)].map((m) => Buffer.from(m[1], 'base64').toString('latin1'));
+  return [stdout, ...data].join('\n');
+}
+
+it('keeps a target\'s options out of Temporal\'s histories, yet every tju command reads them', async () => {
+  const [oldKey, newKey] = [key(), key()];
+  // Rotated: the new key encrypts, the old one still decrypts what it wrote.
+  const env = { ...h.env, TJU_CODEC_KEYS: `k2:${newKey},k1:${oldKey}` };
+  const date = '2026-12-01';
+  await insertSubscriptions(h.pool, 3);
+  const [noFee] = await insertNoFeeSubscriptions(h.pool, 1);
+  await h.pool.query('UPDATE subscriptions SET payment_method = $1', [MARK]);
+  const worker = await startWorkerProcess(h, { TJU_CODEC_KEYS: env.TJU_CODEC_KEYS });
+  try {
+    const run = await tju(['trigger', 'billing.issue-invoices', '--date', date, '--wait'], env);
+    expect(run.stdout).toContain('total 4, succeeded 3, failed 1, skipped 0');
+
+    const jobId = `billing.issue-invoices/${date}/${noFee}`;
+    const stored = await show(jobId);
+    expect(stored).toContain(Buffer.from('binary/encrypted').toString('base64'));
+    expect(stored).not.toContain(MARK);
+    expect(stored).not.toContain('payment_method');
+
+    const failures = await tju(['failures', 'billing.issue-invoices', '--date', date], env);
+    expect(failures.stdout).toContain(`payment_method=${MARK}`);
+    expect((await tju(['status', 'billing.issue-invoices', '--date', date], env)).stdout).toContain('total 4, succeeded 3, failed 1');
+
+    // Without the keys, the CLI cannot read the run's summary: it says so in one line.
+    const keyless = await tju(['status', 'billing.issue-invoices', '--date', date], h.env);
+    expect(keyless).toMatchObject({
+      code: 2,
+      stderr: "tju: the run's payloads are encrypted: set TJU_CODEC_KEYS to the keys its workers use\n",
+    });
+
+    // The codec server decrypts for `temporal --codec-endpoint` and the Web UI.
+    const port = await freePort();
+    const server = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'tju.js'), '--config', TEST_CONFIG, 'codec-server', '--port', String(port)], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.stdout.on('data', (chunk) => String(chunk).includes('codec server on') && resolve());
+        server.once('exit', (code) => reject(new Error(`codec-server exited with ${code}`)));
+      });
+      expect(await show(jobId, '--codec-endpoint', `http://127.0.0.1:${port}`)).toContain(`"payment_method":"${MARK}"`);
+      const preflight = await fetch(`http://127.0.0.1:${port}/decode`, { method: 'OPTIONS', headers: { origin: 'http://localhost:8233' } });
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
+    } finally {
+      server.kill('SIGTERM');
+    }
+  } finally {
+    await worker.kill('SIGTERM');
+  }
+});
+
+it('decrypts payloads written under an older key, and refuses one whose key it lacks', async () => {
+  const [k1, k2] = [key(), key()];
+  const before = codecFromEnv(`k1:${k1}`)!;
+  const after = codecFromEnv(`k2:${k2},k1:${k1}`)!;
+  const payload = { metadata: { encoding: new TextEncoder().encode('json/plain') }, data: new TextEncoder().encode(`"${MARK}"`) };
+  const [old] = await before.encode([payload]);
+  expect(Buffer.from(old.data!).toString()).not.toContain(MARK);
+  const [decoded] = await after.decode([old]);
+  expect(new TextDecoder().decode(decoded.data!)).toBe(`"${MARK}"`);
+  expect(new TextDecoder().decode(decoded.metadata!.encoding)).toBe('json/plain');
+  const [fresh] = await after.encode([payload]);
+  expect(new TextDecoder().decode(fresh.metadata!['encryption-key-id'])).toBe('k2');
+  await expect(codecFromEnv(`k1:${k1}`)!.decode([fresh])).rejects.toThrow('encrypted with key "k2"');
+  const tampered = { ...fresh, data: Uint8Array.from(fresh.data!, (b, i) => (i === 20 ? b ^ 1 : b)) };
+  await expect(after.decode([tampered])).rejects.toThrow();
+  expect(() => new EncryptionCodec([{ id: 'short', key: Buffer.alloc(16) }])).toThrow('16 bytes, not 32');
+});
+
+it('refuses malformed keys in one line, writing nothing', async () => {
+  for (const value of ['k1', `k1:${Buffer.alloc(16).toString('base64')}`, `bad id:${key()}`]) {
+    const result = await tju(['trigger', 'billing.issue-invoices', '--date', '2026-12-02'], { ...h.env, TJU_CODEC_KEYS: value });
+    expect(result).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'tju: TJU_CODEC_KEYS: expected id:key pairs, comma-separated, each key 32 bytes in base64\n',
+    });
+  }
+  for await (const started of h.client.workflow.list({ query: `WorkflowId = 'billing.issue-invoices/2026-12-02'` })) {
+    throw new Error(`a malformed key still started ${started.workflowId}`);
+  }
+  const server = await tju(['codec-server'], h.env);
+  expect(server).toMatchObject({ code: 2, stderr: 'tju: TJU_CODEC_KEYS is not set: the codec server decrypts with those keys\n' });
+});

@@ -1,0 +1,77 @@
+// `tju worker --metrics-port`: one Prometheus endpoint with the SDK's worker metrics and tju's own, scraped
+// during and after a run that mixes succeeding, retried and failing targets.
+import { mixedBilling } from './fixtures/batches';
+import { insertMixedSubscriptions } from './helpers/billing';
+import { tju } from './helpers/cli';
+import { startHarness, type Harness } from './helpers/harness';
+import { startWorkerProcess } from './helpers/workerProcess';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness([mixedBilling], { worker: false });
+});
+afterAll(() => h.close());
+
+const PORT = 19464;
+
+/** The sum of a metric's samples whose labels include `labels`. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? ([\d.eE+-]+|NaN)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([k, v]) => found[k] === v)) sum += Number(match[3]);
+  }
+  return sum;
+}
+
+const scrape = async () => (await fetch(`http://127.0.0.1:${PORT}/metrics`)).text();
+
+it('serves the SDK\'s worker metrics and tju\'s units, jobs and runs, counted as they happen', async () => {
+  const date = '2026-12-01';
+  const subscriptions = await insertMixedSubscriptions(h.pool, 120);
+  const worker = await startWorkerProcess(h, { TJU_METRICS_PORT: String(PORT) });
+  try {
+    const batch = { batch: 'test.mixed-billing' };
+    const run = await h.tju.trigger('test.mixed-billing', { date }, { window: 20 });
+    // During the run: some units done, some running, the run open.
+    let during = '';
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+      during = await scrape();
+      if (sample(during, 'tju_units_total', { ...batch, outcome: 'succeeded' }) >= 10) break;
+    }
+    expect(sample(during, 'tju_units_total', { ...batch, outcome: 'succeeded' })).toBeLessThan(subscriptions.billable.length);
+    expect(sample(during, 'tju_runs_started_total', batch) - sample(during, 'tju_runs_finished_total', batch)).toBe(1);
+    expect(sample(during, 'tju_jobs_started_total', batch) - sample(during, 'tju_jobs_finished_total', batch)).toBeGreaterThan(0);
+
+    const summary = await run.result();
+    const after = await scrape();
+    // Every unit attempt, by outcome: retried attempts count as failed attempts, then succeed.
+    const customers = (await h.pool.query<{ customer: string }>('SELECT customer FROM subscriptions')).rows.map((r) => r.customer);
+    const kind = (prefix: string) => customers.filter((c) => c.startsWith(prefix)).length;
+    expect(sample(after, 'tju_units_total', { ...batch, unit: 'test.mixed-issue-invoice', outcome: 'succeeded' })).toBe(summary.succeeded);
+    expect(sample(after, 'tju_units_total', { ...batch, outcome: 'failed' })).toBe(kind('broken-') + 3 * kind('doomed-') + kind('flaky-'));
+    expect(sample(after, 'tju_unit_duration_count', batch)).toBe(
+      sample(after, 'tju_units_total', batch),
+    );
+    expect(sample(after, 'tju_units_in_flight', batch)).toBe(0);
+    expect(sample(after, 'tju_jobs_started_total', batch)).toBe(120);
+    expect(sample(after, 'tju_jobs_finished_total', { ...batch, outcome: 'completed' })).toBe(summary.succeeded);
+    expect(sample(after, 'tju_jobs_finished_total', { ...batch, outcome: 'failed' })).toBe(summary.failed);
+    expect(sample(after, 'tju_runs_finished_total', { ...batch, state: 'completed' })).toBe(1);
+    // The SDK's own, from the same endpoint.
+    expect(sample(after, 'temporal_workflow_completed_total') + sample(after, 'temporal_workflow_failed_total')).toBeGreaterThanOrEqual(121);
+    expect(after).toMatch(/^temporal_worker_task_slots_available\{/m);
+  } finally {
+    await worker.kill('SIGTERM');
+  }
+});
+
+it('refuses a bad metrics port in one line', async () => {
+  const flag = await tju(['worker', '--metrics-port', '99999'], h.env);
+  expect(flag.code).not.toBe(0);
+  expect(flag.stderr).toBe("tju: option '--metrics-port <port>' argument '99999' is invalid. expected a port number from 1 to 65535\n");
+  const env = await tju(['worker'], { ...h.env, TJU_METRICS_PORT: 'http' });
+  expect(env).toMatchObject({ code: 2, stderr: expect.stringMatching(/^tju: TJU_METRICS_PORT: .+\n$/) });
+});
