@@ -17,7 +17,7 @@ import { positiveInt } from '../src/cli/parsers';
 import { projectRoot } from '../src/paths';
 import { TjuClient } from '../src/temporal/client';
 import { connectWorker } from '../src/temporal/connect';
-import { freePort, startDevServer, type DevServer } from '../src/temporal/devServer';
+import { startDevServerOnFreePorts, type DevServer } from '../src/temporal/devServer';
 import { installRuntime } from '../src/temporal/runtime';
 import { bundleWorkflows, createWorker } from '../src/temporal/worker';
 import type { Granularity } from '../workflows/types';
@@ -64,7 +64,7 @@ async function loop(pool: ReturnType<typeof createPool>, targets: number, concur
     for (let target = await next(); target; target = await next()) {
       const started = Date.now();
       const idempotencyKey = ledger ? { batch: batch.name, runKey: date, targetKey: target.key } : undefined;
-      await batch.unit.execute(pool, batch.job.input(target as never, params), { idempotencyKey });
+      await batch.unit!.execute(pool, batch.job.input(target as never, params), { idempotencyKey });
       recorder.unit(started, Date.now());
     }
   };
@@ -108,7 +108,7 @@ async function main() {
   let server: DevServer | undefined;
   let address = process.env.TEMPORAL_ADDRESS;
   if (!address && options.modes.some((m) => !LOOPS.includes(m))) {
-    server = await startDevServer({ port: await freePort(), uiPort: await freePort() });
+    server = await startDevServerOnFreePorts();
     address = server.address;
   }
 

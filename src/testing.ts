@@ -10,7 +10,7 @@ import { createPool } from './db/pool';
 import { DEFAULT_SCHEMA } from './db/schema';
 import { TjuClient } from './temporal/client';
 import { connectClient, connectWorker } from './temporal/connect';
-import { freePort, startDevServer, type DevServer } from './temporal/devServer';
+import { freePort, startDevServer, startDevServerOnFreePorts, type DevServer } from './temporal/devServer';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
 import { createWorker } from './temporal/worker';
 import type { RunSummary } from '../workflows/types';
@@ -66,7 +66,7 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
 
     let address = options.temporalAddress;
     if (!address) {
-      const server: DevServer = await startDevServer({ port: await freePort(), uiPort: await freePort() });
+      const server: DevServer = await startDevServerOnFreePorts();
       stack.push(() => server.stop());
       address = server.address;
     }

@@ -159,3 +159,17 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       }),
   };
 }
+
+/**
+ * A dev server on ports free a moment ago. Another process (or the server's own ephemeral listeners) can take
+ * one between the choice and the bind; the server then exits at once, and a new pair of ports is tried.
+ */
+export async function startDevServerOnFreePorts(options: Omit<DevServerOptions, 'port' | 'uiPort'> = {}): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServer({ ...options, port: await freePort(), uiPort: await freePort() });
+    } catch (err) {
+      if (attempt >= 3 || !/dev server exited/.test((err as Error).message)) throw err;
+    }
+  }
+}

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { applyBillingSchema } from '../../examples/billing/schema';
 import { migrate } from '../../src/db/migrate';
-import { freePort, startDevServer, type DevServer } from '../../src/temporal/devServer';
+import { startDevServerOnFreePorts, type DevServer } from '../../src/temporal/devServer';
 import { bundleWorkflows } from '../../src/temporal/worker';
 import { adminUrl, TEMPLATE_DB } from '../helpers/databases';
 
@@ -18,11 +18,7 @@ export default async function globalSetup(): Promise<void> {
   // Failing units are expected in tests; keep their warnings out of the report.
   process.env.TJU_LOG_LEVEL ??= 'error';
   if (!process.env.TEMPORAL_ADDRESS) {
-    const server = await startDevServer({
-      port: await freePort(),
-      uiPort: await freePort(),
-      logFile: path.join(os.tmpdir(), `tju-test-temporal-${process.pid}.log`),
-    });
+    const server = await startDevServerOnFreePorts({ logFile: path.join(os.tmpdir(), `tju-test-temporal-${process.pid}.log`) });
     globalThis.tjuDevServer = server;
     process.env.TEMPORAL_ADDRESS = server.address;
   }
