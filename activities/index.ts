@@ -6,8 +6,11 @@ import { recordRun } from '../src/db/runHistory';
 import { NonRetryableError } from '../src/errors';
 import { logFailure, type FailureEvent, type FailureHook, type RunCompleted } from '../src/notify';
 import type { BatchRegistry } from '../src/registry';
+import { stepsOf } from '../src/definitions';
 import { triggerWorkflowId } from '../workflows/ids';
-import type { FailureRecord, FetchTargetsRequest, JobInput, RunRecordUpdate, ScheduledRunPlan, Target } from '../workflows/types';
+import type { ChunkInput, FailureRecord, FetchTargetsRequest, JobInput, RunRecordUpdate, RunSummary, ScheduledRunPlan, Target } from '../workflows/types';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { runBulkChunk } from './bulk';
 import { buildTriggerInput, resolveScheduledRun } from '../src/plan';
 
 /** What one unit run did, for metrics: outcome, and when it was scheduled and finished (epoch ms). */
@@ -42,6 +45,52 @@ export function createActivities({ pool, batches, schema, onUnitFinished, onFail
     return n;
   };
 
+  /** Runs one step of one target: its `when`, its transaction and ledger row, through lost connections, measured. */
+  const unitStep = async (job: JobInput, attempt: number): Promise<'succeeded' | 'skipped' | 'not-applicable'> => {
+    const batch = batches.get(job.batch);
+    const step = stepsOf(batch)[job.step ?? 0];
+    if (!step) throw new NonRetryableError(`${batch.name} has no step ${job.step}: was the batch changed mid-run?`);
+    const input = batch.job.input(job.target, job.params);
+    if (step.when && !step.when(input)) return 'not-applicable';
+    const context = Context.current();
+    const { info, metricMeter } = context;
+    // Exported only when the worker serves metrics (`tju worker --metrics-port`); no-ops otherwise.
+    const metrics = metricMeter.withTags({ batch: job.batch, unit: step.unit.name });
+    const inFlight = metrics.createGauge('tju_units_in_flight', 'int', '', 'Units of the batch running in this worker now');
+    const started = Date.now();
+    inFlight.set(countInFlight(job.batch, 1));
+    const report = (outcome: UnitEvent['outcome']) => {
+      inFlight.set(countInFlight(job.batch, -1));
+      metrics.createCounter('tju_units', '', 'Unit attempts by batch, unit and outcome').add(1, { outcome });
+      metrics.createHistogram('tju_unit_duration', 'int', 'ms', 'Time of one unit attempt').record(Date.now() - started, { outcome });
+      onUnitFinished?.({
+        batch: job.batch,
+        runKey: job.runKey,
+        targetKey: job.target.key,
+        outcome,
+        attempt,
+        // In a bulk chunk the activity was scheduled once for all its targets: time each from its own start.
+        scheduledAt: info.activityType === 'runChunk' ? started : info.scheduledTimestampMs,
+        finishedAt: Date.now(),
+      });
+    };
+    try {
+      const { outcome } = await throughLostConnections(() =>
+        step.unit.execute(pool, input, {
+          idempotencyKey: { batch: job.batch, runKey: job.runKey, targetKey: job.target.key },
+          attempt,
+          schema,
+          heartbeat: info.isLocal ? undefined : (details) => context.heartbeat(details),
+        }),
+      );
+      report(outcome);
+      return outcome;
+    } catch (err) {
+      report('failed');
+      throw err;
+    }
+  };
+
   return {
     /** One keyset page of the Trigger's query. */
     async fetchTargets(request: FetchTargetsRequest): Promise<Target[]> {
@@ -64,42 +113,15 @@ export function createActivities({ pool, batches, schema, onUnitFinished, onFail
       return (await batch.partitionKeys(pool, request)).map(String);
     },
 
-    /** One target's Unit, in one transaction, recorded in the ledger under the job's idempotency key. */
-    async runUnit(job: JobInput): Promise<'succeeded' | 'skipped'> {
-      const batch = batches.get(job.batch);
-      const { info, metricMeter } = Context.current();
-      const { attempt, scheduledTimestampMs } = info;
-      // Exported only when the worker serves metrics (`tju worker --metrics-port`); no-ops otherwise.
-      const metrics = metricMeter.withTags({ batch: job.batch, unit: batch.unit.name });
-      const inFlight = metrics.createGauge('tju_units_in_flight', 'int', '', 'Units of the batch running in this worker now');
-      const started = Date.now();
-      inFlight.set(countInFlight(job.batch, 1));
-      const report = (outcome: UnitEvent['outcome']) => {
-        inFlight.set(countInFlight(job.batch, -1));
-        metrics.createCounter('tju_units', '', 'Unit attempts by batch, unit and outcome').add(1, { outcome });
-        metrics.createHistogram('tju_unit_duration', 'int', 'ms', 'Time of one unit attempt').record(Date.now() - started, { outcome });
-        onUnitFinished?.({
-          batch: job.batch,
-          runKey: job.runKey,
-          targetKey: job.target.key,
-          outcome,
-          attempt,
-          scheduledAt: scheduledTimestampMs,
-          finishedAt: Date.now(),
-        });
-      };
+    /**
+     * One target's Unit (the job's step of the batch's chain), in one transaction, recorded in the ledger under
+     * the job's idempotency key. A step whose `when` leaves the target out does nothing.
+     */
+    async runUnit(job: JobInput): Promise<'succeeded' | 'skipped' | 'not-applicable'> {
+      const { attempt } = Context.current().info;
       try {
-        const { outcome } = await throughLostConnections(() =>
-          batch.unit.execute(pool, batch.job.input(job.target, job.params), {
-            idempotencyKey: { batch: job.batch, runKey: job.runKey, targetKey: job.target.key },
-            attempt,
-            schema,
-          }),
-        );
-        report(outcome);
-        return outcome;
+        return await unitStep(job, attempt);
       } catch (err) {
-        report('failed');
         const error = err instanceof Error ? err : new Error(String(err));
         // The attempt number rides along so the job can record how many tries the target got.
         throw ApplicationFailure.create({
@@ -107,9 +129,29 @@ export function createActivities({ pool, batches, schema, onUnitFinished, onFail
           message: error.message,
           // By name: an app may hold a second copy of tju (a nested install), whose class is another object.
           nonRetryable: error.name === NonRetryableError.name,
-          details: [{ attempt, unit: batch.unit.name }],
+          details: [{ attempt, unit: stepsOf(batches.get(job.batch))[job.step ?? 0]?.unit.name }],
         });
       }
+    },
+
+    /** The bulk granularity: a chunk of targets in one activity, each with its own transactions and retries. */
+    async runChunk(input: ChunkInput): Promise<Omit<RunSummary, 'total'>> {
+      const batch = batches.get(input.batch);
+      const timeouts = stepsOf(batch).map((_, i) => msToNumber(input.settings.steps?.[i]?.timeout ?? input.settings.timeout ?? '1m'));
+      return runBulkChunk(
+        {
+          pool,
+          batch,
+          schema,
+          runStep: (target, step, attempt) =>
+            withTimeout(
+              unitStep({ batch: input.batch, runKey: input.runKey, params: input.params, target, settings: input.settings, step }, attempt),
+              timeouts[step],
+            ),
+          notifyFailure: async ({ target, unit, ...event }) => notify({ kind: 'target-failed', ...event }),
+        },
+        input,
+      );
     },
 
     /** Params, run key and trigger input of the run a schedule started for its nominal time. */
@@ -163,4 +205,13 @@ async function throughLostConnections<T>(work: () => Promise<T>): Promise<T> {
       await context.sleep(wait);
     }
   }
+}
+
+/** Rejects after `ms` (the unit's timeout inside a bulk chunk); the ledger keeps a late commit harmless. */
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`unit timed out after ${ms} ms`), { name: 'TimeoutError' })), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,4 +1,4 @@
-// npm run bench -- [--targets N] [--modes bare,floor,per-target,per-chunk] [--concurrency C]
+// npm run bench -- [--targets N] [--modes bare,floor,per-target,per-chunk,bulk] [--concurrency C]
 // Seeds N subscriptions and bills them four ways on the same data, in one run: `bare` (the Unit in a plain
 // loop on C connections, no ledger: no idempotency at all), the floor (the same loop with the ledger row that
 // makes a unit exactly-once, no Temporal), then tju per-target and per-chunk with C unit slots.
@@ -25,7 +25,7 @@ import { completionChart } from './chart';
 import { cpuMsPerTarget, readCpu } from './cpu';
 import { Recorder } from './measure';
 
-const MODES = ['bare', 'floor', 'per-target', 'per-chunk'] as const;
+const MODES = ['bare', 'floor', 'per-target', 'per-chunk', 'bulk'] as const;
 /** Modes that run the unit in a plain loop, without Temporal. */
 const LOOPS: readonly Mode[] = ['bare', 'floor'];
 type Mode = (typeof MODES)[number];

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Batch } from './definitions';
+import { stepsOf, type Batch } from './definitions';
 import { UserError } from './errors';
 import type { FailureHook } from './notify';
 
@@ -60,7 +60,10 @@ export function checkConfig(loaded: unknown, where: string): TjuConfig {
   const seen = new Set<string>();
   for (const [i, batch] of config.batches.entries()) {
     const name = batch?.name ?? `batches[${i}]`;
-    if (!batch?.unit || typeof batch.unit.run !== 'function') throw new UserError(`${where}: batch ${name} has no unit`);
+    const units = batch ? stepsOf(batch) : [];
+    if (units.length === 0 || units.some((step) => typeof step?.unit?.run !== 'function')) {
+      throw new UserError(`${where}: batch ${name} has no unit`);
+    }
     if (typeof batch.targets !== 'function') throw new UserError(`${where}: batch ${name} has no targets query`);
     if (seen.has(name)) throw new UserError(`${where}: batch ${name} is declared twice`);
     seen.add(name);

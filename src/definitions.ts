@@ -16,15 +16,58 @@ export type UnitOutcome = 'succeeded' | 'skipped';
 export interface UnitContext {
   /** 1 on the first try; Temporal's attempt number when run by a job. */
   attempt: number;
+  /**
+   * `<batch>/<runKey>/<targetKey>/<unit>` when run by a job: the same across retries, worker crashes and
+   * re-runs of the run key. Send it to an external API (an `Idempotency-Key` header) so a call repeated after a
+   * crash is deduplicated there. From app code: `execute(…, { idempotencyKey })`'s, else a fresh UUID per call.
+   */
+  idempotencyKey: string;
+  /** Tells Temporal a slow regular-activity unit is alive (see `heartbeatTimeout`); a no-op elsewhere. */
+  heartbeat(details?: unknown): void;
 }
 
 export interface UnitDefinition<I> {
   name: string;
   /** The unit's own retry policy, wherever it runs; a batch's `job.retry` overrides it field by field. */
   retry?: RetryPolicy;
+  /** Time one attempt may take; a batch's `job.timeout` overrides it. Default 1 minute. */
+  timeout?: Duration;
+  /**
+   * `local` (default): a local activity, run inside the job's workflow task — cheapest, for short database
+   * work. `regular`: an activity task of its own — for slow calls to other services, long timeouts,
+   * heartbeats, its own task queue or a rate limit (each implies it).
+   */
+  activity?: 'local' | 'regular';
+  /** A task queue of its own for this unit's activities, e.g. to run them on workers near a service. */
+  taskQueue?: string;
+  /**
+   * At most this many calls a second across all workers: Temporal's task-queue rate limit, on a queue of the
+   * unit's own (`<job's queue>.<unit name>` unless `taskQueue` is set).
+   */
+  rateLimit?: number;
+  /** For a slow regular unit that calls `ctx.heartbeat()`: how long Temporal waits between beats. */
+  heartbeatTimeout?: Duration;
   /** Business logic for one target. Runs inside one transaction that tju opens and commits. */
   run(tx: Db, input: I, ctx: UnitContext): Promise<UnitOutcome | void>;
 }
+
+/** One step of a batch's chain: a unit, run for the targets whose input `when` accepts (all without it). */
+export interface ChainStep<I> {
+  unit: Unit<I>;
+  when?: (input: I) => boolean;
+}
+
+export type Step<I> = Unit<I> | ChainStep<I>;
+
+/** A batch's units in order: its chain, or its one unit as a chain of one. */
+export function stepsOf<I>(batch: { unit?: Unit<I>; steps?: Step<I>[] }): ChainStep<I>[] {
+  if (batch.steps) return batch.steps.map((step) => (step && 'execute' in step ? { unit: step } : step));
+  return batch.unit ? [{ unit: batch.unit }] : [];
+}
+
+/** Whether a unit runs as a regular activity (an activity task), not a local one. */
+export const runsAsActivity = (unit: UnitDefinition<unknown>): boolean =>
+  unit.activity === 'regular' || unit.taskQueue !== undefined || unit.rateLimit !== undefined;
 
 export interface Unit<I> extends UnitDefinition<I> {
   /** Run this unit in its own transaction, from app code, a test or a job. */
@@ -134,8 +177,13 @@ export interface BatchDefinition<P extends z.ZodObject, T extends TargetRow, I> 
   partitionKeys?(db: Db, request: PartitionRequest<z.output<P>>): Promise<string[]>;
   /** The Job: one per target; builds the unit's input and says how the unit is retried. */
   job: JobOptions<T, z.output<P>, I>;
-  /** The Unit run once per target. */
-  unit: Unit<I>;
+  /** The Unit run once per target; or `steps`, for several. */
+  unit?: Unit<I>;
+  /**
+   * Several units per target, in order (a chain): each its own transaction and ledger entry. A step that gives
+   * up stops the target's chain; `tju retry` runs it again from that step (the ledger skips those before).
+   */
+  steps?: Step<I>[];
   trigger?: TriggerOptions;
   schedule?: ScheduleOptions;
   /** A task queue of its own, so a slow batch cannot starve others; workers poll it beside the default. */
@@ -171,6 +219,15 @@ export function defineBatch<P extends z.ZodObject, T extends TargetRow, I>(
     throw new Error(`batch "${definition.name}": a schedule needs cron or calendar`);
   }
   if (schedule?.timezone) dateIn(new Date(), schedule.timezone); // throws RangeError on an unknown zone, now
+  if (Boolean(definition.unit) === Boolean(definition.steps)) {
+    throw new Error(`batch "${definition.name}": give either unit or steps`);
+  }
+  const names = stepsOf(definition).map((step) => step.unit.name);
+  if (names.length === 0) throw new Error(`batch "${definition.name}": steps is empty`);
+  if (new Set(names).size !== names.length) throw new Error(`batch "${definition.name}": a unit appears twice in its steps`);
+  for (const { unit } of stepsOf(definition)) {
+    if (unit.rateLimit !== undefined && !(unit.rateLimit > 0)) throw new Error(`unit "${unit.name}": rateLimit must be a positive number of calls a second`);
+  }
   if (definition.retention !== undefined && !parseDuration(definition.retention)) {
     throw new Error(`batch "${definition.name}": retention "${definition.retention}" is not a duration like 90d`);
   }

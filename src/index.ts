@@ -4,7 +4,10 @@ export {
   localDate,
   defineBatch,
   defineUnit,
+  stepsOf,
   type Batch,
+  type ChainStep,
+  type Step,
   type BatchDefinition,
   type Db,
   type JobOptions,
@@ -31,8 +34,8 @@ export { listFailures, type StoredFailure } from './db/ledger';
 export { loadConfig, uiUrlFor, type Config } from './config';
 export { logger } from './log';
 export { TjuClient, RunHandle, type RunStatus, type TjuClientOptions } from './temporal/client';
-export { bundleWorkflows, createWorker, type TjuWorkerOptions } from './temporal/worker';
-export type { RunProgress, RunSummary } from '../workflows/types';
+export { bundleWorkflows, createUnitWorkers, createWorker, unitQueuesOf, type TjuWorkerOptions, type UnitQueue } from './temporal/worker';
+export type { RunProgress, RunSummary, StepCounts, StepOutcome } from '../workflows/types';
 export { EncryptionCodec, codecFromEnv } from './codec';
 export { createCodecServer } from './temporal/codecServer';
 export { installRuntime, type RuntimeOptions } from './temporal/runtime';

@@ -1,7 +1,7 @@
 import type { RetryPolicy } from '@temporalio/common';
-import { dateIn, type Batch, type TriggerOptions } from './definitions';
+import { dateIn, runsAsActivity, stepsOf, type Batch, type TriggerOptions } from './definitions';
 import { UserError } from './errors';
-import type { TargetSource, TriggerInput } from '../workflows/types';
+import type { JobSettings, StepSettings, TargetSource, TriggerInput } from '../workflows/types';
 import { DEFAULT_UNIT_RETRY } from '../workflows/retry';
 
 export const TRIGGER_DEFAULTS = { window: 100, pageSize: 500, maxHistoryEvents: 5000 } satisfies TriggerOptions;
@@ -10,6 +10,11 @@ export const TRIGGER_DEFAULTS = { window: 100, pageSize: 500, maxHistoryEvents: 
  * flight as the workers have unit slots for (8 chunks x 10 units covers 4 workers' default 20 slots).
  */
 export const PER_CHUNK_DEFAULT_WINDOW = 8;
+/**
+ * Bulk chunks run their units in the worker's own process, so two chunks of 500 with 10 lanes each fill a
+ * worker's default 20 unit slots; a chunk is cut from one page of targets, so it is at most a page.
+ */
+export const BULK_DEFAULTS = { window: 2, chunkSize: 500, chunkConcurrency: 10 } as const;
 
 export interface ResolvedRun {
   batch: Batch;
@@ -38,17 +43,51 @@ export function buildTriggerInput(
   // An option left undefined (`{ window: undefined }`) means "not set", not "clear the default".
   const set = Object.fromEntries(Object.entries({ ...batch.trigger, ...overrides }).filter(([, v]) => v !== undefined));
   const { ordered, ...options } = set as TriggerOptions & { source?: TargetSource };
+  const outside = options.granularity === 'bulk' && stepsOf(batch).find(({ unit }) => runsAsActivity(unit));
+  if (outside) {
+    throw new UserError(
+      `${batch.name}: bulk runs every unit inside its chunk's activity, but ${outside.unit.name} runs as an activity of its own ` +
+        '(a rate limit, a task queue): use per-chunk or per-target',
+    );
+  }
   return {
     batch: batch.name,
     runKey,
     params,
     ...TRIGGER_DEFAULTS,
     ...(options.granularity === 'per-chunk' ? { window: PER_CHUNK_DEFAULT_WINDOW } : {}),
+    ...(options.granularity === 'bulk' ? BULK_DEFAULTS : {}),
     ...options,
     ...(ordered ? { window: 1, granularity: 'per-target' as const } : {}),
-    job: { retry: mergeRetry(batch.unit.retry, batch.job.retry), timeout: batch.job.timeout, unit: batch.unit.name },
+    job: jobSettings(batch),
     // Only then a command of its own: the histories of batches without the hook keep their shape.
     ...(batch.onComplete ? { onComplete: true } : {}),
+  };
+}
+
+/**
+ * How jobs run the batch's units. A single local unit keeps the settings' original shape (its histories do
+ * not change); a chain, or a unit that runs as a regular activity, lists its steps.
+ */
+function jobSettings(batch: Batch): JobSettings {
+  const steps = stepsOf(batch);
+  const first = steps[0].unit;
+  const settings: JobSettings = {
+    retry: mergeRetry(first.retry, batch.job.retry),
+    timeout: batch.job.timeout ?? first.timeout,
+    unit: first.name,
+  };
+  if (steps.length === 1 && !runsAsActivity(first)) return settings;
+  return {
+    ...settings,
+    steps: steps.map(({ unit }): StepSettings => ({
+      unit: unit.name,
+      ...(mergeRetry(unit.retry, batch.job.retry) ? { retry: mergeRetry(unit.retry, batch.job.retry) } : {}),
+      ...((batch.job.timeout ?? unit.timeout) ? { timeout: batch.job.timeout ?? unit.timeout } : {}),
+      ...(runsAsActivity(unit) ? { regular: true } : {}),
+      ...(unit.taskQueue ? { taskQueue: unit.taskQueue } : unit.rateLimit ? { ownQueue: true } : {}),
+      ...(unit.heartbeatTimeout ? { heartbeatTimeout: unit.heartbeatTimeout } : {}),
+    })),
   };
 }
 

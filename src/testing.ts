@@ -12,7 +12,7 @@ import { TjuClient } from './temporal/client';
 import { connectClient, connectWorker } from './temporal/connect';
 import { freePort, startDevServer, startDevServerOnFreePorts, type DevServer } from './temporal/devServer';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
-import { createWorker } from './temporal/worker';
+import { createUnitWorkers, createWorker } from './temporal/worker';
 import type { RunSummary } from '../workflows/types';
 
 export { ensureTemporalCli, freePort, isTemporalUp, startDevServer, type DevServer, type DevServerOptions } from './temporal/devServer';
@@ -77,10 +77,13 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
 
     const connection: NativeConnection = await connectWorker(target);
     stack.push(() => connection.close());
-    const worker: Worker = await createWorker({ connection, namespace, taskQueue, batches, pool, schema });
-    const running = worker.run();
+    const workers: Worker[] = [
+      await createWorker({ connection, namespace, taskQueue, batches, pool, schema }),
+      ...(await createUnitWorkers({ connection, namespace, taskQueue, batches, pool, schema })),
+    ];
+    const running = Promise.all(workers.map((worker) => worker.run()));
     stack.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
 

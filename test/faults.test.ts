@@ -68,6 +68,31 @@ it('per-chunk: survives three SIGKILLs of the worker with retried and failing ta
   expect(replay.replayed).toBe(30);
 }, 600_000);
 
+it('bulk: survives three SIGKILLs in a 10,000-target run; each chunk resumes after its last finished target', async () => {
+  await h.pool.query('TRUNCATE invoices, subscriptions, tju.ledger, tju.failures RESTART IDENTITY CASCADE');
+  const date = '2026-11-05';
+  const { failing, billable } = await insertMixedSubscriptions(h.pool, 10_000);
+  let worker = await startWorkerProcess(h);
+  const run = await h.tju.trigger('test.mixed-billing', { date }, { granularity: 'bulk' });
+
+  for (const fraction of [0.2, 0.45, 0.7]) {
+    await waitForInvoices(date, Math.floor(billable.length * fraction));
+    await worker.kill('SIGKILL');
+    worker = await startWorkerProcess(h);
+  }
+  const summary = await run.result();
+  await worker.kill('SIGTERM');
+
+  await expectMixedRunEffects(date, summary, failing, billable);
+  // Each failure recorded once, with the attempts its policy allowed: 1 for refused, 3 for the rest.
+  const failures = await listFailures(h.pool, 'test.mixed-billing', date);
+  const { rows } = await h.pool.query<{ id: string; customer: string }>('SELECT id::text, customer FROM subscriptions WHERE id = ANY($1)', [failing]);
+  const attempts = Object.fromEntries(rows.map((r) => [r.id, r.customer.startsWith('broken') ? 1 : 3]));
+  for (const f of failures) expect(f.attempts).toBe(attempts[f.targetKey]);
+  // A resumed chunk reran only what finished after its last heartbeat (the ledger skipped those), not the chunk.
+  expect(summary.skipped).toBeLessThan(billable.length * 0.25);
+}, 600_000);
+
 it('per-target: survives three SIGKILLs of the worker', async () => {
   const { active } = await seedSubscriptions(h.pool, 600, { inactiveEvery: 50, brokenEvery: 0 });
   const date = '2026-11-02';

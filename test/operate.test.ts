@@ -43,7 +43,7 @@ it('lists the failed targets with attempts, error and time', async () => {
   expect(result.stdout).toContain(`3 failed target(s) for billing.issue-invoices ${date}`);
   for (const id of noFee) {
     expect(result.stdout).toMatch(
-      new RegExp(`\\n  ${id}  1 attempt\\(s\\), not retried  \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z  NonRetryableError: subscription ${id} has no monthly fee`),
+      new RegExp(`\\n  ${id}  1 attempt\\(s\\), not retried  \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z  billing\\.issue-invoice  NonRetryableError: subscription ${id} has no monthly fee\\n    payment_method=card\\n`),
     );
   }
 });

@@ -1,6 +1,9 @@
 // How a run is planned from a batch definition: params, run key, and the trigger's input.
 import { issueInvoices } from '../examples/billing/batches/issue-invoices';
-import { defineUnit } from '../src/definitions';
+import { z } from 'zod';
+import { processOrders } from '../examples/post-purchase/batches/process-orders';
+import { defineBatch, defineUnit } from '../src/definitions';
+import { unitQueuesOf } from '../src/temporal/worker';
 import { UserError } from '../src/errors';
 import { buildTriggerInput, resolveRun, resolveScheduledRun } from '../src/plan';
 
@@ -35,4 +38,48 @@ it('derives a scheduled run from its nominal time in the schedule\'s zone', () =
 it('refuses unknown params and bad dates as user errors', () => {
   expect(() => resolveRun(issueInvoices, { date: '2026-11-01', extra: 1 })).toThrow(UserError);
   expect(() => resolveRun(issueInvoices, { date: '2026-11-31' })).toThrow('date: not a calendar date (got "2026-11-31")');
+});
+
+it('plans a chain as steps, each with its own policy, timeout and way of running; a single local unit as before', () => {
+  const run = resolveRun(processOrders, { date: '2026-11-01' });
+  const { job } = buildTriggerInput(run);
+  expect(job.unit).toBe('shop.issue-receipt');
+  expect(job.steps).toEqual([
+    { unit: 'shop.issue-receipt' },
+    { unit: 'shop.grant-points' },
+    {
+      unit: 'shop.request-shipping',
+      retry: { maximumAttempts: 5, initialInterval: '200ms', maximumInterval: '5s' },
+      timeout: '30s',
+      regular: true,
+      ownQueue: true,
+    },
+    { unit: 'shop.queue-notification' },
+  ]);
+  // A batch with one local unit keeps the job settings its recorded histories have.
+  expect(buildTriggerInput(resolveRun(issueInvoices, { date: '2026-11-01' })).job.steps).toBeUndefined();
+  expect(unitQueuesOf([processOrders], 'tju')).toEqual([{ taskQueue: 'tju.shop.request-shipping', rateLimit: 50 }]);
+  expect(unitQueuesOf([processOrders], 'other', 'tju')).toEqual([]); // its jobs do not run there
+});
+
+it('refuses a batch with both unit and steps, neither, a unit twice, or a bad rate limit', () => {
+  const unit = defineUnit({ name: 'test.u', run: async () => undefined });
+  const base = { name: 'test.b', params: z.object({}), runKey: () => 'k', targets: async () => [], job: { input: () => ({}) } };
+  expect(() => defineBatch({ ...base, unit, steps: [unit] })).toThrow('give either unit or steps');
+  expect(() => defineBatch({ ...base })).toThrow('give either unit or steps');
+  expect(() => defineBatch({ ...base, steps: [] })).toThrow('steps is empty');
+  expect(() => defineBatch({ ...base, steps: [unit, { unit }] })).toThrow('a unit appears twice');
+  expect(() => defineBatch({ ...base, unit: defineUnit({ ...unit, rateLimit: 0 }) })).toThrow('rateLimit must be a positive');
+});
+
+it('plans bulk runs with their own defaults, and refuses bulk for a batch whose unit needs an activity of its own', () => {
+  expect(buildTriggerInput(resolveRun(issueInvoices, { date: '2026-11-01' }), { granularity: 'bulk' })).toMatchObject({
+    granularity: 'bulk',
+    window: 2,
+    chunkSize: 500,
+    chunkConcurrency: 10,
+  });
+  expect(() => buildTriggerInput(resolveRun(processOrders, { date: '2026-11-01' }), { granularity: 'bulk' })).toThrow(
+    'shop.request-shipping runs as an activity of its own',
+  );
 });

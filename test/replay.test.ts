@@ -11,11 +11,15 @@ import { ensureTemporalCli } from '../src/temporal/devServer';
 import { startHarness } from './helpers/harness';
 import { insertMixedSubscriptions, insertNoFeeSubscriptions, insertSubscriptions } from './helpers/billing';
 import { lingeringBilling, mixedBilling } from './fixtures/batches';
+import { processOrders } from '../examples/post-purchase/batches/process-orders';
+import { applyShopSchema } from '../examples/post-purchase/schema';
+import { seedOrders } from '../examples/post-purchase/demo/seed';
+import { startShippingService } from '../examples/post-purchase/shipping/server';
 
 const DIR = path.join(__dirname, 'fixtures', 'histories');
 
 async function record(): Promise<void> {
-  const h = await startHarness([issueInvoices, mixedBilling, lingeringBilling]);
+  const h = await startHarness([issueInvoices, mixedBilling, lingeringBilling, processOrders]);
   // The format `temporal workflow show -o json` and the Web UI's download give: what operators would send.
   const save = (file: string, workflowId: string, runId?: string) =>
     fs.existsSync(path.join(DIR, file)) ||
@@ -120,6 +124,22 @@ async function record(): Promise<void> {
     chain.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
     save('trigger-history-first.json', recorded.workflowId, chain[0].runId);
     save('trigger-history-last.json', recorded.workflowId, chain[chain.length - 1].runId);
+    // A chain in a chunk: waves of local steps around a wave of a regular, rate-limited one, with orders the
+    // carrier refuses once (retried) and one it refuses for good; then a retry that skips the steps done.
+    const shipping = await startShippingService({ delayMs: 5, failEvery: 3 });
+    process.env.SHIPPING_URL = shipping.url;
+    try {
+      await applyShopSchema(h.pool);
+      await seedOrders(h.pool, 100);
+      const chained = await h.tju.trigger('shop.process-orders', { date: '2099-02-01' }, { granularity: 'per-chunk', chunkSize: 100, chunkConcurrency: 4, window: 1 });
+      expect((await chained.result()).failed).toBe(1);
+      save('chunk-job-chain.json', 'shop.process-orders/2099-02-01/chunk/1-99');
+      await h.pool.query(`UPDATE orders SET postal_code = '100-0001' WHERE id = 97`);
+      expect((await (await h.tju.retry('shop.process-orders', { date: '2099-02-01' })).result()).succeeded).toBe(1);
+      save('job-chain-retried.json', 'shop.process-orders/2099-02-01/97');
+    } finally {
+      await shipping.close();
+    }
     save('job-succeeded.json', 'billing.issue-invoices/2026-11-01/1');
     // Subscription 13 has no fee: its first job failed, the retry's succeeded after the fee was set.
     save('job-retried.json', 'billing.issue-invoices/2026-11-01/13');

@@ -1,8 +1,9 @@
 import type { Duration } from '@temporalio/common';
 import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
-import type { ChunkInput, FailureRecord, JobInput, RunSummary } from './types';
+import type { ChunkInput, FailureRecord, JobInput, RunSummary, StepCounts, StepOutcome } from './types';
+import { chainOutcome } from './job';
 import { DEFAULT_UNIT_RETRY } from './retry';
-import { recordFailure, runTargetUnit } from './unit';
+import { recordFailure, runStep, runTargetUnit } from './unit';
 
 /**
  * Chunks started before this patch recorded a failure from inside its lane. Local activities resolve in
@@ -23,6 +24,7 @@ export const RECORDS_FAILURES_ON_CANCEL = 'chunk-records-failures-on-cancel';
  * command is always the n-th target's. Everything else (failure records) happens after the lanes, in target order.
  */
 export async function chunkJobWorkflow(input: ChunkInput): Promise<Omit<RunSummary, 'total'>> {
+  if (input.settings.steps) return chunkChain(input);
   const afterLanes = patched(FAILURES_AFTER_LANES);
   const counts = { succeeded: 0, failed: 0, skipped: 0 };
   const failures: FailureRecord[] = [];
@@ -57,6 +59,55 @@ export async function chunkJobWorkflow(input: ChunkInput): Promise<Omit<RunSumma
   }
   await record();
   return counts;
+}
+
+/**
+ * A chain over a chunk, in waves: step 1 for every target (in lanes, as above), then step 2 for the targets
+ * whose chain goes on, and so on. Within a wave every resolution schedules the same step of the next target,
+ * so the commands do not depend on which activity resolves first; a per-target chain in each lane would.
+ */
+async function chunkChain(input: ChunkInput): Promise<Omit<RunSummary, 'total'>> {
+  const outcomes: Array<Record<string, StepOutcome>> = input.targets.map(() => ({}));
+  const failures: FailureRecord[] = [];
+  const jobOf = (index: number): JobInput => ({
+    batch: input.batch,
+    runKey: input.runKey,
+    params: input.params,
+    target: input.targets[index],
+    settings: input.settings,
+  });
+  const record = () => Promise.all(failures.filter(Boolean).map((failure) => recordFailure(failure)));
+  try {
+    for (const [stepIndex, step] of input.settings.steps!.entries()) {
+      const going = input.targets.map((_, index) => index).filter((index) => !failures[index]);
+      const local = step.regular ? {} : { localRetryThreshold: step.retry?.maximumInterval ?? DEFAULT_UNIT_RETRY.maximumInterval };
+      let next = 0;
+      const lane = async () => {
+        while (next < going.length) {
+          const index = going[next++];
+          const result = await runStep(jobOf(index), stepIndex, local);
+          outcomes[index][step.unit] = result.outcome;
+          if (result.outcome === 'failed') failures[index] = result.failure;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(input.concurrency, going.length) }, lane));
+    }
+  } catch (err) {
+    // Cancelled: the targets that gave up before it still get their failure records.
+    if (isCancellation(err)) await CancellationScope.nonCancellable(record);
+    throw err;
+  }
+  await record();
+  const counts = { succeeded: 0, failed: 0, skipped: 0 };
+  const steps: StepCounts = {};
+  for (const [index, chain] of outcomes.entries()) {
+    counts[failures[index] ? 'failed' : chainOutcome(chain)]++;
+    for (const [unit, outcome] of Object.entries(chain)) {
+      steps[unit] ??= {};
+      steps[unit][outcome] = (steps[unit][outcome] ?? 0) + 1;
+    }
+  }
+  return { ...counts, steps };
 }
 
 /** The longest wait between two attempts the unit's retry policy allows (the plan always sets it). */

@@ -11,6 +11,9 @@ export const retryWorkflowId = (batch: string, runKey: string): string => `${bat
 export const chunkWorkflowId = (batch: string, runKey: string, firstKey: string, lastKey: string): string =>
   `${batch}/${runKey}/chunk/${firstKey}-${lastKey}`;
 
+/** The task queue of a rate-limited unit's activities: its own, so the queue's rate limit is the unit's. */
+export const unitTaskQueue = (jobQueue: string, unit: string): string => `${jobQueue}.${unit}`;
+
 /** Custom search attributes on every tju workflow, so `temporal workflow list --query` and the UI can filter. */
 export const searchAttributes = {
   batch: defineSearchAttributeKey('TjuBatch', SearchAttributeType.KEYWORD),

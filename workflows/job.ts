@@ -1,21 +1,43 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { JobInput, JobResult } from './types';
-import { recordFailure, runTargetUnit } from './unit';
+import type { JobInput, JobResult, StepOutcome } from './types';
+import { recordFailure, runStep, runTargetUnit, type TargetOutcome } from './unit';
 
 /**
- * The Job (per-target): one child workflow per target. Runs the target's Unit; when the unit gives up,
- * records the failure and fails too, so Temporal lists it as Failed and `temporal workflow reset` can rerun it.
+ * The Job (per-target): one child workflow per target. Runs the target's Unit — or its chain of units, one
+ * step after another; when a unit gives up, records the failure (naming the step) and fails too, so Temporal
+ * lists it as Failed and `temporal workflow reset` can rerun it.
  */
 export async function jobWorkflow(input: JobInput): Promise<JobResult> {
+  if (input.settings.steps) return runChain(input);
   const result = await runTargetUnit(input);
   if (result.outcome !== 'failed') return { outcome: result.outcome };
+  return fail(result);
+}
+
+/** The steps in order, each its own activity and transaction; the first to give up ends the chain. */
+async function runChain(input: JobInput): Promise<JobResult> {
+  const steps: Record<string, StepOutcome> = {};
+  for (const [index, step] of input.settings.steps!.entries()) {
+    const result = await runStep(input, index);
+    steps[step.unit] = result.outcome;
+    if (result.outcome === 'failed') return fail(result, steps);
+  }
+  return { outcome: chainOutcome(steps), steps };
+}
+
+/** A chain that did something succeeded; one whose steps were all done before (or did not apply) is skipped. */
+export const chainOutcome = (steps: Record<string, StepOutcome>): 'succeeded' | 'skipped' =>
+  Object.values(steps).includes('succeeded') ? 'succeeded' : 'skipped';
+
+async function fail(result: Extract<TargetOutcome, { outcome: 'failed' }>, steps?: Record<string, StepOutcome>): Promise<never> {
   const { failure } = result;
   await recordFailure(failure);
   throw ApplicationFailure.create({
     type: 'TargetFailed',
     message: `${failure.errorType}: ${failure.error}`,
     nonRetryable: true,
-    details: [failure],
+    // The trigger counts the chain's steps from here.
+    details: steps ? [failure, steps] : [failure],
     cause: result.cause,
   });
 }

@@ -1,4 +1,6 @@
 import {
+  ActivityFailure,
+  ApplicationFailure,
   CancellationScope,
   ChildWorkflowFailure,
   condition,
@@ -19,7 +21,7 @@ import { chunkJobWorkflow } from './chunk';
 import { cancelSignal, pauseSignal, resumeSignal, type CancelRequest } from './control';
 import { jobWorkflow } from './job';
 import { progressQuery } from './queries';
-import type { JobInput, RunRecordUpdate, RunStop, RunSummary, Target, TriggerInput, TriggerState } from './types';
+import type { JobInput, RunRecordUpdate, RunStop, RunSummary, StepCounts, StepOutcome, Target, TriggerInput, TriggerState } from './types';
 
 /** Temporal refuses more than 2,000 pending children per workflow; stay well below. */
 export const MAX_WINDOW = 1000;
@@ -29,6 +31,18 @@ export const DEFAULT_CHUNK_CONCURRENCY = 10;
 const { fetchTargets, partitionKeys, recordRun, runFailed, runCompleted } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
   retry: { maximumInterval: '1m' },
+});
+
+/**
+ * The bulk granularity's job: one activity per chunk. It heartbeats as its targets finish (and every few
+ * seconds while one waits for a retry), so a worker that dies is noticed within the heartbeat timeout and the
+ * chunk resumes elsewhere after its last finished target; its targets' own failures are counted inside it.
+ */
+const { runChunk } = proxyActivities<Activities>({
+  startToCloseTimeout: '24h',
+  // The SDK sends at most one heartbeat per 0.8 × this: what a resumed chunk may run again.
+  heartbeatTimeout: '5s',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
 
 /**
@@ -108,22 +122,29 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
   // The run's row in PostgreSQL (the parent's, not each partition's). Behind a patch: histories from before
   // it replay without these activities.
   const recordsHistory = input.partition === undefined && patched('run-history');
+  // One write at a time, in order: a pause written after a resume would leave the row saying paused.
+  let writes: Promise<void> = Promise.resolve();
   const record = (update: Pick<RunRecordUpdate, 'state' | 'finished' | 'counts' | 'reason'>) => {
     const info = workflowInfo();
-    return recordRun({
-      batch: input.batch,
-      runKey: input.runKey,
-      workflowId: info.workflowId,
-      executionId: info.firstExecutionRunId,
-      kind: input.source === 'failures' ? 'retry' : 'run',
-      params: input.params,
-      startedAt: info.startTime.toISOString(),
-      ...update,
-    });
+    writes = writes.then(() =>
+      recordRun({
+        batch: input.batch,
+        runKey: input.runKey,
+        workflowId: info.workflowId,
+        executionId: info.firstExecutionRunId,
+        kind: input.source === 'failures' ? 'retry' : 'run',
+        params: input.params,
+        startedAt: info.startTime.toISOString(),
+        ...update,
+      }),
+    );
+    return writes;
   };
   if (recordsHistory) {
-    if (!state) await record({ state: paused ? 'paused' : 'running', finished: false });
-    // Writes each pause and resume as it comes; the end's write wins over a late one.
+    // Each run of the chain starts with a write: the first says the run began; a continued one brings the
+    // counts so far and the paused state it carried (a pause that came while the last one drained included).
+    await record({ state: paused ? 'paused' : 'running', finished: false, ...(state ? { counts } : {}) });
+    // Then each pause and resume as it comes; the end's write is the last.
     void (async () => {
       for (let recorded = paused; ; ) {
         await condition(() => paused !== recorded || done);
@@ -149,6 +170,7 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
         });
         runningPartitions.delete(workflowId);
         for (const key of ['total', 'succeeded', 'failed', 'skipped'] as const) counts[key] += part[key];
+        if (part.steps) addSteps(part.steps);
         if (part.cancelled) counts.cancelled = (counts.cancelled ?? 0) + part.cancelled;
         if (part.stopped) stopped ??= part.stopped;
       }),
@@ -157,7 +179,8 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
   }
 
   const runAttributes = runSearchAttributes(input.batch, input.runKey);
-  const perChunk = input.granularity === 'per-chunk';
+  const bulk = input.granularity === 'bulk';
+  const perChunk = input.granularity === 'per-chunk' || bulk;
   const chunkSize = Math.max(1, input.chunkSize ?? DEFAULT_CHUNK_SIZE);
 
   /** Runs one job over `targets` (one target per-target, a chunk per-chunk) and counts its outcomes. */
@@ -179,9 +202,16 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
       } else if (isCancellation(err)) {
         outcome = 'cancelled';
         counts.cancelled = (counts.cancelled ?? 0) + targets.length;
+      } else if (err instanceof ActivityFailure) {
+        // A bulk chunk that could not finish at all (its targets' own failures are counted inside it).
+        outcome = 'failed';
+        counts.failed += targets.length;
       } else if (err instanceof ChildWorkflowFailure) {
         outcome = 'failed';
         counts.failed += targets.length;
+        // A failed chain's steps so far, from its failure's details.
+        const steps = err.cause instanceof ApplicationFailure ? err.cause.details?.[1] : undefined;
+        if (steps) addSteps(steps as Record<string, StepOutcome>);
       } else throw err;
     } finally {
       jobsFinished.add(1, { outcome });
@@ -193,14 +223,18 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
 
   const runJob = async (targets: Target[], first: string, job: Omit<JobInput, 'target'>): Promise<void> => {
     if (perChunk) {
-      const result = await executeChild(chunkJobWorkflow, {
-        workflowId: chunkWorkflowId(input.batch, input.runKey, first, targets[targets.length - 1].key),
-        args: [{ ...job, targets, concurrency: input.chunkConcurrency ?? DEFAULT_CHUNK_CONCURRENCY }],
-        typedSearchAttributes: runAttributes,
-      });
+      const chunk = { ...job, targets, concurrency: input.chunkConcurrency ?? DEFAULT_CHUNK_CONCURRENCY };
+      const result = bulk
+        ? await runChunk(chunk)
+        : await executeChild(chunkJobWorkflow, {
+            workflowId: chunkWorkflowId(input.batch, input.runKey, first, targets[targets.length - 1].key),
+            args: [chunk],
+            typedSearchAttributes: runAttributes,
+          });
       counts.succeeded += result.succeeded;
       counts.failed += result.failed;
       counts.skipped += result.skipped;
+      if (result.steps) addSteps(result.steps);
     } else {
       const result = await executeChild(jobWorkflow, {
         workflowId: jobWorkflowId(input.batch, input.runKey, first),
@@ -208,8 +242,19 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
         typedSearchAttributes: [...runAttributes, { key: searchAttributes.targetKey, value: first }],
       });
       counts[result.outcome]++;
+      if (result.steps) addSteps(result.steps);
     }
   };
+
+  /** Adds one chain's step outcomes, or a chunk's step counts, to the run's. */
+  function addSteps(steps: Record<string, StepOutcome> | StepCounts) {
+    counts.steps ??= {};
+    for (const [unit, outcome] of Object.entries(steps)) {
+      const into = (counts.steps[unit] ??= {});
+      const add = typeof outcome === 'string' ? { [outcome]: 1 } : outcome;
+      for (const [kind, n] of Object.entries(add) as Array<[StepOutcome, number]>) into[kind] = (into[kind] ?? 0) + n;
+    }
+  }
 
   const historyIsLong = () => {
     const info = workflowInfo();
@@ -236,7 +281,6 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
         // Children belong to this run: let them finish, then carry the counters and cursor over.
         await condition(() => inFlight === 0);
         if (stopped) break; // cancelled or past its threshold meanwhile: end here, not in a new run
-        if (recordsHistory) await record({ state: paused ? 'paused' : 'running', finished: false, counts });
         return continueAsNew<typeof triggerWorkflow>(input, {
           counts,
           cursor,

@@ -11,6 +11,8 @@ export interface RunSummary {
   stopped?: RunStop;
   /** Jobs cancelled in flight (`cancel --now`); not counted as failed. */
   cancelled?: number;
+  /** A chain's outcomes per step (unit name). */
+  steps?: StepCounts;
 }
 
 export interface RunStop {
@@ -53,10 +55,34 @@ export interface JobSettings {
   timeout?: Duration;
   /** The unit's name, for failure records whose error carries none (a timeout). */
   unit?: string;
+  /** A chain, or a unit that runs as a regular activity: each step's unit and how it runs, in order. */
+  steps?: StepSettings[];
 }
 
-/** `per-target`: a child workflow per target. `per-chunk`: one per chunk of targets, each unit still alone. */
-export type Granularity = 'per-target' | 'per-chunk';
+/** How the job runs one step: the workflow's view of a unit (its code stays in the worker). */
+export interface StepSettings {
+  unit: string;
+  retry?: RetryPolicy;
+  timeout?: Duration;
+  /** A regular activity instead of a local one. */
+  regular?: boolean;
+  /** The activity's task queue: the unit's own, or (rate limited) `<job's queue>.<unit>`; unset: the job's. */
+  taskQueue?: string;
+  ownQueue?: boolean;
+  heartbeatTimeout?: Duration;
+}
+
+/** What one step did for one target; `not-applicable`: its `when` left the target out. */
+export type StepOutcome = 'succeeded' | 'skipped' | 'failed' | 'not-applicable';
+
+/** Per step of a chain, how many targets each outcome. */
+export type StepCounts = Record<string, Partial<Record<StepOutcome, number>>>;
+
+/**
+ * `per-target`: a child workflow per target. `per-chunk`: one per chunk of targets, each unit a local activity
+ * of its own. `bulk`: one activity per chunk, each target still its own transaction, retries and record.
+ */
+export type Granularity = 'per-target' | 'per-chunk' | 'bulk';
 
 export interface TriggerInput {
   batch: string;
@@ -111,6 +137,8 @@ export interface JobInput {
   params: Record<string, unknown>;
   target: Target;
   settings: JobSettings;
+  /** Which step of the batch's chain this activity runs; unset: the first (a batch's one unit). */
+  step?: number;
 }
 
 export interface ChunkInput {
@@ -138,6 +166,8 @@ export interface FailureRecord {
 
 export interface JobResult {
   outcome: 'succeeded' | 'skipped';
+  /** A chain's outcome per step. */
+  steps?: Record<string, StepOutcome>;
 }
 
 export interface FetchTargetsRequest {

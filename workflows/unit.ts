@@ -5,11 +5,13 @@ import {
   proxyActivities,
   proxyLocalActivities,
   TemporalFailure,
+  workflowInfo,
   type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { unitTaskQueue } from './ids';
 import { DEFAULT_UNIT_RETRY } from './retry';
-import type { FailureRecord, JobInput } from './types';
+import type { FailureRecord, JobInput, StepOutcome } from './types';
 
 
 // Writing the failure record must not be lost to a short database outage: retry it until it lands.
@@ -21,6 +23,9 @@ export const { recordFailure } = proxyActivities<Activities>({
 export type TargetOutcome =
   | { outcome: 'succeeded' | 'skipped' }
   | { outcome: 'failed'; failure: FailureRecord; cause: TemporalFailure };
+
+/** A chain step's outcome: a step can also not apply to the target (its `when`). */
+export type StepResult = TargetOutcome | { outcome: Extract<StepOutcome, 'not-applicable'> };
 
 /**
  * Runs one target's Unit as a local activity — executed by the worker inside the job's workflow task and
@@ -37,10 +42,40 @@ export async function runTargetUnit(
     ...options,
   });
   try {
-    return { outcome: await runUnit(input) };
+    return { outcome: (await runUnit(input)) as 'succeeded' | 'skipped' };
   } catch (err) {
     if (isCancellation(err) || !(err instanceof TemporalFailure)) throw err;
     return { outcome: 'failed', failure: failureRecord(input, err), cause: err };
+  }
+}
+
+/**
+ * Runs step `index` of the batch's chain for one target: a local activity, or a regular one (on the unit's own
+ * task queue when it has one) as the unit declares, with the step's own retry policy and timeout.
+ */
+export async function runStep(
+  input: JobInput,
+  index: number,
+  options: Pick<LocalActivityOptions, 'localRetryThreshold'> = {},
+): Promise<StepResult> {
+  const step = input.settings.steps![index];
+  // The activity needs only which step; the failure record, the step's own settings.
+  const settings = { retry: step.retry, timeout: step.timeout, unit: step.unit };
+  const retry = step.retry ?? DEFAULT_UNIT_RETRY;
+  const startToCloseTimeout = step.timeout ?? '1m';
+  const { runUnit } = step.regular
+    ? proxyActivities<Activities>({
+        startToCloseTimeout,
+        retry,
+        ...(step.heartbeatTimeout ? { heartbeatTimeout: step.heartbeatTimeout } : {}),
+        ...(step.taskQueue || step.ownQueue ? { taskQueue: step.taskQueue ?? unitTaskQueue(workflowInfo().taskQueue, step.unit) } : {}),
+      })
+    : proxyLocalActivities<Activities>({ startToCloseTimeout, retry, ...options });
+  try {
+    return { outcome: await runUnit({ ...input, settings, step: index }) };
+  } catch (err) {
+    if (isCancellation(err) || !(err instanceof TemporalFailure)) throw err;
+    return { outcome: 'failed', failure: failureRecord({ ...input, settings }, err), cause: err };
   }
 }
 

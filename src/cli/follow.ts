@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { noWorkerNote, type RunHandle } from '../temporal/client';
-import { formatCounts } from './format';
+import { formatCounts, formatSteps } from './format';
 import { createProgressBar } from './progressBar';
 
 export const waitOption = (command: Command): Command =>
@@ -16,5 +16,6 @@ export async function follow(run: RunHandle, wait: unknown): Promise<void> {
   const bar = createProgressBar(run.workflowId);
   const summary = await run.wait((progress) => bar.update(progress)).finally(() => bar.stop());
   console.log(formatCounts(summary));
+  for (const line of formatSteps(summary.steps, '  ')) console.log(line);
   if (summary.failed > 0) process.exitCode = 1;
 }

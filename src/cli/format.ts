@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RunProgress, RunSummary } from '../../workflows/types';
+import type { RunProgress, RunSummary, StepCounts } from '../../workflows/types';
 
 /** `--json`: the same answer as one JSON document on stdout, for scripts. */
 export const jsonOption = (command: Command): Command => command.option('--json', 'print JSON instead of text, for scripts');
@@ -11,3 +11,9 @@ export const formatCounts = (c: RunSummary & Partial<Pick<RunProgress, 'paused'>
   (c.cancelled ? `, cancelled in flight ${c.cancelled}` : '') +
   (c.stopped ? `; stopped (${c.stopped.state}): ${c.stopped.reason}` : '') +
   (c.paused ? '; paused' : '');
+
+/** A chain's counts, a line per step: `shop.request-shipping: succeeded 97, not-applicable 24, failed 2`. */
+export const formatSteps = (steps: StepCounts | undefined, indent: string): string[] =>
+  Object.entries(steps ?? {}).map(
+    ([unit, counts]) => `${indent}${unit}: ${Object.entries(counts).map(([outcome, n]) => `${outcome} ${n}`).join(', ')}`,
+  );

@@ -4,14 +4,7 @@ import { runIdOf } from './ledger';
 import { tjuTables } from './schema';
 
 /** A run's row in `run_history`, as `tju runs` and `tju status` show it once Temporal has dropped the run. */
-export interface RunRecord {
-  batch: string;
-  runKey: string;
-  workflowId: string;
-  executionId: string;
-  kind: 'run' | 'retry';
-  params: Record<string, unknown>;
-  state: RunRecordUpdate['state'];
+export interface RunRecord extends Pick<RunRecordUpdate, 'batch' | 'runKey' | 'workflowId' | 'executionId' | 'kind' | 'params' | 'state'> {
   startedAt: Date;
   finishedAt: Date | null;
   counts: RunSummary | null;

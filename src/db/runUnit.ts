@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { UnitDefinition, UnitOutcome } from '../definitions';
 import { beginClaimed, cachedRunId, commitClaimed, type TargetRef } from './ledger';
@@ -8,7 +9,12 @@ export interface RunUnitOptions {
   attempt?: number;
   /** The schema of tju's tables (default `tju`). */
   schema?: string;
+  /** Called by `ctx.heartbeat()` (a job's regular activity passes Temporal's). */
+  heartbeat?: (details?: unknown) => void;
 }
+
+/** The idempotency key a unit sees for a target: stable across attempts, crashes and re-runs. */
+export const unitIdempotencyKey = (key: TargetRef, unit: string): string => `${key.batch}/${key.runKey}/${key.targetKey}/${unit}`;
 
 export interface UnitResult {
   outcome: UnitOutcome;
@@ -37,7 +43,12 @@ export async function runUnit<I>(
         await client.query('ROLLBACK');
         return { outcome: 'skipped' };
       }
-      const outcome = (await unit.run(client, input, { attempt: options.attempt ?? 1 })) ?? 'succeeded';
+      const outcome =
+        (await unit.run(client, input, {
+          attempt: options.attempt ?? 1,
+          idempotencyKey: key ? unitIdempotencyKey(key, unit.name) : randomUUID(),
+          heartbeat: options.heartbeat ?? (() => undefined),
+        })) ?? 'succeeded';
       if (runId) await commitClaimed(client, runId, key.targetKey, unit.name, outcome === 'skipped', options.schema);
       else await client.query('COMMIT');
       return { outcome };

@@ -2,7 +2,8 @@ import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions }
 import type { Duration, Logger, PayloadCodec } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities, type ActivityDeps } from '../../activities';
-import type { Batch } from '../definitions';
+import { stepsOf, type Batch } from '../definitions';
+import { unitTaskQueue } from '../../workflows/ids';
 import { temporalLogger } from '../log';
 import { BatchRegistry } from '../registry';
 
@@ -55,6 +56,63 @@ const bundlerLogger: Logger = {
   trace: quiet,
 };
 
+/** A unit's task queue of its own (declared, or for its rate limit), and that limit. */
+export interface UnitQueue {
+  taskQueue: string;
+  /** Activities a second across all workers polling the queue (Temporal enforces it server-side). */
+  rateLimit?: number;
+}
+
+/**
+ * The task queues of units that run on one of their own, for the batches whose jobs run on `jobQueue`
+ * (a batch's own queue, else `defaultQueue`). Two units sharing a queue share its lowest limit.
+ */
+export function unitQueuesOf(batches: readonly Batch[], jobQueue: string, defaultQueue = jobQueue): UnitQueue[] {
+  const queues = new Map<string, UnitQueue>();
+  for (const batch of batches) {
+    if ((batch.taskQueue ?? defaultQueue) !== jobQueue) continue;
+    for (const { unit } of stepsOf(batch)) {
+      if (!unit.taskQueue && unit.rateLimit === undefined) continue;
+      const taskQueue = unit.taskQueue ?? unitTaskQueue(jobQueue, unit.name);
+      const known = queues.get(taskQueue);
+      const limits = [known?.rateLimit, unit.rateLimit].filter((n): n is number => n !== undefined);
+      queues.set(taskQueue, { taskQueue, ...(limits.length ? { rateLimit: Math.min(...limits) } : {}) });
+    }
+  }
+  return [...queues.values()];
+}
+
+/**
+ * Activity-only workers for the unit queues of the batches whose jobs run on `options.taskQueue`: a rate
+ * limit is the queue's (`maxTaskQueueActivitiesPerSecond`), so it holds across every worker that polls it.
+ */
+export async function createUnitWorkers(options: TjuWorkerOptions & { defaultTaskQueue?: string }): Promise<Worker[]> {
+  const activities = activitiesFor(options);
+  return Promise.all(
+    unitQueuesOf(options.batches, options.taskQueue, options.defaultTaskQueue).map(({ taskQueue, rateLimit }) =>
+      Worker.create({
+        connection: options.connection,
+        namespace: options.namespace ?? 'default',
+        taskQueue,
+        activities,
+        maxConcurrentActivityTaskExecutions: options.maxConcurrentUnits ?? 20,
+        ...(rateLimit !== undefined ? { maxTaskQueueActivitiesPerSecond: rateLimit } : {}),
+        shutdownGraceTime: options.shutdownGraceTime ?? '30s',
+        ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
+      }),
+    ),
+  );
+}
+
+const activitiesFor = (options: TjuWorkerOptions) =>
+  createActivities({
+    pool: options.pool,
+    batches: new BatchRegistry(options.batches),
+    schema: options.schema,
+    onUnitFinished: options.onUnitFinished,
+    onFailure: options.onFailure,
+  });
+
 /** A Temporal worker that runs the trigger and job workflows and the units of the given batches. */
 export async function createWorker(options: TjuWorkerOptions): Promise<Worker> {
   return Worker.create({
@@ -62,14 +120,8 @@ export async function createWorker(options: TjuWorkerOptions): Promise<Worker> {
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
-    activities: createActivities({
-      pool: options.pool,
-      batches: new BatchRegistry(options.batches),
-      schema: options.schema,
-      onUnitFinished: options.onUnitFinished,
-      onFailure: options.onFailure,
-    }),
-    // Units run as local activities; failure records as regular ones.
+    activities: activitiesFor(options),
+    // Units run as local activities (or regular ones, as a unit declares); failure records as regular ones.
     maxConcurrentLocalActivityExecutions: options.maxConcurrentUnits ?? 20,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentUnits ?? 20,
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),

@@ -5,13 +5,15 @@ import type { Batch } from '../definitions';
 import type { FailureHook } from '../notify';
 import { logger } from '../log';
 import { connectWorker } from './connect';
-import { bundleWorkflows, createWorker } from './worker';
+import { bundleWorkflows, createUnitWorkers, createWorker } from './worker';
 
 export interface WorkerProcessOptions {
   temporal: TemporalTarget;
   namespace: string;
   /** Task queues to poll; one Temporal worker each, with its own unit slots. */
   taskQueues: string[];
+  /** The queue of batches that name none (TJU_TASK_QUEUE): its units' own queues derive from it. */
+  defaultTaskQueue?: string;
   batches: readonly Batch[];
   pool: Pool;
   schema: string;
@@ -40,6 +42,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
   const workers: Worker[] = [];
   try {
     const workflowBundle = await bundleWorkflows();
+    const unitQueues: string[] = [];
     for (const taskQueue of options.taskQueues) {
       workers.push(
         await createWorker({
@@ -57,6 +60,21 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
           payloadCodec: options.temporal.codec,
         }),
       );
+      const units = await createUnitWorkers({
+        connection,
+        namespace: options.namespace,
+        taskQueue,
+        defaultTaskQueue: options.defaultTaskQueue,
+        batches: options.batches,
+        pool: options.pool,
+        schema: options.schema,
+        onFailure: options.onFailure,
+        maxConcurrentUnits: options.maxConcurrentUnits,
+        shutdownGraceTime: parseDuration(options.shutdownGrace),
+        payloadCodec: options.temporal.codec,
+      });
+      workers.push(...units);
+      unitQueues.push(...units.map((worker) => worker.options.taskQueue));
     }
     const started = Date.now();
     const lifetimeMs = options.maxLifetime ? parseDuration(options.maxLifetime)! : Infinity;
@@ -71,7 +89,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
       else if (options.maxMemoryMb && rssMb >= options.maxMemoryMb) drain(`memory ${rssMb.toFixed(0)} MB ≥ ${options.maxMemoryMb} MB`);
     }, 1000);
     console.error(
-      `tju worker polling ${options.taskQueues.join(', ')} on ${options.temporal.address} (${options.maxConcurrentUnits} units at once per queue)`,
+      `tju worker polling ${[...options.taskQueues, ...unitQueues].join(', ')} on ${options.temporal.address} (${options.maxConcurrentUnits} units at once per queue)`,
     );
     try {
       await Promise.all(workers.map((worker) => worker.run()));

@@ -7,7 +7,7 @@ import { createPool } from '../../src/db/pool';
 import { TjuClient } from '../../src/temporal/client';
 import { installRuntime } from '../../src/temporal/runtime';
 import { ensureSearchAttributes } from '../../src/temporal/searchAttributes';
-import { createWorker } from '../../src/temporal/worker';
+import { createUnitWorkers, createWorker } from '../../src/temporal/worker';
 import { createTestDatabase, dropTestDatabase } from './databases';
 
 export interface Harness {
@@ -61,11 +61,13 @@ export async function startHarness(batches: readonly Batch[], options: { worker?
       maxConcurrentUnits,
       workflowBundle: { codePath: process.env.TJU_TEST_WORKFLOW_BUNDLE! },
     });
-    const running = worker.run();
+    // The queues of units that have their own (a rate limit), as `tju worker` polls them.
+    const units = await createUnitWorkers({ connection: workerConnection, namespace, taskQueue: queue, batches, pool, maxConcurrentUnits });
+    const running = Promise.all([worker, ...units].map((w) => w.run()));
     let stopped: Promise<void> | undefined;
     const stop = () =>
       (stopped ??= (async () => {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
+        for (const w of [worker, ...units]) if (w.getState() === 'RUNNING') w.shutdown();
         await running;
         await workerConnection.close();
       })());

@@ -1,5 +1,3 @@
-import os from 'node:os';
-import path from 'node:path';
 import type { Pool } from 'pg';
 import {
   connectClient,
@@ -18,41 +16,18 @@ import {
   type Batch,
   type Config,
 } from 'tju';
-import { ensureTemporalCli, isTemporalUp, startDevServer } from 'tju/testing';
+import { ensureTemporalCli } from 'tju/testing';
+import { demoDatabaseUrl, temporalForDemo } from '../../shared/localTemporal';
 import { applyBillingSchema } from '../schema';
 import { seedSubscriptions } from './seed';
 
-const LOCAL_TEMPORAL = '127.0.0.1:7233';
 const BATCH = 'billing.issue-invoices';
 const TASK_QUEUE = 'tju-demo';
-
-/** The demo's own database on the configured server, so it never touches the app's data. */
-function demoDatabaseUrl(databaseUrl: string): string {
-  const url = new URL(databaseUrl);
-  url.pathname = '/tju_demo';
-  return url.toString();
-}
-
-/** The configured server, else a running local dev server, else one started now and left running. */
-async function temporalForDemo({ temporalAddress, temporal }: Config): Promise<{ target: Config['temporal']; started?: number }> {
-  if (temporalAddress || (await isTemporalUp(LOCAL_TEMPORAL))) return { target: temporal };
-  const [, port] = LOCAL_TEMPORAL.split(':');
-  const logFile = path.join(os.tmpdir(), 'tju-demo-dev-server.log');
-  console.log(`Starting a Temporal dev server on ${LOCAL_TEMPORAL} (in memory; log in ${logFile})...`);
-  // In memory: with a SQLite file the dev server ran this demo at less than half the speed.
-  const server = await startDevServer({
-    port: Number(port),
-    uiPort: Number(port) + 1000,
-    logFile,
-    detached: true,
-  });
-  return { target: { ...temporal, address: server.address }, started: server.process.pid };
-}
 
 export async function runDemo(batches: readonly Batch[], config: Config, subscriptions: number): Promise<void> {
   // The demo's failures are expected and summarised below; keep their warnings off the screen.
   if (!process.env.TJU_LOG_LEVEL) logger.level = 'error';
-  const databaseUrl = demoDatabaseUrl(config.databaseUrl);
+  const databaseUrl = demoDatabaseUrl(config.databaseUrl, 'tju_demo');
   await migrate(databaseUrl);
   const temporal = await temporalForDemo(config);
   const pool: Pool = createPool(databaseUrl, config.maxConcurrentUnits);

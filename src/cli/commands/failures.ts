@@ -8,7 +8,7 @@ import { jsonOption, printJson } from '../format';
 import { withDatabase } from '../session';
 
 export function registerFailures(program: Command, app: CliApp): void {
-  const failures = program.command('failures').description("list a run's failed targets: key, attempts, last error, when, and the options their jobs carried");
+  const failures = program.command('failures').description("list a run's failed targets: key, attempts, when, the unit (step) that gave up, its error, and the options their jobs carried");
   addBatchCommands(
     failures,
     app.batches,
@@ -24,7 +24,7 @@ export function registerFailures(program: Command, app: CliApp): void {
       console.log(`${rows.length} failed target(s) for ${batch.name} ${runKey}:`);
       for (const f of rows) {
         const kind = f.nonRetryable ? ', not retried' : '';
-        console.log(`  ${f.targetKey}  ${f.attempts} attempt(s)${kind}  ${f.failedAt.toISOString()}  ${f.errorType}: ${f.error}`);
+        console.log(`  ${f.targetKey}  ${f.attempts} attempt(s)${kind}  ${f.failedAt.toISOString()}  ${f.unit}  ${f.errorType}: ${f.error}`);
         // The options its job carried, which a retry dispatches again.
         const options = Object.entries(f.target).filter(([column]) => column !== 'key');
         if (options.length) {

@@ -5,7 +5,7 @@ import { runRecords } from '../../db/ledger';
 import { resolveRun } from '../../plan';
 import type { RunStatus } from '../../temporal/client';
 import { addBatchCommands, paramFlags } from '../batchCommands';
-import { formatCounts, jsonOption, printJson } from '../format';
+import { formatCounts, formatSteps, jsonOption, printJson } from '../format';
 import { withDatabase, withSession } from '../session';
 
 export function registerStatus(program: Command, app: CliApp): void {
@@ -46,6 +46,7 @@ function printDetails(run: RunStatus, indent: string): void {
   if (run.counts) {
     const inFlight = 'inFlight' in run.counts ? `, in flight ${run.counts.inFlight}` : '';
     console.log(`${indent}${formatCounts(run.counts)}${inFlight}`);
+    for (const line of formatSteps(run.counts.steps, `${indent}  `)) console.log(line);
   }
   if (run.note) console.log(`${indent}${run.note}`);
   if (run.uiUrl) console.log(`${indent}${run.uiUrl}`);

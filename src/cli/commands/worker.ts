@@ -68,6 +68,7 @@ export function registerWorker(program: Command, app: CliApp): void {
           temporal: config.temporal,
           namespace: config.namespace,
           taskQueues,
+          defaultTaskQueue: config.taskQueue,
           batches: app.batches,
           pool,
           schema: config.schema,

@@ -1,0 +1,141 @@
+import { CancelledFailure, Context } from '@temporalio/activity';
+import type { RetryPolicy } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { Pool } from 'pg';
+import { recordFailure } from '../src/db/ledger';
+import { stepsOf, type Batch } from '../src/definitions';
+import { NonRetryableError } from '../src/errors';
+import { DEFAULT_UNIT_RETRY } from '../workflows/retry';
+import type { ChunkInput, FailureRecord, RunSummary, StepCounts, StepOutcome } from '../workflows/types';
+
+/** What a bulk chunk's heartbeat carries: where a retried activity resumes, and the counts so far. */
+interface BulkProgress {
+  /** Every target before this index is finished (committed, skipped or failed and recorded)… */
+  next: number;
+  /** …and counted here. */
+  counts: Omit<RunSummary, 'total'>;
+  /** Targets after `next` that lanes finished already, with their outcomes: not run again on resume. */
+  ahead: Record<number, Record<string, StepOutcome>>;
+}
+
+export interface BulkDeps {
+  pool: Pool;
+  batch: Batch;
+  schema?: string;
+  /** Runs one step of one target as the regular path does (ledger, lost connections, metrics). */
+  runStep(target: ChunkInput['targets'][number], step: number, attempt: number): Promise<Exclude<StepOutcome, 'failed'>>;
+  notifyFailure(failure: FailureRecord): Promise<void>;
+}
+
+/**
+ * The bulk granularity: one regular activity per chunk. Each target keeps its own transaction and ledger row
+ * per step, its retry policy (attempts and backoff, here in the activity), its failure record and its count;
+ * `concurrency` targets run at once. The activity heartbeats the index before which every target is finished,
+ * so a retry after a worker crash or timeout resumes there (the ledger makes a target run again harmless
+ * anyway), and it stops between targets when cancelled.
+ */
+export async function runBulkChunk(deps: BulkDeps, input: ChunkInput): Promise<Omit<RunSummary, 'total'>> {
+  const context = Context.current();
+  const resumed = context.info.heartbeatDetails as BulkProgress | undefined;
+  const counts: Omit<RunSummary, 'total'> = resumed?.counts ?? { succeeded: 0, failed: 0, skipped: 0 };
+  const steps = stepsOf(deps.batch);
+  const policies = steps.map((_, i) => input.settings.steps?.[i]?.retry ?? input.settings.retry ?? DEFAULT_UNIT_RETRY);
+  // Outcomes of finished targets not yet folded into `counts` (the prefix has not reached them).
+  const results = new Map<number, Record<string, StepOutcome>>(Object.entries(resumed?.ahead ?? {}).map(([i, o]) => [Number(i), o]));
+  let prefix = resumed?.next ?? 0;
+  let next = prefix;
+  let lastBeat = 0;
+  const beat = (force = false) => {
+    for (let outcomes; (outcomes = results.get(prefix)); prefix++) {
+      results.delete(prefix);
+      const values = Object.values(outcomes);
+      counts[values.includes('failed') ? 'failed' : values.includes('succeeded') ? 'succeeded' : 'skipped']++;
+      if (steps.length > 1) addSteps(counts, outcomes);
+    }
+    // Each call converts the details and crosses into the SDK's core; twice a second is plenty (the core sends
+    // at most one per 0.8 × the heartbeat timeout anyway).
+    if (!force && Date.now() - lastBeat < 500) return;
+    lastBeat = Date.now();
+    // A copy: the SDK may send the details later, when `counts` has moved on.
+    context.heartbeat(structuredClone({ next: prefix, counts, ahead: Object.fromEntries(results) }) satisfies BulkProgress);
+  };
+
+  const runTarget = async (index: number) => {
+    const target = input.targets[index];
+    const outcomes: Record<string, StepOutcome> = {};
+    for (const [stepIndex, step] of steps.entries()) {
+      const result = await withRetries(policies[stepIndex], (attempt) => deps.runStep(target, stepIndex, attempt), context);
+      if ('error' in result) {
+        outcomes[step.unit.name] = 'failed';
+        const failure: FailureRecord = {
+          batch: input.batch,
+          runKey: input.runKey,
+          targetKey: target.key,
+          unit: step.unit.name,
+          error: result.error.message,
+          errorType: result.error.name,
+          attempts: result.attempts,
+          nonRetryable: result.error.name === NonRetryableError.name,
+          target,
+        };
+        await recordFailure(deps.pool, failure, deps.schema);
+        await deps.notifyFailure(failure);
+        break;
+      }
+      outcomes[step.unit.name] = result.outcome;
+    }
+    results.set(index, outcomes);
+  };
+
+  const lane = async () => {
+    while (next < input.targets.length) {
+      if (context.cancellationSignal.aborted) throw new CancelledFailure('bulk chunk cancelled');
+      const index = next++;
+      if (results.has(index)) continue; // finished before the crash this attempt resumes from
+      await runTarget(index);
+      beat();
+    }
+  };
+  // Alive while a target waits out a retry's backoff, too.
+  const ticker = setInterval(() => beat(true), 3000);
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency, input.targets.length - next)) }, lane));
+  } finally {
+    clearInterval(ticker);
+  }
+  beat(true);
+  return counts;
+}
+
+function addSteps(counts: { steps?: StepCounts }, outcomes: Record<string, StepOutcome>) {
+  counts.steps ??= {};
+  for (const [unit, outcome] of Object.entries(outcomes)) {
+    const into = (counts.steps[unit] ??= {});
+    into[outcome] = (into[outcome] ?? 0) + 1;
+  }
+}
+
+/** Attempts `work` as a retry policy says: backoff between attempts, none after a non-retryable error. */
+async function withRetries<T>(
+  policy: RetryPolicy,
+  work: (attempt: number) => Promise<T>,
+  context: Context,
+): Promise<{ outcome: T } | { error: Error; attempts: number }> {
+  const initial = msToNumber(policy.initialInterval ?? DEFAULT_UNIT_RETRY.initialInterval);
+  const maximum = msToNumber(policy.maximumInterval ?? DEFAULT_UNIT_RETRY.maximumInterval);
+  const coefficient = policy.backoffCoefficient ?? DEFAULT_UNIT_RETRY.backoffCoefficient;
+  const maxAttempts = policy.maximumAttempts ?? DEFAULT_UNIT_RETRY.maximumAttempts;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { outcome: await work(attempt) };
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      const final =
+        error.name === NonRetryableError.name ||
+        (policy.nonRetryableErrorTypes ?? []).includes(error.name) ||
+        (maxAttempts > 0 && attempt >= maxAttempts);
+      if (final) return { error, attempts: attempt };
+      await context.sleep(Math.min(initial * coefficient ** (attempt - 1), maximum));
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import { createPool, migrate, UserError, type CliOptions } from 'tju';
+import { runDemo } from './demo/demo';
+import { applyShopSchema } from './schema';
+import { startShippingService } from './shipping/server';
+
+/** The shop's own commands, beside tju's. */
+export const shopCommands: CliOptions['extend'] = (program, app) => {
+  program
+    .command('setup')
+    .description("create or upgrade tju's schema and the shop's tables")
+    .action(async () => {
+      const { databaseUrl, schema } = app.config;
+      await migrate(databaseUrl, { schema });
+      const pool = createPool(databaseUrl, 1);
+      try {
+        await applyShopSchema(pool);
+      } finally {
+        await pool.end();
+      }
+      console.log("tju schema and the shop's tables are up to date");
+    });
+
+  program
+    .command('shipping-service')
+    .description('run the stand-in carrier API on SHIPPING_URL\'s port (default 4010) until Ctrl-C')
+    .action(async () => {
+      const service = await startShippingService({ delayMs: 20, failEvery: 7 }, Number(new URL(process.env.SHIPPING_URL ?? 'http://127.0.0.1:4010').port));
+      console.log(`shipping service on ${service.url}`);
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      await service.close();
+    });
+
+  program
+    .command('demo')
+    .description('seed orders and post-process them through Temporal: branching steps, a failing step, a fix, a retry')
+    .option('--orders <n>', 'orders to seed', '300')
+    .action((options: { orders: string }) => {
+      const n = Number(options.orders);
+      if (!Number.isInteger(n) || n <= 0) throw new UserError(`--orders: expected a positive whole number (got ${options.orders})`);
+      return runDemo(app.batches, app.config, n);
+    });
+};
