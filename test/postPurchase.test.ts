@@ -147,11 +147,12 @@ it('holds a unit\'s rate limit across two workers: 1,000 calls at 50/s take abou
   } finally {
     await Promise.all(workers.map((w) => w.kill('SIGTERM')));
   }
-  // From the first commit to the last, by the ledger's own clock.
+  // From the first commit to the last, by the ledger's own clock. Measured 20.1, 21.0 and 22.3 s: the limit is
+  // split across the task queue's partitions, whose backlogs drain unevenly at the end; the bound's top is loose.
   const { rows } = await h.pool.query<{ seconds: number }>(
     `SELECT extract(epoch FROM max(l.recorded_at) - min(l.recorded_at))::float AS seconds
        FROM tju.ledger l JOIN tju.runs r ON r.id = l.run_id WHERE r.batch = 'test.rate-limited-billing'`,
   );
   expect(rows[0].seconds).toBeGreaterThan(20 * 0.85);
-  expect(rows[0].seconds).toBeLessThan(20 * 1.15);
+  expect(rows[0].seconds).toBeLessThan(20 * 1.25);
 });
