@@ -6,7 +6,8 @@ import { recordFailure } from '../src/db/ledger';
 import { stepsOf, type Batch } from '../src/definitions';
 import { NonRetryableError } from '../src/errors';
 import { DEFAULT_UNIT_RETRY } from '../workflows/retry';
-import type { ChunkInput, FailureRecord, RunSummary, StepCounts, StepOutcome } from '../workflows/types';
+import { addStepCounts, chainOutcome } from '../workflows/steps';
+import type { ChunkInput, FailureRecord, RunSummary, StepOutcome } from '../workflows/types';
 
 /** What a bulk chunk's heartbeat carries: where a retried activity resumes, and the counts so far. */
 interface BulkProgress {
@@ -48,9 +49,8 @@ export async function runBulkChunk(deps: BulkDeps, input: ChunkInput): Promise<O
   const beat = (force = false) => {
     for (let outcomes; (outcomes = results.get(prefix)); prefix++) {
       results.delete(prefix);
-      const values = Object.values(outcomes);
-      counts[values.includes('failed') ? 'failed' : values.includes('succeeded') ? 'succeeded' : 'skipped']++;
-      if (steps.length > 1) addSteps(counts, outcomes);
+      counts[Object.values(outcomes).includes('failed') ? 'failed' : chainOutcome(outcomes)]++;
+      if (steps.length > 1) addStepCounts((counts.steps ??= {}), outcomes);
     }
     // Each call converts the details and crosses into the SDK's core; twice a second is plenty (the core sends
     // at most one per 0.8 × the heartbeat timeout anyway).
@@ -105,14 +105,6 @@ export async function runBulkChunk(deps: BulkDeps, input: ChunkInput): Promise<O
   }
   beat(true);
   return counts;
-}
-
-function addSteps(counts: { steps?: StepCounts }, outcomes: Record<string, StepOutcome>) {
-  counts.steps ??= {};
-  for (const [unit, outcome] of Object.entries(outcomes)) {
-    const into = (counts.steps[unit] ??= {});
-    into[outcome] = (into[outcome] ?? 0) + 1;
-  }
 }
 
 /** Attempts `work` as a retry policy says: backoff between attempts, none after a non-retryable error. */

@@ -30,6 +30,22 @@ async function waitForInvoices(date: string, atLeast: number): Promise<void> {
   }
 }
 
+/** Runs the mixed batch for `date` on a worker process SIGKILLed at 20%, 45% and 70% of its invoices. */
+async function runThroughKills(date: string, invoices: number, options: { granularity: Granularity }): Promise<RunSummary> {
+  let worker = await startWorkerProcess(h);
+  try {
+    const run = await h.tju.trigger('test.mixed-billing', { date }, options);
+    for (const fraction of [0.2, 0.45, 0.7]) {
+      await waitForInvoices(date, Math.floor(invoices * fraction));
+      await worker.kill('SIGKILL');
+      worker = await startWorkerProcess(h);
+    }
+    return await run.result();
+  } finally {
+    await worker.kill('SIGTERM');
+  }
+}
+
 /** Checks, by SQL, that a mixed run did each target's effect exactly once and recorded each failure once. */
 async function expectMixedRunEffects(date: string, summary: RunSummary, failing: string[], billable: string[]) {
   expect(await invoiceCounts(h.pool, date)).toEqual({
@@ -50,16 +66,7 @@ async function expectMixedRunEffects(date: string, summary: RunSummary, failing:
 it('per-chunk: survives three SIGKILLs of the worker with retried and failing targets in every chunk', async () => {
   const date = '2026-11-01';
   const { failing, billable } = await insertMixedSubscriptions(h.pool, 3000);
-  let worker = await startWorkerProcess(h);
-  const run = await h.tju.trigger('test.mixed-billing', { date }, { granularity: 'per-chunk' });
-
-  for (const fraction of [0.2, 0.45, 0.7]) {
-    await waitForInvoices(date, Math.floor(billable.length * fraction));
-    await worker.kill('SIGKILL');
-    worker = await startWorkerProcess(h);
-  }
-  const summary = await run.result();
-  await worker.kill('SIGTERM');
+  const summary = await runThroughKills(date, billable.length, { granularity: 'per-chunk' });
 
   await expectMixedRunEffects(date, summary, failing, billable);
   // What the cache-less workers replayed, every chunk's history replays again.
@@ -72,16 +79,7 @@ it('bulk: survives three SIGKILLs in a 10,000-target run; each chunk resumes aft
   await h.pool.query('TRUNCATE invoices, subscriptions, tju.ledger, tju.failures RESTART IDENTITY CASCADE');
   const date = '2026-11-05';
   const { failing, billable } = await insertMixedSubscriptions(h.pool, 10_000);
-  let worker = await startWorkerProcess(h);
-  const run = await h.tju.trigger('test.mixed-billing', { date }, { granularity: 'bulk' });
-
-  for (const fraction of [0.2, 0.45, 0.7]) {
-    await waitForInvoices(date, Math.floor(billable.length * fraction));
-    await worker.kill('SIGKILL');
-    worker = await startWorkerProcess(h);
-  }
-  const summary = await run.result();
-  await worker.kill('SIGTERM');
+  const summary = await runThroughKills(date, billable.length, { granularity: 'bulk' });
 
   await expectMixedRunEffects(date, summary, failing, billable);
   // Each failure recorded once, with the attempts its policy allowed: 1 for refused, 3 for the rest.

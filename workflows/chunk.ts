@@ -1,7 +1,7 @@
 import type { Duration } from '@temporalio/common';
 import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import type { ChunkInput, FailureRecord, JobInput, RunSummary, StepCounts, StepOutcome } from './types';
-import { chainOutcome } from './job';
+import { addStepCounts, chainOutcome } from './steps';
 import { DEFAULT_UNIT_RETRY } from './retry';
 import { recordFailure, runStep, runTargetUnit } from './unit';
 
@@ -102,10 +102,7 @@ async function chunkChain(input: ChunkInput): Promise<Omit<RunSummary, 'total'>>
   const steps: StepCounts = {};
   for (const [index, chain] of outcomes.entries()) {
     counts[failures[index] ? 'failed' : chainOutcome(chain)]++;
-    for (const [unit, outcome] of Object.entries(chain)) {
-      steps[unit] ??= {};
-      steps[unit][outcome] = (steps[unit][outcome] ?? 0) + 1;
-    }
+    addStepCounts(steps, chain);
   }
   return { ...counts, steps };
 }

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { JobInput, JobResult, StepOutcome } from './types';
+import { chainOutcome } from './steps';
 import { recordFailure, runStep, runTargetUnit, type TargetOutcome } from './unit';
 
 /**
@@ -24,10 +25,6 @@ async function runChain(input: JobInput): Promise<JobResult> {
   }
   return { outcome: chainOutcome(steps), steps };
 }
-
-/** A chain that did something succeeded; one whose steps were all done before (or did not apply) is skipped. */
-export const chainOutcome = (steps: Record<string, StepOutcome>): 'succeeded' | 'skipped' =>
-  Object.values(steps).includes('succeeded') ? 'succeeded' : 'skipped';
 
 async function fail(result: Extract<TargetOutcome, { outcome: 'failed' }>, steps?: Record<string, StepOutcome>): Promise<never> {
   const { failure } = result;

@@ -21,6 +21,7 @@ import { chunkJobWorkflow } from './chunk';
 import { cancelSignal, pauseSignal, resumeSignal, type CancelRequest } from './control';
 import { jobWorkflow } from './job';
 import { progressQuery } from './queries';
+import { addStepCounts } from './steps';
 import type { JobInput, RunRecordUpdate, RunStop, RunSummary, StepCounts, StepOutcome, Target, TriggerInput, TriggerState } from './types';
 
 /** Temporal refuses more than 2,000 pending children per workflow; stay well below. */
@@ -121,7 +122,7 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
 
   // The run's row in PostgreSQL (the parent's, not each partition's). Behind a patch: histories from before
   // it replay without these activities.
-  const recordsHistory = input.partition === undefined && patched('run-history');
+  const recordsHistory = isRun && patched('run-history');
   // One write at a time, in order: a pause written after a resume would leave the row saying paused.
   let writes: Promise<void> = Promise.resolve();
   const record = (update: Pick<RunRecordUpdate, 'state' | 'finished' | 'counts' | 'reason'>) => {
@@ -248,12 +249,7 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
 
   /** Adds one chain's step outcomes, or a chunk's step counts, to the run's. */
   function addSteps(steps: Record<string, StepOutcome> | StepCounts) {
-    counts.steps ??= {};
-    for (const [unit, outcome] of Object.entries(steps)) {
-      const into = (counts.steps[unit] ??= {});
-      const add = typeof outcome === 'string' ? { [outcome]: 1 } : outcome;
-      for (const [kind, n] of Object.entries(add) as Array<[StepOutcome, number]>) into[kind] = (into[kind] ?? 0) + n;
-    }
+    addStepCounts((counts.steps ??= {}), steps);
   }
 
   const historyIsLong = () => {
@@ -301,10 +297,10 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
 
   async function finish(): Promise<RunSummary> {
     if (stopped) counts.stopped = stopped;
-    if (counts.failed > 0 && input.partition === undefined) {
+    if (counts.failed > 0 && isRun) {
       await runFailed({ batch: input.batch, runKey: input.runKey, workflowId: workflowInfo().workflowId, summary: counts });
     }
-    if (input.onComplete && input.partition === undefined) {
+    if (input.onComplete && isRun) {
       await runCompleted({ batch: input.batch, runKey: input.runKey, workflowId: workflowInfo().workflowId, summary: counts });
     }
     done = true;
