@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 
 /**
- * CPU seconds used so far by the three parts of a run — this process (the worker), the Temporal server and
- * PostgreSQL — read from /proc, so a benchmark can say where the time goes. Linux only; elsewhere, or for a
- * server on another host, a part reads as undefined.
+ * CPU seconds used so far by the three parts of a run — the worker processes (or this one, for the plain
+ * loops), the Temporal server and PostgreSQL — read from /proc, so a benchmark can say where the time goes.
+ * Linux only; elsewhere, or for a server on another host, a part reads as undefined.
  */
 export interface CpuReading {
   worker: number;
@@ -56,10 +56,12 @@ function postgresCpu(): number | undefined {
   return found ? total : undefined;
 }
 
-export function readCpu(serverPid?: number): CpuReading {
+export function readCpu(serverPid?: number, workerPids: number[] = []): CpuReading {
   const self = process.cpuUsage();
   return {
-    worker: (self.user + self.system) / 1e6,
+    worker: workerPids.length
+      ? workerPids.reduce((sum, pid) => sum + (processCpu(pid) ?? 0), 0)
+      : (self.user + self.system) / 1e6,
     server: serverPid ? processCpu(serverPid) : undefined,
     postgres: process.platform === 'linux' ? postgresCpu() : undefined,
   };
@@ -74,4 +76,18 @@ export function cpuMsPerTarget(before: CpuReading, after: CpuReading, targets: n
     server: per(before.server, after.server),
     postgres: per(before.postgres, after.postgres),
   };
+}
+
+/** Resident memory of the given processes together (this one when none), in MB. */
+export function rssMb(pids: number[] = []): number {
+  if (!pids.length) return process.memoryUsage().rss / 2 ** 20;
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // exited
+    }
+  }
+  return kb / 1024;
 }

@@ -1,4 +1,6 @@
-/** Samples of one benchmark mode: units committed over time and the process's memory. */
+import { rssMb } from './cpu';
+
+/** Samples of one benchmark mode: units committed over time and the worker processes' memory. */
 export class Recorder {
   readonly started = Date.now();
   private readonly latencies: number[] = [];
@@ -8,7 +10,11 @@ export class Recorder {
   private rssAtFirstThousand?: number;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly targets: number) {
+  /** `workerPids`: whose memory to sample; this process's when empty. */
+  constructor(
+    private readonly targets: number,
+    private readonly workerPids: number[] = [],
+  ) {
     this.timer = setInterval(() => this.sample(), 250);
     this.sample();
   }
@@ -17,11 +23,11 @@ export class Recorder {
   unit(scheduledAt: number, finishedAt: number): void {
     this.latencies.push(finishedAt - scheduledAt);
     this.finishes.push(finishedAt);
-    if (this.finishes.length === Math.min(1000, this.targets)) this.rssAtFirstThousand = rssMb();
+    if (this.finishes.length === Math.min(1000, this.targets)) this.rssAtFirstThousand = rssMb(this.workerPids);
   }
 
   private sample(): void {
-    const rss = rssMb();
+    const rss = rssMb(this.workerPids);
     this.peakRss = Math.max(this.peakRss, rss);
     this.series.push({ t: (Date.now() - this.started) / 1000, done: this.finishes.length, rssMb: rss });
   }
@@ -41,11 +47,10 @@ export class Recorder {
       firstUnitMs: Math.min(...this.finishes) - this.started,
       peakRssMb: round(this.peakRss, 0),
       rssAtFirstThousandMb: round(this.rssAtFirstThousand ?? 0, 0),
-      rssAtEndMb: round(rssMb(), 0),
+      rssAtEndMb: round(rssMb(this.workerPids), 0),
       ...extra,
     };
   }
 }
 
-const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 const round = (n: number, digits: number) => Number(n.toFixed(digits));

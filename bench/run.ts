@@ -1,7 +1,8 @@
-// npm run bench -- [--targets N] [--modes bare,floor,per-target,per-chunk,bulk] [--concurrency C]
-// Seeds N subscriptions and bills them four ways on the same data, in one run: `bare` (the Unit in a plain
+// npm run bench -- [--targets N] [--modes bare,floor,per-target,per-chunk,bulk] [--concurrency C] [--workers W]
+// Seeds N subscriptions and bills them five ways on the same data, in one run: `bare` (the Unit in a plain
 // loop on C connections, no ledger: no idempotency at all), the floor (the same loop with the ledger row that
-// makes a unit exactly-once, no Temporal), then tju per-target and per-chunk with C unit slots.
+// makes a unit exactly-once, no Temporal), then tju per-target, per-chunk and bulk on W worker processes with
+// C unit slots each, counting each tju mode's history events and Temporal Cloud actions from its histories.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,14 +17,15 @@ import { UserError } from '../src/errors';
 import { positiveInt } from '../src/cli/parsers';
 import { projectRoot } from '../src/paths';
 import { TjuClient } from '../src/temporal/client';
-import { connectWorker } from '../src/temporal/connect';
 import { startDevServerOnFreePorts, type DevServer } from '../src/temporal/devServer';
 import { installRuntime } from '../src/temporal/runtime';
-import { bundleWorkflows, createWorker } from '../src/temporal/worker';
+import { bundleWorkflows } from '../src/temporal/worker';
 import type { Granularity } from '../workflows/types';
 import { completionChart } from './chart';
-import { cpuMsPerTarget, readCpu } from './cpu';
+import { cpuMsPerTarget, readCpu, type CpuReading } from './cpu';
+import { historyCost, totalActions } from './history';
 import { Recorder } from './measure';
+import { startWorkers } from './workerProcesses';
 
 const MODES = ['bare', 'floor', 'per-target', 'per-chunk', 'bulk'] as const;
 /** Modes that run the unit in a plain loop, without Temporal. */
@@ -80,6 +82,7 @@ interface BenchOptions {
   partitions?: number;
   chunkSize?: number;
   chunkConcurrency?: number;
+  workers: number;
   out: string;
 }
 
@@ -87,7 +90,8 @@ async function main() {
   const options = new Command('bench')
     .option('--targets <n>', 'subscriptions to bill per mode', positiveInt, 10_000)
     .option('--modes <list>', `comma-separated: ${MODES.join(',')}`, modeList, [...MODES])
-    .option('--concurrency <n>', 'unit slots: floor connections and worker units at once', positiveInt, 20)
+    .option('--concurrency <n>', 'unit slots: loop connections, and units at once in each worker', positiveInt, 20)
+    .option('--workers <n>', 'worker processes polling the task queue (tju modes)', positiveInt, 1)
     .option('--window <n>', "jobs in flight per trigger run (default: the trigger's own)", positiveInt)
     .option('--partitions <n>', 'split each tju run into this many key ranges', positiveInt)
     .option('--chunk-size <n>', 'targets per chunk job (per-chunk)', positiveInt)
@@ -114,7 +118,12 @@ async function main() {
 
   const { window, partitions, chunkSize, chunkConcurrency } = options;
   const tuning = { window, partitions, chunkSize, chunkConcurrency };
-  const workflowBundle = options.modes.some((m) => !LOOPS.includes(m)) ? await bundleWorkflows() : undefined;
+  // Bundled once; each worker process loads the file.
+  let bundlePath: string | undefined;
+  if (options.modes.some((m) => !LOOPS.includes(m))) {
+    bundlePath = path.join(os.tmpdir(), `tju-bench-${process.pid}-workflows.js`);
+    fs.writeFileSync(bundlePath, (await bundleWorkflows()).code);
+  }
   const results: Array<Record<string, unknown> & { mode: Mode; targetsPerSec: number }> = [];
   const lines: Array<{ label: string; points: Array<{ t: number; done: number }> }> = [];
   try {
@@ -128,44 +137,55 @@ async function main() {
       console.error(`${mode}: billing ${options.targets} subscriptions...`);
       let recorder: Recorder;
       let extra: Record<string, unknown> = {};
+      let workerPids: number[] = [];
       let cpuBefore = readCpu(server?.process.pid);
+      let cpuAfter: CpuReading | undefined;
+      let finished: ReturnType<Recorder['finish']> | undefined;
       if (LOOPS.includes(mode)) {
         recorder = await loop(pool, options.targets, options.concurrency, date, mode === 'floor');
       } else {
         const taskQueue = `bench-${process.pid}-${mode}`;
-        const connection = await connectWorker({ address: address!, namespace: 'default' });
-        let current: Recorder | undefined;
-        const worker = await createWorker({
-          connection,
+        const workers = await startWorkers(options.workers, {
+          address: address!,
           taskQueue,
-          batches: [batch],
-          pool,
-          maxConcurrentUnits: options.concurrency,
-          workflowBundle,
-          onUnitFinished: (e) => e.outcome === 'succeeded' && current?.unit(e.scheduledAt, e.finishedAt),
+          databaseUrl: databaseUrl.toString(),
+          concurrency: options.concurrency,
+          bundlePath: bundlePath!,
         });
-        const running = worker.run();
         const client = new Client({ connection: await Connection.connect({ address: address! }) });
         const tju = new TjuClient({ client, batches: [batch], taskQueue });
         // Worker start-up (connecting, loading the bundle) is not per-target work.
-        cpuBefore = readCpu(server?.process.pid);
-        recorder = current = new Recorder(options.targets);
+        workerPids = workers.pids;
+        cpuBefore = readCpu(server?.process.pid, workerPids);
+        recorder = new Recorder(options.targets, workerPids);
+        workers.onUnits((scheduledAt, finishedAt) => recorder.unit(scheduledAt, finishedAt));
         const run = await tju.trigger(batch.name, { date }, { ...tuning, granularity: mode as Granularity });
         const summary = await run.result();
-        const histories: number[] = [];
-        // Every run of every trigger in the chain, partitions included.
-        const query = `WorkflowType = 'triggerWorkflow' AND TaskQueue = '${taskQueue}'`;
-        for await (const wf of client.workflow.list({ query })) {
-          histories.push(wf.historyLength);
-        }
-        extra = { summary, triggerRuns: histories.length, maxTriggerHistory: Math.max(...histories) };
-        worker.shutdown();
-        await running;
-        await connection.close();
+        await workers.drained();
+        cpuAfter = readCpu(server?.process.pid, workerPids);
+        finished = recorder.finish();
+        await workers.stop();
+        console.error(`${mode}: counting events and actions...`);
+        const cost = await historyCost(client, taskQueue);
+        const triggerRuns = cost.executions.triggerWorkflow ?? 0;
+        extra = {
+          summary,
+          workers: options.workers,
+          triggerRuns,
+          executions: cost.executions,
+          historiesFetched: cost.fetched,
+          eventsPerTarget: round(cost.events / options.targets, 2),
+          actionsPer1000: round((totalActions(cost.actions) * 1000) / options.targets, 0),
+          actionsPer1000ByKind: Object.fromEntries(
+            Object.entries(cost.actions).map(([kind, n]) => [kind, round((n * 1000) / options.targets, 1)]),
+          ),
+        };
         await client.connection.close();
       }
-      const cpuMs = cpuMsPerTarget(cpuBefore, readCpu(server?.process.pid), options.targets);
-      const result = { mode, ...recorder.finish({ ...extra, cpuMsPerTarget: cpuMs }) };
+      cpuAfter ??= readCpu(server?.process.pid, workerPids);
+      finished ??= recorder.finish();
+      const cpuMs = cpuMsPerTarget(cpuBefore, cpuAfter, options.targets);
+      const result = { mode, ...finished, ...extra, cpuMsPerTarget: cpuMs };
       const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoices');
       if (rows[0].n !== options.targets) throw new Error(`${mode}: ${rows[0].n} invoices for ${options.targets} targets`);
       results.push(result as never);
@@ -174,6 +194,7 @@ async function main() {
   } finally {
     await pool.end();
     await server?.stop();
+    if (bundlePath) fs.rmSync(bundlePath, { force: true });
   }
 
   const rateOf = (mode: Mode) => results.find((r) => r.mode === mode)?.targetsPerSec;
@@ -192,6 +213,7 @@ async function main() {
     machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
     targets: options.targets,
     concurrency: options.concurrency,
+    workers: options.workers,
     overrides: tuning,
     results: results.map(({ series, ...r }) => r),
   };
@@ -210,7 +232,8 @@ function printTable(results: Array<Record<string, unknown>>) {
     ['p50Ms', 'p50 ms'],
     ['p99Ms', 'p99 ms'],
     ['firstUnitMs', 'first unit ms'],
-    ['maxTriggerHistory', 'max history'],
+    ['eventsPerTarget', 'events/target'],
+    ['actionsPer1000', 'actions/1k targets'],
     ['peakRssMb', 'peak RSS MB'],
     ['cpu', 'CPU ms/target worker+server+pg'],
   ];
@@ -234,3 +257,5 @@ main().then(
     process.exit(err instanceof UserError ? 2 : 1);
   },
 );
+
+const round = (n: number, digits: number) => Number(n.toFixed(digits));
