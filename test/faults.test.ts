@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { seedSubscriptions } from '../examples/billing/demo/seed';
 import { listFailures } from '../src/db/ledger';
-import type { Granularity, RunSummary } from '../workflows/types';
+import type { Granularity, RunSummary, TriggerState } from '../workflows/types';
 import { mixedBilling } from './fixtures/batches';
 import { insertMixedSubscriptions, invoiceCounts, ledgerCount } from './helpers/billing';
 import { startHarness, type Harness } from './helpers/harness';
@@ -31,7 +31,7 @@ async function waitForInvoices(date: string, atLeast: number): Promise<void> {
 }
 
 /** Runs the mixed batch for `date` on a worker process SIGKILLed at 20%, 45% and 70% of its invoices. */
-async function runThroughKills(date: string, invoices: number, options: { granularity: Granularity }): Promise<RunSummary> {
+async function runThroughKills(date: string, invoices: number, options: { granularity: Granularity; maxHistoryEvents?: number }): Promise<RunSummary> {
   let worker = await startWorkerProcess(h);
   try {
     const run = await h.tju.trigger('test.mixed-billing', { date }, options);
@@ -91,23 +91,27 @@ it('bulk: survives three SIGKILLs in a 10,000-target run; each chunk resumes aft
   expect(summary.skipped).toBeLessThan(billable.length * 0.25);
 }, 600_000);
 
-it('per-target: survives three SIGKILLs of the worker', async () => {
-  const { active } = await seedSubscriptions(h.pool, 600, { inactiveEvery: 50, brokenEvery: 0 });
+it('per-target: survives three SIGKILLs with retried and failing targets while runs carry jobs over', async () => {
+  await h.pool.query('TRUNCATE invoices, subscriptions, tju.ledger, tju.failures RESTART IDENTITY CASCADE');
   const date = '2026-11-02';
-  let worker = await startWorkerProcess(h);
-  const run = await h.tju.trigger('billing.issue-invoices', { date }, { granularity: 'per-target' as Granularity });
+  const { failing, billable } = await insertMixedSubscriptions(h.pool, 600);
+  // A short history, so the trigger continues as new many times, each time carrying its jobs in flight.
+  const summary = await runThroughKills(date, billable.length, { granularity: 'per-target', maxHistoryEvents: 300 });
 
-  for (const fraction of [0.2, 0.45, 0.7]) {
-    await waitForInvoices(date, Math.floor(active * fraction));
-    await worker.kill('SIGKILL');
-    worker = await startWorkerProcess(h);
+  await expectMixedRunEffects(date, summary, failing, billable);
+  let carried = 0;
+  let runs = 0;
+  for await (const wf of h.client.workflow.list({ query: `WorkflowId = 'test.mixed-billing/${date}'` })) {
+    runs++;
+    const { events } = await h.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    const state = events?.[0].workflowExecutionStartedEventAttributes?.input?.payloads?.[1];
+    if (state) carried += (JSON.parse(Buffer.from(state.data!).toString()) as TriggerState).jobsInFlight?.length ?? 0;
   }
-  const summary = await run.result();
-  await worker.kill('SIGTERM');
-
-  expect(await invoiceCounts(h.pool, date)).toEqual({ invoices: active, subscriptions: active, duplicates: 0, inactive: 0 });
-  expect(summary).toMatchObject({ total: active, failed: 0 });
-  expect(summary.succeeded + summary.skipped).toBe(active);
+  expect(runs).toBeGreaterThanOrEqual(3);
+  expect(carried).toBeGreaterThan(0);
+  // Every trigger run's history, carried jobs and all, replays on today's code.
+  const replay = await replayAll(h, 'triggerWorkflow');
+  expect(replay.errors).toEqual([]);
 }, 600_000);
 
 it.each<Granularity>(['per-chunk', 'per-target'])(
