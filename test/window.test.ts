@@ -55,16 +55,15 @@ it('continues as new when its history passes the limit, keeping totals and each 
 it('counts a carried-over job that was terminated by hand as failed, and ends', async () => {
   const date = '2026-11-05';
   const run = await h.tju.trigger('test.slower-billing', { date }, { maxHistoryEvents: 40 });
-  const carried = async (): Promise<string[]> => {
-    for (;;) {
-      const { events } = await h.client.workflow.getHandle(run.workflowId).fetchHistory();
-      const state = events?.[0].workflowExecutionStartedEventAttributes?.input?.payloads?.[1];
-      const jobs = state ? (JSON.parse(Buffer.from(state.data!).toString()) as TriggerState).jobsInFlight : undefined;
-      if (jobs?.length) return jobs;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  };
-  const victim = (await carried()).at(-1)!; // the latest started: still running for a while
+  // Subscription 5's job takes 8 s: wait until a later run has carried it over, then terminate it.
+  const victim = `test.slower-billing/${date}/5`;
+  for (;;) {
+    const { events } = await h.client.workflow.getHandle(run.workflowId).fetchHistory();
+    const state = events?.[0].workflowExecutionStartedEventAttributes?.input?.payloads?.[1];
+    const jobs = state ? (JSON.parse(Buffer.from(state.data!).toString()) as TriggerState).jobsInFlight : undefined;
+    if (jobs?.includes(victim)) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   await h.client.workflow.getHandle(victim).terminate('by hand');
 
   const summary = await run.result();
