@@ -30,6 +30,8 @@ export interface HistoryCost {
   /** Histories fetched to count actions: all, or an even sample of a type with many. */
   fetched: number;
   events: number;
+  /** Bytes of history stored, every run together (as visibility reports each). */
+  historyBytes: number;
   actions: Actions;
 }
 
@@ -120,8 +122,10 @@ export const totalActions = (a: Actions): number => Object.values(a).reduce((sum
 export async function historyCost(client: Client, taskQueue: string, sampleSize = 1000): Promise<HistoryCost> {
   const runs = new Map<string, Array<{ workflowId: string; runId: string }>>();
   let events = 0;
+  let historyBytes = 0;
   for await (const wf of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
     events += wf.historyLength;
+    historyBytes += wf.historySize ?? 0;
     const ofType = runs.get(wf.type) ?? [];
     ofType.push({ workflowId: wf.workflowId, runId: wf.runId });
     runs.set(wf.type, ofType);
@@ -141,7 +145,7 @@ export async function historyCost(client: Client, taskQueue: string, sampleSize 
     for (const key of Object.keys(sum) as Array<keyof Actions>) actions[key] += (sum[key] * list.length) / sample.length;
   }
   const executions = Object.fromEntries([...runs].map(([type, list]) => [type, list.length]));
-  return { executions, fetched, events, actions };
+  return { executions, fetched, events, historyBytes, actions };
 }
 
 async function inParallel<T>(items: T[], lanes: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -1,4 +1,4 @@
-// npm run bench -- [--targets N] [--modes bare,floor,per-target,per-chunk,bulk] [--concurrency C] [--workers W]
+// npm run bench -- [--targets N] [--modes bare,floor,per-target,per-chunk,bulk] [--concurrency C] [--workers 1,2]
 // Seeds N subscriptions and bills them five ways on the same data, in one run: `bare` (the Unit in a plain
 // loop on C connections, no ledger: no idempotency at all), the floor (the same loop with the ledger row that
 // makes a unit exactly-once, no Temporal), then tju per-target, per-chunk and bulk on W worker processes with
@@ -38,6 +38,8 @@ const modeList = (value: string) => {
   if (unknown) throw new InvalidArgumentError(`unknown mode "${unknown}" (modes: ${MODES.join(', ')})`);
   return modes as Mode[];
 };
+
+const workerCounts = (value: string) => value.split(',').map((n) => positiveInt(n));
 
 const batch = issueInvoices;
 
@@ -82,7 +84,7 @@ interface BenchOptions {
   partitions?: number;
   chunkSize?: number;
   chunkConcurrency?: number;
-  workers: number;
+  workers: number[];
   out: string;
 }
 
@@ -91,7 +93,7 @@ async function main() {
     .option('--targets <n>', 'subscriptions to bill per mode', positiveInt, 10_000)
     .option('--modes <list>', `comma-separated: ${MODES.join(',')}`, modeList, [...MODES])
     .option('--concurrency <n>', 'unit slots: loop connections, and units at once in each worker', positiveInt, 20)
-    .option('--workers <n>', 'worker processes polling the task queue (tju modes)', positiveInt, 1)
+    .option('--workers <list>', 'worker processes polling the task queue, e.g. 1,2: each tju mode runs once per count', workerCounts, [1])
     .option('--window <n>', "jobs in flight per trigger run (default: the trigger's own)", positiveInt)
     .option('--partitions <n>', 'split each tju run into this many key ranges', positiveInt)
     .option('--chunk-size <n>', 'targets per chunk job (per-chunk)', positiveInt)
@@ -124,20 +126,24 @@ async function main() {
     bundlePath = path.join(os.tmpdir(), `tju-bench-${process.pid}-workflows.js`);
     fs.writeFileSync(bundlePath, (await bundleWorkflows()).code);
   }
-  const results: Array<Record<string, unknown> & { mode: Mode; targetsPerSec: number }> = [];
+  const results: Array<Record<string, unknown> & { mode: string; targetsPerSec: number }> = [];
   const lines: Array<{ label: string; points: Array<{ t: number; done: number }> }> = [];
   try {
     // The first mode would otherwise pay for the process's start: JIT, new connections, cold caches.
     console.error('warming up...');
     await seedSubscriptions(pool, Math.min(options.targets, 2000), { inactiveEvery: 0, brokenEvery: 0 });
     await loop(pool, Math.min(options.targets, 2000), options.concurrency, '2029-12-31', true);
-    for (const [i, mode] of options.modes.entries()) {
+    // Each tju mode once per worker count; the loops once.
+    const plan = options.modes.flatMap((mode) => (LOOPS.includes(mode) ? [{ mode, workers: 0 }] : options.workers.map((workers) => ({ mode, workers }))));
+    for (const [i, { mode, workers: workerCount }] of plan.entries()) {
       await seedSubscriptions(pool, options.targets, { inactiveEvery: 0, brokenEvery: 0 });
       const date = `2030-01-${String(i + 1).padStart(2, '0')}`;
-      console.error(`${mode}: billing ${options.targets} subscriptions...`);
+      const label = workerCount > 1 ? `${mode} x${workerCount}` : mode;
+      console.error(`${label}: billing ${options.targets} subscriptions...`);
       let recorder: Recorder;
       let extra: Record<string, unknown> = {};
       let workerPids: number[] = [];
+      const ledgerBytesBefore = await ledgerBytes(pool);
       let cpuBefore = readCpu(server?.process.pid);
       let cpuAfter: CpuReading | undefined;
       let finished: ReturnType<Recorder['finish']> | undefined;
@@ -145,7 +151,7 @@ async function main() {
         recorder = await loop(pool, options.targets, options.concurrency, date, mode === 'floor');
       } else {
         const taskQueue = `bench-${process.pid}-${mode}`;
-        const workers = await startWorkers(options.workers, {
+        const workers = await startWorkers(workerCount, {
           address: address!,
           taskQueue,
           databaseUrl: databaseUrl.toString(),
@@ -170,11 +176,12 @@ async function main() {
         const triggerRuns = cost.executions.triggerWorkflow ?? 0;
         extra = {
           summary,
-          workers: options.workers,
+          workers: workerCount,
           triggerRuns,
           executions: cost.executions,
           historiesFetched: cost.fetched,
           eventsPerTarget: round(cost.events / options.targets, 2),
+          historyBytesPerTarget: round(cost.historyBytes / options.targets, 0),
           actionsPer1000: round((totalActions(cost.actions) * 1000) / options.targets, 0),
           actionsPer1000ByKind: Object.fromEntries(
             Object.entries(cost.actions).map(([kind, n]) => [kind, round((n * 1000) / options.targets, 1)]),
@@ -185,11 +192,13 @@ async function main() {
       cpuAfter ??= readCpu(server?.process.pid, workerPids);
       finished ??= recorder.finish();
       const cpuMs = cpuMsPerTarget(cpuBefore, cpuAfter, options.targets);
-      const result = { mode, ...finished, ...extra, cpuMsPerTarget: cpuMs };
+      // The ledger's table and indexes grow by this much per target (one row per target and unit).
+      const ledgerBytesPerTarget = mode === 'bare' ? 0 : Math.round(((await ledgerBytes(pool)) - ledgerBytesBefore) / options.targets);
+      const result = { mode: label, ...finished, ...extra, ledgerBytesPerTarget, cpuMsPerTarget: cpuMs };
       const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoices');
       if (rows[0].n !== options.targets) throw new Error(`${mode}: ${rows[0].n} invoices for ${options.targets} targets`);
       results.push(result as never);
-      lines.push({ label: mode, points: recorder.series });
+      lines.push({ label, points: recorder.series });
     }
   } finally {
     await pool.end();
@@ -197,7 +206,7 @@ async function main() {
     if (bundlePath) fs.rmSync(bundlePath, { force: true });
   }
 
-  const rateOf = (mode: Mode) => results.find((r) => r.mode === mode)?.targetsPerSec;
+  const rateOf = (mode: string) => results.find((r) => r.mode === mode)?.targetsPerSec;
   const ratio = (rate: number, base: number | undefined) => (base ? Number((rate / base).toFixed(3)) : null);
   for (const r of results) {
     r.ratioToBare = ratio(r.targetsPerSec, rateOf('bare'));
@@ -222,6 +231,12 @@ async function main() {
   console.log(`\nwrote ${path.relative(process.cwd(), base)}.json and .svg`);
 }
 
+async function ledgerBytes(pool: ReturnType<typeof createPool>): Promise<number> {
+  // Without a vacuum the visibility map and free-space map lag behind; the heap and index pages do not.
+  const { rows } = await pool.query<{ n: string }>(`SELECT pg_total_relation_size('tju.ledger') AS n`);
+  return Number(rows[0].n);
+}
+
 function printTable(results: Array<Record<string, unknown>>) {
   const columns: Array<[string, string]> = [
     ['mode', 'mode'],
@@ -233,7 +248,9 @@ function printTable(results: Array<Record<string, unknown>>) {
     ['p99Ms', 'p99 ms'],
     ['firstUnitMs', 'first unit ms'],
     ['eventsPerTarget', 'events/target'],
+    ['historyBytesPerTarget', 'history B/target'],
     ['actionsPer1000', 'actions/1k targets'],
+    ['ledgerBytesPerTarget', 'ledger B/target'],
     ['peakRssMb', 'peak RSS MB'],
     ['cpu', 'CPU ms/target worker+server+pg'],
   ];
