@@ -115,9 +115,12 @@ export interface TriggerOptions {
   window?: number;
   /** Targets fetched per page. */
   pageSize?: number;
-  /** History length after which the trigger drains its window and continues as new. */
+  /** History length after which the trigger continues as new (per-target jobs in flight carry over). */
   maxHistoryEvents?: number;
-  /** `per-target` (default): a child workflow per target; `per-chunk`: one per `chunkSize` targets. */
+  /**
+   * `per-target` (the default): a child workflow per target; `per-chunk`: one per `chunkSize` targets;
+   * `bulk`: one activity per `chunkSize` targets. See the README's "Sizing" for what each costs.
+   */
   granularity?: Granularity;
   chunkSize?: number;
   /** Units running at once inside one chunk job. */
