@@ -24,6 +24,7 @@ import type { Granularity } from '../workflows/types';
 import { completionChart } from './chart';
 import { cpuMsPerTarget, readCpu, type CpuReading } from './cpu';
 import { historyCost, totalActions } from './history';
+import { JOBS_PER_SECOND_PER_TRIGGER, sizing } from './sizing';
 import { Recorder } from './measure';
 import { startWorkers } from './workerProcesses';
 
@@ -150,7 +151,7 @@ async function main() {
       if (LOOPS.includes(mode)) {
         recorder = await loop(pool, options.targets, options.concurrency, date, mode === 'floor');
       } else {
-        const taskQueue = `bench-${process.pid}-${mode}`;
+        const taskQueue = `bench-${process.pid}-${mode}-${workerCount}`;
         const workers = await startWorkers(workerCount, {
           address: address!,
           taskQueue,
@@ -213,6 +214,25 @@ async function main() {
     r.ratioToFloor = ratio(r.targetsPerSec, rateOf('floor'));
   }
   printTable(results);
+  const sized = sizing(results as never);
+  console.log(`\nTo finish in one hour, scaled from this run (partitions: at most ${JOBS_PER_SECOND_PER_TRIGGER} jobs/s per trigger):`);
+  printMarkdown(
+    [
+      ['mode', 'mode'],
+      ['targets', 'targets'],
+      ['historyEvents', 'history events'],
+      ['historyGb', 'history GB'],
+      ['actions', 'Cloud actions'],
+      ['ledgerRows', 'ledger rows'],
+      ['ledgerGb', 'ledger GB'],
+      ['targetsPerSecond', 'targets/s'],
+      ['workerCores', 'worker cores'],
+      ['serverCores', 'Temporal cores'],
+      ['postgresCores', 'PG cores'],
+      ['partitions', 'partitions'],
+    ],
+    sized,
+  );
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   fs.mkdirSync(options.out, { recursive: true });
@@ -225,6 +245,7 @@ async function main() {
     workers: options.workers,
     overrides: tuning,
     results: results.map(({ series, ...r }) => r),
+    sizing: sized,
   };
   fs.writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
   fs.writeFileSync(`${base}.svg`, completionChart(`${options.targets} targets: completed over time`, lines));
@@ -238,27 +259,33 @@ async function ledgerBytes(pool: ReturnType<typeof createPool>): Promise<number>
 }
 
 function printTable(results: Array<Record<string, unknown>>) {
-  const columns: Array<[string, string]> = [
-    ['mode', 'mode'],
-    ['targetsPerSec', 'targets/s'],
-    ['ratioToBare', 'x bare'],
-    ['ratioToFloor', 'x floor'],
-    ['seconds', 'seconds'],
-    ['p50Ms', 'p50 ms'],
-    ['p99Ms', 'p99 ms'],
-    ['firstUnitMs', 'first unit ms'],
-    ['eventsPerTarget', 'events/target'],
-    ['historyBytesPerTarget', 'history B/target'],
-    ['actionsPer1000', 'actions/1k targets'],
-    ['ledgerBytesPerTarget', 'ledger B/target'],
-    ['peakRssMb', 'peak RSS MB'],
-    ['cpu', 'CPU ms/target worker+server+pg'],
-  ];
   const cpu = (r: Record<string, unknown>) => {
     const c = r.cpuMsPerTarget as Record<string, number | null>;
     return [c.worker, c.server, c.postgres].map((v) => (v === null ? '-' : v.toFixed(1))).join(' + ');
   };
-  const cells = results.map((r) => columns.map(([key]) => (key === 'cpu' ? cpu(r) : String(r[key] ?? '-'))));
+  printMarkdown(
+    [
+      ['mode', 'mode'],
+      ['targetsPerSec', 'targets/s'],
+      ['ratioToBare', 'x bare'],
+      ['ratioToFloor', 'x floor'],
+      ['seconds', 'seconds'],
+      ['p50Ms', 'p50 ms'],
+      ['p99Ms', 'p99 ms'],
+      ['firstUnitMs', 'first unit ms'],
+      ['eventsPerTarget', 'events/target'],
+      ['historyBytesPerTarget', 'history B/target'],
+      ['actionsPer1000', 'actions/1k targets'],
+      ['ledgerBytesPerTarget', 'ledger B/target'],
+      ['peakRssMb', 'peak RSS MB'],
+      ['cpu', 'CPU ms/target worker+server+pg'],
+    ],
+    results.map((r) => ({ ...r, cpu: cpu(r) })),
+  );
+}
+
+function printMarkdown(columns: Array<[string, string]>, rows: Array<Record<string, unknown>>) {
+  const cells = rows.map((r) => columns.map(([key]) => String(r[key] ?? '-')));
   const widths = columns.map(([, title], i) => Math.max(title.length, ...cells.map((row) => row[i].length)));
   const line = (row: string[]) => '| ' + row.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
   console.log(line(columns.map(([, title]) => title)));
