@@ -11,7 +11,6 @@ import { triggerWorkflowId } from '../workflows/ids';
 import type { ChunkInput, FailureRecord, FetchTargetsRequest, JobInput, RunRecordUpdate, RunSummary, ScheduledRunPlan, Target } from '../workflows/types';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { runBulkChunk } from './bulk';
-import { endedJobs } from './endedJobs';
 import { buildTriggerInput, resolveScheduledRun } from '../src/plan';
 
 /** What one unit run did, for metrics: outcome, and when it was scheduled and finished (epoch ms). */
@@ -172,8 +171,6 @@ export function createActivities({ pool, batches, schema, onUnitFinished, onFail
     async recordRun(update: RunRecordUpdate): Promise<void> {
       await recordRun(pool, update, schema);
     },
-
-    endedJobs,
 
     /** Tells the failure hook that a run ended with failed targets. */
     async runFailed(event: Omit<Extract<FailureEvent, { kind: 'run-failed' }>, 'kind'>): Promise<void> {

@@ -115,7 +115,7 @@ export interface TriggerOptions {
   window?: number;
   /** Targets fetched per page. */
   pageSize?: number;
-  /** History length after which the trigger continues as new (per-target jobs in flight carry over). */
+  /** History length after which the trigger lets its jobs in flight finish and continues as new. */
   maxHistoryEvents?: number;
   /**
    * `per-target` (the default): a child workflow per target; `per-chunk`: one per `chunkSize` targets;

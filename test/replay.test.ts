@@ -10,7 +10,7 @@ import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { ensureTemporalCli } from '../src/temporal/devServer';
 import { startHarness } from './helpers/harness';
 import { insertMixedSubscriptions, insertNoFeeSubscriptions, insertSubscriptions } from './helpers/billing';
-import { lingeringBilling, mixedBilling, slowerBilling } from './fixtures/batches';
+import { lingeringBilling, mixedBilling } from './fixtures/batches';
 import { processOrders } from '../examples/post-purchase/batches/process-orders';
 import { applyShopSchema } from '../examples/post-purchase/schema';
 import { seedOrders } from '../examples/post-purchase/demo/seed';
@@ -19,7 +19,7 @@ import { startShippingService } from '../examples/post-purchase/shipping/server'
 const DIR = path.join(__dirname, 'fixtures', 'histories');
 
 async function record(): Promise<void> {
-  const h = await startHarness([issueInvoices, mixedBilling, lingeringBilling, processOrders, slowerBilling]);
+  const h = await startHarness([issueInvoices, mixedBilling, lingeringBilling, processOrders]);
   // The format `temporal workflow show -o json` and the Web UI's download give: what operators would send.
   const save = (file: string, workflowId: string, runId?: string) =>
     fs.existsSync(path.join(DIR, file)) ||
@@ -140,21 +140,6 @@ async function record(): Promise<void> {
     } finally {
       await shipping.close();
     }
-    // Per-target jobs carried over at continue-as-new: the next run polls how they ended (a timer and an
-    // activity beside its dispatch loop), with retried and failing targets.
-    await insertMixedSubscriptions(h.pool, 20);
-    const carrying = await h.tju.trigger('test.mixed-billing', { date: '2026-11-07' }, { maxHistoryEvents: 60, window: 6 });
-    await carrying.result();
-    const carryingRuns = [];
-    for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${carrying.workflowId}'` })) carryingRuns.push(wf);
-    carryingRuns.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
-    for (const [i, wf] of carryingRuns.slice(0, 2).entries()) save(`trigger-carried-${i}.json`, wf.workflowId, wf.runId);
-    // `cancel --now` reaching jobs carried over from the run before (cancelled as external workflows).
-    const slower = await h.tju.trigger('test.slower-billing', { date: '2026-11-08' }, { maxHistoryEvents: 40 });
-    while ((await slower.progress().catch(() => undefined))?.continuedRuns !== 1) await new Promise((resolve) => setTimeout(resolve, 20));
-    await slower.cancel({ now: true, reason: 'fixture' });
-    expect((await slower.result()).cancelled).toBeGreaterThan(0);
-    save('trigger-carried-cancelled.json', slower.workflowId);
     save('job-succeeded.json', 'billing.issue-invoices/2026-11-01/1');
     // Subscription 13 has no fee: its first job failed, the retry's succeeded after the fee was set.
     save('job-retried.json', 'billing.issue-invoices/2026-11-01/13');

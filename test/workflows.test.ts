@@ -3,7 +3,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities } from '../activities';
-import { endedJobs } from '../activities/endedJobs';
 import { installRuntime } from '../src/temporal/runtime';
 import type { FailureRecord, FetchTargetsRequest, JobInput, RunRecordUpdate, RunSummary, Target, TriggerInput } from '../workflows/types';
 
@@ -43,8 +42,6 @@ async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: C
     async recordRun(update: RunRecordUpdate) {
       seen.history.push(update);
     },
-    // Reads Temporal, not PostgreSQL: the real one.
-    endedJobs,
   };
   const address = process.env.TEMPORAL_ADDRESS!;
   const taskQueue = `workflows-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;

@@ -8,13 +8,10 @@ import {
   isCancellation,
   continueAsNew,
   metricMeter,
-  ParentClosePolicy,
   patched,
   executeChild,
   proxyActivities,
   setHandler,
-  sleep,
-  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -25,14 +22,14 @@ import { cancelSignal, pauseSignal, resumeSignal, type CancelRequest } from './c
 import { jobWorkflow } from './job';
 import { progressQuery } from './queries';
 import { addStepCounts } from './steps';
-import type { JobEnded, JobInput, RunRecordUpdate, RunStop, RunSummary, StepCounts, StepOutcome, Target, TriggerInput, TriggerState } from './types';
+import type { JobInput, RunRecordUpdate, RunStop, RunSummary, StepCounts, StepOutcome, Target, TriggerInput, TriggerState } from './types';
 
 /** Temporal refuses more than 2,000 pending children per workflow; stay well below. */
 export const MAX_WINDOW = 1000;
 export const DEFAULT_CHUNK_SIZE = 100;
 export const DEFAULT_CHUNK_CONCURRENCY = 10;
 
-const { endedJobs, fetchTargets, partitionKeys, recordRun, runFailed, runCompleted } = proxyActivities<Activities>({
+const { fetchTargets, partitionKeys, recordRun, runFailed, runCompleted } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
   retry: { maximumInterval: '1m' },
 });
@@ -68,9 +65,6 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
   let stopped: RunStop | undefined;
   const runningPartitions = new Set<string>();
   const jobsInFlight = new Set<CancellationScope>();
-  /** Per-target jobs in flight, by workflow ID: started by this run, or carried over from an earlier one. */
-  const running = new Map<string, 'own' | 'carried'>((state?.jobsInFlight ?? []).map((id) => [id, 'carried']));
-  inFlight += running.size;
   // Exported by workers that serve metrics; not emitted while replaying, so a run is counted once.
   // Jobs in flight = started - finished; runs running = started - finished.
   const metrics = metricMeter.withTags({ batch: input.batch });
@@ -104,13 +98,7 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
   setHandler(cancelSignal, (request: CancelRequest) => {
     stopped ??= { state: 'cancelled', reason: request.reason ?? 'cancelled by an operator' };
     paused = false;
-    if (request.now) {
-      for (const job of jobsInFlight) job.cancel();
-      // Jobs carried over from an earlier run are not in this run's scopes.
-      for (const [workflowId, by] of running) {
-        if (by === 'carried') void getExternalWorkflowHandle(workflowId).cancel().catch(() => undefined);
-      }
-    }
+    if (request.now) for (const job of jobsInFlight) job.cancel();
     forward((partition) => partition.signal(cancelSignal, request));
   });
 
@@ -196,63 +184,45 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
   const perChunk = input.granularity === 'per-chunk' || bulk;
   const chunkSize = Math.max(1, input.chunkSize ?? DEFAULT_CHUNK_SIZE);
 
-  // Per-target jobs outlive the run that started them: a run continues as new without draining its window,
-  // and the next counts the jobs it carried over as they end. Behind a patch: runs recorded before it
-  // waited for their jobs first.
-  const handsOff = !perChunk && patched('jobs-outlive-continue-as-new');
-  let starting = 0;
-
-  /** What one job did: a per-target job's outcome, or a chunk's counts. */
-  type JobTally = Omit<RunSummary, 'total' | 'stopped' | 'steps'> & {
-    outcome: string;
-    steps?: StepCounts | Record<string, StepOutcome>;
-  };
-
-  /** Counts a job's end once: from its result in the run that started it, or as a carried job seen ended. */
-  const settle = (ended: JobEnded | (JobTally & { workflowId?: string })) => {
-    if (handsOff && ended.workflowId !== undefined && !running.delete(ended.workflowId)) return;
-    const tally = 'succeeded' in ended ? ended : tallyOf(ended);
-    for (const key of ['succeeded', 'failed', 'skipped'] as const) counts[key] += tally[key];
-    if (tally.cancelled) counts.cancelled = (counts.cancelled ?? 0) + tally.cancelled;
-    if (tally.steps) addSteps(tally.steps);
-    jobsFinished.add(1, { outcome: tally.outcome });
-    inFlight--;
-    checkThreshold();
-  };
-
   /** Runs one job over `targets` (one target per-target, a chunk per-chunk) and counts its outcomes. */
   const dispatch = async (targets: Target[]): Promise<void> => {
     const first = targets[0].key;
-    const workflowId = perChunk ? undefined : jobWorkflowId(input.batch, input.runKey, first);
-    if (handsOff) running.set(workflowId!, 'own');
     const job = { batch: input.batch, runKey: input.runKey, params: input.params, settings: input.job };
     // Its own scope, so `cancel --now` can cancel the jobs in flight and nothing else.
     const scope = new CancellationScope();
     jobsInFlight.add(scope);
     jobsStarted.add(1);
-    const n = targets.length;
-    const none = { succeeded: 0, failed: 0, skipped: 0 };
-    let tally: JobTally;
+    let outcome = 'completed';
     try {
-      tally = await scope.run(() => runJob(targets, first, job));
+      await scope.run(() => runJob(targets, first, job));
     } catch (err) {
       // Another trigger of the same run is processing this job right now: it is not ours to count.
-      if (err instanceof WorkflowExecutionAlreadyStartedError) tally = { ...none, skipped: n, outcome: 'duplicate' };
-      else if (isCancellation(err)) tally = { ...none, cancelled: n, outcome: 'cancelled' };
-      // A bulk chunk that could not finish at all (its targets' own failures are counted inside it).
-      else if (err instanceof ActivityFailure) tally = { ...none, failed: n, outcome: 'failed' };
-      else if (err instanceof ChildWorkflowFailure) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        outcome = 'duplicate';
+        counts.skipped += targets.length;
+      } else if (isCancellation(err)) {
+        outcome = 'cancelled';
+        counts.cancelled = (counts.cancelled ?? 0) + targets.length;
+      } else if (err instanceof ActivityFailure) {
+        // A bulk chunk that could not finish at all (its targets' own failures are counted inside it).
+        outcome = 'failed';
+        counts.failed += targets.length;
+      } else if (err instanceof ChildWorkflowFailure) {
+        outcome = 'failed';
+        counts.failed += targets.length;
         // A failed chain's steps so far, from its failure's details.
         const steps = err.cause instanceof ApplicationFailure ? err.cause.details?.[1] : undefined;
-        tally = { ...none, failed: n, outcome: 'failed', ...(steps ? { steps: steps as Record<string, StepOutcome> } : {}) };
+        if (steps) addSteps(steps as Record<string, StepOutcome>);
       } else throw err;
     } finally {
+      jobsFinished.add(1, { outcome });
       jobsInFlight.delete(scope);
+      inFlight--;
+      checkThreshold();
     }
-    settle({ ...tally, workflowId });
   };
 
-  const runJob = async (targets: Target[], first: string, job: Omit<JobInput, 'target'>): Promise<JobTally> => {
+  const runJob = async (targets: Target[], first: string, job: Omit<JobInput, 'target'>): Promise<void> => {
     if (perChunk) {
       const chunk = { ...job, targets, concurrency: input.chunkConcurrency ?? DEFAULT_CHUNK_CONCURRENCY };
       const result = bulk
@@ -262,36 +232,20 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
             args: [chunk],
             typedSearchAttributes: runAttributes,
           });
-      return { ...result, outcome: 'completed' };
+      counts.succeeded += result.succeeded;
+      counts.failed += result.failed;
+      counts.skipped += result.skipped;
+      if (result.steps) addSteps(result.steps);
+    } else {
+      const result = await executeChild(jobWorkflow, {
+        workflowId: jobWorkflowId(input.batch, input.runKey, first),
+        args: [{ ...job, target: targets[0] }],
+        typedSearchAttributes: [...runAttributes, { key: searchAttributes.targetKey, value: first }],
+      });
+      counts[result.outcome]++;
+      if (result.steps) addSteps(result.steps);
     }
-    const options = {
-      workflowId: jobWorkflowId(input.batch, input.runKey, first),
-      args: [{ ...job, target: targets[0] }] as [JobInput],
-      typedSearchAttributes: [...runAttributes, { key: searchAttributes.targetKey, value: first }],
-    };
-    if (!handsOff) return tallyOf(await executeChild(jobWorkflow, options));
-    starting++;
-    let child;
-    try {
-      child = await startChild(jobWorkflow, { ...options, parentClosePolicy: ParentClosePolicy.ABANDON });
-    } finally {
-      starting--;
-    }
-    return tallyOf(await child.result());
   };
-
-  // A child's result reaches only the run that started it: the next one asks Temporal how the jobs it
-  // carried over ended, soon after it starts and then less often (a job terminated by hand is counted too).
-  if (handsOff && running.size > 0) {
-    void (async () => {
-      for (let wait = 500; ; wait = Math.min(wait * 2, 30_000)) {
-        await sleep(wait);
-        const carried = [...running].filter(([, by]) => by === 'carried').map(([workflowId]) => workflowId);
-        if (!carried.length || done) return;
-        for (const ended of await endedJobs(carried)) settle(ended);
-      }
-    })();
-  }
 
   /** Adds one chain's step outcomes, or a chunk's step counts, to the run's. */
   function addSteps(steps: Record<string, StepOutcome> | StepCounts) {
@@ -320,16 +274,14 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
       if (stopped) break;
       // Dispatch at least one job per run, so a tiny history limit still makes progress.
       if (dispatchedHere > 0 && historyIsLong()) {
-        // Jobs still running go on and are carried over; only their starts must have happened. Before the
-        // patch, children belonged to this run: it let them finish first.
-        await condition(() => (handsOff ? starting === 0 : inFlight === 0));
+        // Children belong to this run: let them finish, then carry the counters and cursor over.
+        await condition(() => inFlight === 0);
         if (stopped) break; // cancelled or past its threshold meanwhile: end here, not in a new run
         return continueAsNew<typeof triggerWorkflow>(input, {
           counts,
           cursor,
           continuedRuns: continuedRuns + 1,
           ...(paused ? { paused } : {}),
-          ...(running.size ? { jobsInFlight: [...running.keys()] } : {}),
         });
       }
       inFlight++;
@@ -356,13 +308,4 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
     if (recordsHistory) await record({ state: stopped?.state ?? 'completed', finished: true, counts, reason: stopped?.reason });
     return counts;
   }
-}
-
-/** A per-target job's result (or report) as counts. */
-function tallyOf(ended: Pick<JobEnded, 'outcome' | 'steps'>) {
-  // `outcome` is the job's, as the tju_jobs_finished metric labels it.
-  const outcome = ended.outcome === 'failed' || ended.outcome === 'cancelled' ? ended.outcome : 'completed';
-  const tally = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0, outcome };
-  tally[ended.outcome]++;
-  return { ...tally, ...(ended.steps ? { steps: ended.steps } : {}) };
 }

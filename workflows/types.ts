@@ -124,8 +124,6 @@ export interface TriggerState {
   cursor: string | null;
   continuedRuns: number;
   paused?: boolean;
-  /** Workflow IDs of per-target jobs still running, carried over to be counted as they end. */
-  jobsInFlight?: string[];
 }
 
 export interface Target {
@@ -164,13 +162,6 @@ export interface FailureRecord {
   nonRetryable: boolean;
   /** The target row the job carried, for a retry. */
   target: Target;
-}
-
-/** How a job carried over from an earlier run of its trigger ended, read from Temporal. */
-export interface JobEnded {
-  workflowId: string;
-  outcome: JobResult['outcome'] | 'failed' | 'cancelled';
-  steps?: Record<string, StepOutcome>;
 }
 
 export interface JobResult {
