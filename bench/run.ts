@@ -273,6 +273,7 @@ function printTable(results: Array<Record<string, unknown>>) {
       ['p50Ms', 'p50 ms'],
       ['p99Ms', 'p99 ms'],
       ['firstUnitMs', 'first unit ms'],
+      ['longestPauseMs', 'longest pause ms'],
       ['eventsPerTarget', 'events/target'],
       ['historyBytesPerTarget', 'history B/target'],
       ['actionsPer1000', 'actions/1k targets'],
