@@ -172,7 +172,7 @@ async function main() {
         cpuAfter = readCpu(server?.process.pid, workerPids);
         finished = recorder.finish();
         await workers.stop();
-        console.error(`${mode}: counting events and actions...`);
+        console.error(`${label}: counting events and actions...`);
         const cost = await historyCost(client, taskQueue);
         const triggerRuns = cost.executions.triggerWorkflow ?? 0;
         extra = {
