@@ -1,24 +1,12 @@
-import { createPool, migrate, UserError, type CliOptions } from 'tju';
+import type { CliOptions } from 'tju';
+import { addSetupCommand, demoCount } from '../shared/commands';
 import { runDemo } from './demo/demo';
 import { applyShopSchema } from './schema';
 import { startShippingService } from './shipping/server';
 
 /** The shop's own commands, beside tju's. */
 export const shopCommands: CliOptions['extend'] = (program, app) => {
-  program
-    .command('setup')
-    .description("create or upgrade tju's schema and the shop's tables")
-    .action(async () => {
-      const { databaseUrl, schema } = app.config;
-      await migrate(databaseUrl, { schema });
-      const pool = createPool(databaseUrl, 1);
-      try {
-        await applyShopSchema(pool);
-      } finally {
-        await pool.end();
-      }
-      console.log("tju schema and the shop's tables are up to date");
-    });
+  addSetupCommand(program, app, "the shop's tables", applyShopSchema);
 
   program
     .command('shipping-service')
@@ -34,9 +22,5 @@ export const shopCommands: CliOptions['extend'] = (program, app) => {
     .command('demo')
     .description('seed orders and post-process them through Temporal: branching steps, a failing step, a fix, a retry')
     .option('--orders <n>', 'orders to seed', '300')
-    .action((options: { orders: string }) => {
-      const n = Number(options.orders);
-      if (!Number.isInteger(n) || n <= 0) throw new UserError(`--orders: expected a positive whole number (got ${options.orders})`);
-      return runDemo(app.batches, app.config, n);
-    });
+    .action((options: { orders: string }) => runDemo(app.batches, app.config, demoCount('--orders', options.orders)));
 };
