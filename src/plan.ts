@@ -80,14 +80,18 @@ function jobSettings(batch: Batch): JobSettings {
   if (steps.length === 1 && !runsAsActivity(first)) return settings;
   return {
     ...settings,
-    steps: steps.map(({ unit }): StepSettings => ({
-      unit: unit.name,
-      ...(mergeRetry(unit.retry, batch.job.retry) ? { retry: mergeRetry(unit.retry, batch.job.retry) } : {}),
-      ...((batch.job.timeout ?? unit.timeout) ? { timeout: batch.job.timeout ?? unit.timeout } : {}),
-      ...(runsAsActivity(unit) ? { regular: true } : {}),
-      ...(unit.taskQueue ? { taskQueue: unit.taskQueue } : unit.rateLimit ? { ownQueue: true } : {}),
-      ...(unit.heartbeatTimeout ? { heartbeatTimeout: unit.heartbeatTimeout } : {}),
-    })),
+    steps: steps.map(({ unit }): StepSettings => {
+      const retry = mergeRetry(unit.retry, batch.job.retry);
+      const timeout = batch.job.timeout ?? unit.timeout;
+      return {
+        unit: unit.name,
+        ...(retry ? { retry } : {}),
+        ...(timeout ? { timeout } : {}),
+        ...(runsAsActivity(unit) ? { regular: true } : {}),
+        ...(unit.taskQueue ? { taskQueue: unit.taskQueue } : unit.rateLimit ? { ownQueue: true } : {}),
+        ...(unit.heartbeatTimeout ? { heartbeatTimeout: unit.heartbeatTimeout } : {}),
+      };
+    }),
   };
 }
 

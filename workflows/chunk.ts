@@ -28,17 +28,10 @@ export async function chunkJobWorkflow(input: ChunkInput): Promise<Omit<RunSumma
   const afterLanes = patched(FAILURES_AFTER_LANES);
   const counts = { succeeded: 0, failed: 0, skipped: 0 };
   const failures: FailureRecord[] = [];
-  let next = 0;
-  const lane = async () => {
-    while (next < input.targets.length) {
-      const index = next++;
-      const job: JobInput = {
-        batch: input.batch,
-        runKey: input.runKey,
-        params: input.params,
-        target: input.targets[index],
-        settings: input.settings,
-      };
+  const record = () => Promise.all(failures.filter(Boolean).map((failure) => recordFailure(failure)));
+  try {
+    await inLanes(input.targets.keys(), input.concurrency, async (index) => {
+      const job = targetJob(input, index);
       // A backoff longer than the local retry threshold becomes a workflow timer, a command whose place
       // would again depend on resolution order: keep every backoff of the policy local.
       const result = await runTargetUnit(job, afterLanes ? { localRetryThreshold: longestBackoff(job) } : {});
@@ -47,11 +40,7 @@ export async function chunkJobWorkflow(input: ChunkInput): Promise<Omit<RunSumma
         else await recordFailure(result.failure);
       }
       counts[result.outcome]++;
-    }
-  };
-  const record = () => Promise.all(failures.filter(Boolean).map((failure) => recordFailure(failure)));
-  try {
-    await Promise.all(Array.from({ length: Math.min(input.concurrency, input.targets.length) }, lane));
+    });
   } catch (err) {
     // Cancelled (`tju cancel --now`): the targets that gave up before it still get their failure records.
     if (isCancellation(err) && patched(RECORDS_FAILURES_ON_CANCEL)) await CancellationScope.nonCancellable(record);
@@ -69,28 +58,16 @@ export async function chunkJobWorkflow(input: ChunkInput): Promise<Omit<RunSumma
 async function chunkChain(input: ChunkInput): Promise<Omit<RunSummary, 'total'>> {
   const outcomes: Array<Record<string, StepOutcome>> = input.targets.map(() => ({}));
   const failures: FailureRecord[] = [];
-  const jobOf = (index: number): JobInput => ({
-    batch: input.batch,
-    runKey: input.runKey,
-    params: input.params,
-    target: input.targets[index],
-    settings: input.settings,
-  });
   const record = () => Promise.all(failures.filter(Boolean).map((failure) => recordFailure(failure)));
   try {
     for (const [stepIndex, step] of input.settings.steps!.entries()) {
       const going = input.targets.map((_, index) => index).filter((index) => !failures[index]);
       const local = step.regular ? {} : { localRetryThreshold: step.retry?.maximumInterval ?? DEFAULT_UNIT_RETRY.maximumInterval };
-      let next = 0;
-      const lane = async () => {
-        while (next < going.length) {
-          const index = going[next++];
-          const result = await runStep(jobOf(index), stepIndex, local);
-          outcomes[index][step.unit] = result.outcome;
-          if (result.outcome === 'failed') failures[index] = result.failure;
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(input.concurrency, going.length) }, lane));
+      await inLanes(going, input.concurrency, async (index) => {
+        const result = await runStep(targetJob(input, index), stepIndex, local);
+        outcomes[index][step.unit] = result.outcome;
+        if (result.outcome === 'failed') failures[index] = result.failure;
+      });
     }
   } catch (err) {
     // Cancelled: the targets that gave up before it still get their failure records.
@@ -105,6 +82,24 @@ async function chunkChain(input: ChunkInput): Promise<Omit<RunSummary, 'total'>>
     addStepCounts(steps, chain);
   }
   return { ...counts, steps };
+}
+
+/**
+ * Runs `work` for each item in order, `concurrency` at a time: whenever one resolves, its lane starts the
+ * next item. So the n-th command is always the n-th item's, whichever resolves first.
+ */
+async function inLanes<T>(items: Iterable<T>, concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  const list = [...items];
+  let next = 0;
+  const lane = async () => {
+    while (next < list.length) await work(list[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, lane));
+}
+
+/** The job input of the chunk's `index`-th target, as a per-target job would carry it. */
+function targetJob(input: ChunkInput, index: number): JobInput {
+  return { batch: input.batch, runKey: input.runKey, params: input.params, target: input.targets[index], settings: input.settings };
 }
 
 /** The longest wait between two attempts the unit's retry policy allows (the plan always sets it). */
