@@ -1,8 +1,6 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { RetryPolicy } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import type { Pool } from 'pg';
-import { recordFailure } from '../src/db/ledger';
 import { stepsOf, type Batch } from '../src/definitions';
 import { NonRetryableError } from '../src/errors';
 import { DEFAULT_UNIT_RETRY } from '../workflows/retry';
@@ -20,12 +18,19 @@ interface BulkProgress {
 }
 
 export interface BulkDeps {
-  pool: Pool;
   batch: Batch;
-  schema?: string;
-  /** Runs one step of one target as the regular path does (ledger, lost connections, metrics). */
-  runStep(target: ChunkInput['targets'][number], step: number, attempt: number): Promise<Exclude<StepOutcome, 'failed'>>;
-  notifyFailure(failure: FailureRecord): Promise<void>;
+  /**
+   * Runs one step of one target as the regular path does (ledger, lost connections, metrics); `keepAlive` is
+   * what the unit's `ctx.heartbeat()` calls: it keeps the chunk alive and leaves its resume point alone.
+   */
+  runStep(
+    target: ChunkInput['targets'][number],
+    step: number,
+    attempt: number,
+    keepAlive: (details?: unknown) => void,
+  ): Promise<Exclude<StepOutcome, 'failed'>>;
+  /** Writes the target's failure record and queues its failure event. */
+  recordFailure(failure: FailureRecord): Promise<void>;
 }
 
 /**
@@ -60,11 +65,14 @@ export async function runBulkChunk(deps: BulkDeps, input: ChunkInput): Promise<O
     context.heartbeat(structuredClone({ next: prefix, counts, ahead: Object.fromEntries(results) }) satisfies BulkProgress);
   };
 
+  // A unit's own heartbeat only says the chunk is alive: its details must never replace the resume point.
+  const keepAlive = () => beat();
+
   const runTarget = async (index: number) => {
     const target = input.targets[index];
     const outcomes: Record<string, StepOutcome> = {};
     for (const [stepIndex, step] of steps.entries()) {
-      const result = await withRetries(policies[stepIndex], (attempt) => deps.runStep(target, stepIndex, attempt), context);
+      const result = await withRetries(policies[stepIndex], (attempt) => deps.runStep(target, stepIndex, attempt, keepAlive), context);
       if ('error' in result) {
         outcomes[step.unit.name] = 'failed';
         const failure: FailureRecord = {
@@ -78,8 +86,7 @@ export async function runBulkChunk(deps: BulkDeps, input: ChunkInput): Promise<O
           nonRetryable: result.error.name === NonRetryableError.name,
           target,
         };
-        await recordFailure(deps.pool, failure, deps.schema);
-        await deps.notifyFailure(failure);
+        await deps.recordFailure(failure);
         break;
       }
       outcomes[step.unit.name] = result.outcome;

@@ -1,15 +1,36 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Pool } from 'pg';
-import { failedTargets, recordFailure } from '../src/db/ledger';
-import { isConnectionError } from '../src/db/pool';
-import { recordRun } from '../src/db/runHistory';
-import { NonRetryableError } from '../src/errors';
-import { logFailure, type FailureEvent, type FailureHook, type RunCompleted } from '../src/notify';
-import type { BatchRegistry } from '../src/registry';
-import { stepsOf } from '../src/definitions';
-import { triggerWorkflowId } from '../workflows/ids';
-import type { ChunkInput, FailureRecord, FetchTargetsRequest, JobInput, RunRecordUpdate, RunSummary, ScheduledRunPlan, Target } from '../workflows/types';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { TerminatedFailure, TimeoutFailure } from '@temporalio/common';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
+import type { Pool } from 'pg';
+import { failedTargets, ledgerStates, recordFailure, runIdOf } from '../src/db/ledger';
+import { isConnectionError } from '../src/db/pool';
+import { noteRunProblem, recordRun } from '../src/db/runHistory';
+import { inTransaction } from '../src/db/transaction';
+import { NonRetryableError } from '../src/errors';
+import { logFailure, type FailureEvent, type FailureHook, type HookRetry, type RunCompleted } from '../src/hooks';
+import { hookRetryOf } from '../src/hooks/delivery';
+import { enqueueHookEvent, type HookName } from '../src/hooks/outbox';
+import type { BatchRegistry } from '../src/registry';
+import { stepsOf, type Batch, type Db } from '../src/definitions';
+import { checkTargetRows } from '../src/targets';
+import { verifyRun } from '../src/verify';
+import { triggerWorkflowId } from '../workflows/ids';
+import { chainOutcome } from '../workflows/steps';
+import type {
+  ChunkInput,
+  FailureRecord,
+  FetchTargetsRequest,
+  JobEnd,
+  JobInput,
+  RunRecordUpdate,
+  RunSummary,
+  ScheduledRunPlan,
+  SettleRequest,
+  StepOutcome,
+  Target,
+  Verification,
+} from '../workflows/types';
 import { runBulkChunk } from './bulk';
 import { buildTriggerInput, resolveScheduledRun } from '../src/plan';
 
@@ -31,13 +52,19 @@ export interface ActivityDeps {
   schema?: string;
   /** Called after every unit attempt, committed or not. Must not throw. */
   onUnitFinished?: (event: UnitEvent) => void;
-  /** App-wide failure hook, for batches that declare none; default: a structured log line. */
+  /** App-wide failure hook, for batches that declare none; unset: a structured log line. */
   onFailure?: FailureHook;
+  /** App-wide hook retry policy, for batches that declare none. */
+  hookRetry?: HookRetry;
+  /** Told when an event was queued, so the worker's hook delivery looks at once. */
+  onHookQueued?: () => void;
 }
 
+/** Attempts of a failing target query (not a lost connection) before the run fails with its error. */
+export const TARGET_QUERY_ATTEMPTS = 5;
+
 /** The activities behind tju's workflows: the only place they touch PostgreSQL. */
-export function createActivities({ pool, batches, schema, onUnitFinished, onFailure = logFailure }: ActivityDeps) {
-  const notify = (event: FailureEvent) => (batches.get(event.batch).onFailure ?? onFailure)(event);
+export function createActivities({ pool, batches, schema, onUnitFinished, onFailure, hookRetry, onHookQueued }: ActivityDeps) {
   const unitsInFlight = new Map<string, number>(); // by batch
   const countInFlight = (batch: string, delta: number) => {
     const n = (unitsInFlight.get(batch) ?? 0) + delta;
@@ -45,8 +72,55 @@ export function createActivities({ pool, batches, schema, onUnitFinished, onFail
     return n;
   };
 
-  /** Runs one step of one target: its `when`, its transaction and ledger row, through lost connections, measured. */
-  const unitStep = async (job: JobInput, attempt: number): Promise<'succeeded' | 'skipped' | 'not-applicable'> => {
+  /** The same for every retry of the running activity: a retried write of an event adds nothing. */
+  const activityKey = () => {
+    const { workflowExecution, activityId } = Context.current().info;
+    return `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}`;
+  };
+
+  /**
+   * Queues a call of the batch's hook for the workers to deliver apart from the run (src/hooks/delivery.ts),
+   * in `db`'s transaction. A failure event with no hook declared is a log line, written now.
+   */
+  const raise = async (db: Db, batch: Batch, hook: HookName, event: FailureEvent | RunCompleted, dedupeKey: string) => {
+    if (hook === 'onFailure' && !(batch.onFailure ?? onFailure)) return logFailure(event as FailureEvent);
+    if (hook === 'onComplete' && !batch.onComplete) return;
+    await enqueueHookEvent(
+      db,
+      {
+        batch: batch.name,
+        runKey: event.runKey,
+        workflowId: Context.current().info.workflowExecution?.workflowId ?? '',
+        dedupeKey,
+        hook,
+        event,
+        maxAttempts: hookRetryOf(batch, hookRetry).maximumAttempts,
+      },
+      schema,
+    );
+  };
+
+  /** Writes a failure record and queues its failure event, in one transaction. */
+  const recordAndRaise = async (failure: FailureRecord, dedupeKey: string) => {
+    const batch = batches.get(failure.batch);
+    const { target, unit, ...event } = failure;
+    await inTransaction(pool, async (tx) => {
+      await recordFailure(tx, failure, schema);
+      await raise(tx, batch, 'onFailure', { kind: 'target-failed', ...event }, dedupeKey);
+    });
+    onHookQueued?.();
+  };
+
+  /**
+   * Runs one step of one target: its `when`, its transaction and ledger row, through lost connections, measured.
+   * `heartbeat` is what the unit's `ctx.heartbeat()` does: Temporal's, in an activity of its own; in a bulk
+   * chunk, the chunk's keep-alive, which never touches the chunk's resume point.
+   */
+  const unitStep = async (
+    job: JobInput,
+    attempt: number,
+    heartbeat?: (details?: unknown) => void,
+  ): Promise<'succeeded' | 'skipped' | 'not-applicable'> => {
     const batch = batches.get(job.batch);
     const step = stepsOf(batch)[job.step ?? 0];
     if (!step) throw new NonRetryableError(`${batch.name} has no step ${job.step}: was the batch changed mid-run?`);
@@ -70,7 +144,7 @@ export function createActivities({ pool, batches, schema, onUnitFinished, onFail
         outcome,
         attempt,
         // In a bulk chunk the activity was scheduled once for all its targets: time each from its own start.
-        scheduledAt: info.activityType === 'runChunk' ? started : info.scheduledTimestampMs,
+        scheduledAt: heartbeat ? started : info.scheduledTimestampMs,
         finishedAt: Date.now(),
       });
     };
@@ -80,7 +154,7 @@ export function createActivities({ pool, batches, schema, onUnitFinished, onFail
           idempotencyKey: { batch: job.batch, runKey: job.runKey, targetKey: job.target.key },
           attempt,
           schema,
-          heartbeat: info.isLocal ? undefined : (details) => context.heartbeat(details),
+          heartbeat: heartbeat ?? (info.isLocal ? undefined : (details) => context.heartbeat(details)),
         }),
       );
       report(outcome);
@@ -91,26 +165,53 @@ export function createActivities({ pool, batches, schema, onUnitFinished, onFail
     }
   };
 
+  /** A failing query is retried a few times (a lock timeout passes); then the run fails with its error. */
+  const runQuery = async <T>(request: { batch: string; runKey: string }, query: () => Promise<T>): Promise<T> => {
+    const { attempt } = Context.current().info;
+    try {
+      const result = await query();
+      if (attempt > 1) await noteRunProblem(pool, request.batch, request.runKey, null, schema).catch(() => undefined);
+      return result;
+    } catch (err) {
+      // A lost connection is an outage, not the query's fault: retried until the database answers.
+      if (isConnectionError(err)) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      const last = attempt >= TARGET_QUERY_ATTEMPTS || err instanceof NonRetryableError;
+      const problem = `target query ${last ? 'failed' : `failing (attempt ${attempt} of ${TARGET_QUERY_ATTEMPTS})`}: ${message}`;
+      await noteRunProblem(pool, request.batch, request.runKey, problem, schema).catch(() => undefined);
+      if (last) throw ApplicationFailure.create({ type: 'TargetQueryFailed', message, nonRetryable: true });
+      throw err;
+    }
+  };
+
   return {
-    /** One keyset page of the Trigger's query. */
+    /** One keyset page of the Trigger's query, checked: every row has a key, none twice. */
     async fetchTargets(request: FetchTargetsRequest): Promise<Target[]> {
-      if (request.source === 'failures') return failedTargets(pool, request, request.after, request.limit, schema);
+      if (request.source === 'failures') {
+        return runQuery(request, () => failedTargets(pool, request, request.after, request.limit, schema, request.upTo ?? null));
+      }
       const batch = batches.get(request.batch);
-      const rows = await batch.targets(pool, {
-        params: request.params,
-        runKey: request.runKey,
-        after: request.after,
-        upTo: request.upTo ?? null,
-        limit: request.limit,
+      return runQuery(request, async () => {
+        const rows = await batch.targets(pool, {
+          params: request.params,
+          runKey: request.runKey,
+          after: request.after,
+          upTo: request.upTo ?? null,
+          limit: request.limit,
+        });
+        try {
+          return checkTargetRows(batch.name, rows, request.after);
+        } catch (err) {
+          throw new NonRetryableError((err as Error).message);
+        }
       });
-      return rows.map((row: Target) => ({ ...row, key: String(row.key) }));
     },
 
     /** Split keys of a partitioned run, from the batch's partitionKeys query. */
     async partitionKeys(request: { batch: string; runKey: string; params: Record<string, unknown>; count: number }) {
       const batch = batches.get(request.batch);
       if (!batch.partitionKeys) throw ApplicationFailure.nonRetryable(`${batch.name} defines no partitionKeys`);
-      return (await batch.partitionKeys(pool, request)).map(String);
+      return runQuery(request, async () => (await batch.partitionKeys!(pool, request)).map(String));
     },
 
     /**
@@ -138,17 +239,16 @@ export function createActivities({ pool, batches, schema, onUnitFinished, onFail
     async runChunk(input: ChunkInput): Promise<Omit<RunSummary, 'total'>> {
       const batch = batches.get(input.batch);
       const timeouts = stepsOf(batch).map((_, i) => msToNumber(input.settings.steps?.[i]?.timeout ?? input.settings.timeout ?? '1m'));
+      const chunkKey = activityKey();
       return runBulkChunk(
         {
-          pool,
           batch,
-          schema,
-          runStep: (target, step, attempt) =>
+          runStep: (target, step, attempt, keepAlive) =>
             withTimeout(
-              unitStep({ batch: input.batch, runKey: input.runKey, params: input.params, target, settings: input.settings, step }, attempt),
+              unitStep({ batch: input.batch, runKey: input.runKey, params: input.params, target, settings: input.settings, step }, attempt, keepAlive),
               timeouts[step],
             ),
-          notifyFailure: async ({ target, unit, ...event }) => notify({ kind: 'target-failed', ...event }),
+          recordFailure: (failure) => recordAndRaise(failure, `${chunkKey}/${failure.targetKey}`),
         },
         input,
       );
@@ -160,11 +260,9 @@ export function createActivities({ pool, batches, schema, onUnitFinished, onFail
       return { workflowId: triggerWorkflowId(run.batch.name, run.runKey), input: buildTriggerInput(run) };
     },
 
-    /** Writes the failure record, then tells the failure hook. */
+    /** Writes the failure record and queues the failure hook's event, in one transaction. */
     async recordFailure(failure: FailureRecord): Promise<void> {
-      await recordFailure(pool, failure, schema);
-      const { target, unit, ...event } = failure;
-      await notify({ kind: 'target-failed', ...event });
+      await recordAndRaise(failure, activityKey());
     },
 
     /** The trigger's start, pauses, counts and end, in `run_history`: kept after Temporal drops the run. */
@@ -172,19 +270,121 @@ export function createActivities({ pool, batches, schema, onUnitFinished, onFail
       await recordRun(pool, update, schema);
     },
 
-    /** Tells the failure hook that a run ended with failed targets. */
+    /** Queues the failure hook's event for a run that ended with failed targets. */
     async runFailed(event: Omit<Extract<FailureEvent, { kind: 'run-failed' }>, 'kind'>): Promise<void> {
-      await notify({ kind: 'run-failed', ...event });
+      await raise(pool, batches.get(event.batch), 'onFailure', { kind: 'run-failed', ...event }, activityKey());
+      onHookQueued?.();
     },
 
-    /** The batch's `onComplete` hook, once per run (retried until it returns). */
+    /** Queues the batch's `onComplete` call, once per run; the run does not wait for the hook. */
     async runCompleted(event: RunCompleted): Promise<void> {
-      await batches.get(event.batch).onComplete?.(event, { db: pool });
+      await raise(pool, batches.get(event.batch), 'onComplete', event, activityKey());
+      onHookQueued?.();
+    },
+
+    /**
+     * Waits for a job that another trigger of the run started under the same ID, and says how it ended: its
+     * result, its recorded failure, or an end that said nothing of its targets.
+     */
+    async awaitJob({ workflowId }: { workflowId: string }): Promise<JobEnd> {
+      const context = Context.current();
+      const beat = setInterval(() => context.heartbeat(), 5000);
+      try {
+        const cancelled = new Promise<never>((_, reject) =>
+          context.cancellationSignal.addEventListener('abort', () => reject(new CancelledFailure('the trigger stopped waiting'))),
+        );
+        const result = await Promise.race([context.client.workflow.getHandle(workflowId).result(), cancelled]);
+        return { status: 'completed', result };
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return { status: 'ended', how: 'could not be found' };
+        if (!(err instanceof WorkflowFailedError)) throw err;
+        const cause = err.cause;
+        if (cause instanceof ApplicationFailure && cause.type === 'TargetFailed') {
+          const steps = cause.details?.[1] as Record<string, StepOutcome> | undefined;
+          return { status: 'failed', ...(steps ? { steps } : {}) };
+        }
+        const how =
+          cause instanceof TerminatedFailure ? 'was terminated'
+          : cause instanceof TimeoutFailure ? 'timed out'
+          : cause instanceof CancelledFailure ? 'was cancelled'
+          : `failed: ${cause?.message ?? err.message}`;
+        return { status: 'ended', how };
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    /**
+     * Targets whose job ended without saying what it did (terminated, timed out, out of attempts): each is
+     * done if the ledger has a row for every step that applies to it; otherwise it gets a failure record
+     * naming its first step without one, so `tju failures` lists it and `tju retry` does it.
+     */
+    async settleTargets(request: SettleRequest): Promise<Omit<RunSummary, 'total'>> {
+      const batch = batches.get(request.batch);
+      const steps = stepsOf(batch);
+      const runId = await runIdOf(pool, batch.name, request.runKey, schema);
+      const ledger = await ledgerStates(pool, runId, request.targets.map((t) => t.key), schema);
+      const counts: Omit<RunSummary, 'total'> = { succeeded: 0, failed: 0, skipped: 0 };
+      const key = activityKey();
+      for (const target of request.targets) {
+        const outcomes: Record<string, StepOutcome> = {};
+        const input = batch.job.input(target, request.params);
+        for (const step of steps) {
+          if (step.when && !safely(() => step.when!(input), true)) {
+            outcomes[step.unit.name] = 'not-applicable';
+            continue;
+          }
+          const skipped = ledger.get(target.key)?.get(step.unit.name);
+          if (skipped !== undefined) {
+            outcomes[step.unit.name] = skipped ? 'skipped' : 'succeeded';
+            continue;
+          }
+          outcomes[step.unit.name] = 'failed';
+          await recordAndRaise(
+            {
+              batch: batch.name,
+              runKey: request.runKey,
+              targetKey: target.key,
+              unit: step.unit.name,
+              error: request.reason.message,
+              errorType: request.reason.type,
+              attempts: 0,
+              nonRetryable: false,
+              target,
+            },
+            `${key}/${target.key}`,
+          );
+          break;
+        }
+        counts[Object.values(outcomes).includes('failed') ? 'failed' : chainOutcome(outcomes)]++;
+        if (steps.length > 1) {
+          counts.steps ??= {};
+          for (const [unit, outcome] of Object.entries(outcomes)) {
+            const perStep = (counts.steps[unit] ??= {});
+            perStep[outcome] = (perStep[outcome] ?? 0) + 1;
+          }
+        }
+      }
+      return counts;
+    },
+
+    /** `trigger: { verify: true }`: what `tju verify` says of the run, at its end. */
+    async verifyRun(request: { batch: string; runKey: string; params: Record<string, unknown> }): Promise<Verification> {
+      const context = Context.current();
+      return verifyRun(pool, batches.get(request.batch), request, { schema, onPage: (checked) => context.heartbeat(checked) });
     },
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+const safely = <T>(fn: () => T, fallback: T): T => {
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
+};
 
 /**
  * Runs `work` again while PostgreSQL is unreachable or drops the connection (a restart, a failover, a

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stepsOf, type Batch } from './definitions';
 import { UserError } from './errors';
-import type { FailureHook } from './notify';
+import type { FailureHook, HookRetry } from './hooks';
 
 /** What an app tells tju in its `tju.config.ts`: its batches, and defaults that environment variables override. */
 export interface TjuConfig {
@@ -15,6 +15,8 @@ export interface TjuConfig {
   taskQueue?: string;
   /** Failure hook for batches that declare none. */
   onFailure?: FailureHook;
+  /** How the workers call hooks, for batches that declare no `hookRetry`. */
+  hookRetry?: HookRetry;
 }
 
 /** Declares an app's tju configuration; checked when loaded. */

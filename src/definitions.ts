@@ -4,7 +4,7 @@ import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import { runUnit, type RunUnitOptions, type UnitResult } from './db/runUnit';
 import type { Granularity } from '../workflows/types';
-import type { CompletionHook, FailureHook } from './notify';
+import type { CompletionHook, FailureHook, HookRetry } from './hooks';
 import { parseDuration } from './config';
 
 /** What a Unit or a target query may run SQL on: a pooled client inside a transaction. */
@@ -17,9 +17,11 @@ export interface UnitContext {
   /** 1 on the first try; Temporal's attempt number when run by a job. */
   attempt: number;
   /**
-   * `<batch>/<runKey>/<targetKey>/<unit>` when run by a job: the same across retries, worker crashes and
-   * re-runs of the run key. Send it to an external API (an `Idempotency-Key` header) so a call repeated after a
-   * crash is deduplicated there. From app code: `execute(…, { idempotencyKey })`'s, else a fresh UUID per call.
+   * Names the unit's effect, for an external API's `Idempotency-Key` header: a call repeated after a crash, a
+   * retry or in a later run is deduplicated there. The unit's own `idempotencyKey(input)` when it declares one;
+   * otherwise, when run by a job, `<batch>/<targetKey>/<unit>` — the same in every run of the batch, so a
+   * target that a later run selects again (its step failed after the call) is not acted on twice. From app
+   * code without a declared key: a fresh UUID per call.
    */
   idempotencyKey: string;
   /** Tells Temporal a slow regular-activity unit is alive (see `heartbeatTimeout`); a no-op elsewhere. */
@@ -47,6 +49,13 @@ export interface UnitDefinition<I> {
   rateLimit?: number;
   /** For a slow regular unit that calls `ctx.heartbeat()`: how long Temporal waits between beats. */
   heartbeatTimeout?: Duration;
+  /**
+   * The key of this unit's effect on another service, from its input: what `ctx.idempotencyKey` is. Declare it
+   * when a target takes the effect again in a later run — a subscription charged every month:
+   * `(input) => 'charge/' + input.subscriptionId + '/' + input.billingDate` — or to name the effect in the
+   * other service's terms: `(order) => 'shipment/' + order.orderId`.
+   */
+  idempotencyKey?: (input: I) => string;
   /** Business logic for one target. Runs inside one transaction that tju opens and commits. */
   run(tx: Db, input: I, ctx: UnitContext): Promise<UnitOutcome | void>;
 }
@@ -140,6 +149,12 @@ export interface TriggerOptions {
   /** The same as a share of the targets finished (0.2 = 20%), checked once `minTargets` have finished. */
   maxFailureRatio?: number;
   minTargets?: number;
+  /**
+   * At the end of every run, check that each target the query still selects has a ledger row for each step
+   * that applies to it or an open failure record (what `tju verify` does); the summary and the run history
+   * say what it found. One pass of the target query, in pages.
+   */
+  verify?: boolean;
 }
 
 /** When a batch runs by itself: a Temporal Schedule that `tju schedule apply` creates or updates. */
@@ -195,10 +210,13 @@ export interface BatchDefinition<P extends z.ZodObject, T extends TargetRow, I> 
   onFailure?: FailureHook;
   /**
    * Called once when a run ends, however it ended (Laravel's `then`/`finally`): its summary says what it did,
-   * and `summary.stopped` whether it was cancelled or stopped by its failure threshold. Runs as an activity,
-   * retried until it returns, so make it idempotent (a worker that dies mid-call calls it again).
+   * and `summary.stopped` whether it was cancelled or stopped by its failure threshold. The run ends first; the
+   * workers call the hook after it, retried within `hookRetry`, so make it idempotent (a worker that dies
+   * mid-call calls it again).
    */
   onComplete?: CompletionHook;
+  /** How the workers call this batch's hooks, apart from its runs: attempts and backoff (see HookRetry). */
+  hookRetry?: HookRetry;
   /**
    * How long `tju prune` keeps this batch's ledger rows, failure records and run history after a run's last
    * activity, e.g. `400d` for records an audit needs; wins over `--older-than`. Default: what `--older-than` says.
@@ -214,8 +232,8 @@ const BATCH_NAME = /^[a-z][a-z0-9]*([.-][a-z0-9]+)*$/;
 export function defineBatch<P extends z.ZodObject, T extends TargetRow, I>(
   definition: BatchDefinition<P, T, I>,
 ): BatchDefinition<P, T, I> {
-  if (!BATCH_NAME.test(definition.name)) {
-    throw new Error(`batch name "${definition.name}" must be lower-case words joined by "." or "-"`);
+  if (!BATCH_NAME.test(definition.name) || definition.name.length > 100) {
+    throw new Error(`batch name "${definition.name}" must be lower-case words joined by "." or "-", at most 100 characters`);
   }
   const schedule = definition.schedule;
   if (schedule && !schedule.cron && !schedule.calendar?.length) {

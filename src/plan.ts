@@ -59,6 +59,9 @@ export function buildTriggerInput(
     ...(options.granularity === 'bulk' ? BULK_DEFAULTS : {}),
     ...options,
     ...(ordered ? { window: 1, granularity: 'per-target' as const } : {}),
+    // A retry pages the run's failure records, which the batch's partition keys know nothing of: one trigger
+    // takes each open failure once.
+    ...(options.source === 'failures' ? { partitions: 1 } : {}),
     job: jobSettings(batch),
     // Only then a command of its own: the histories of batches without the hook keep their shape.
     ...(batch.onComplete ? { onComplete: true } : {}),

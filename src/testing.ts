@@ -13,6 +13,7 @@ import { connectClient, connectWorker } from './temporal/connect';
 import { freePort, startDevServer, startDevServerOnFreePorts, type DevServer } from './temporal/devServer';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
 import { createUnitWorkers, createWorker } from './temporal/worker';
+import { startHookDelivery } from './hooks/delivery';
 import type { RunSummary } from '../workflows/types';
 
 export { ensureTemporalCli, freePort, isTemporalUp, startDevServer, type DevServer, type DevServerOptions } from './temporal/devServer';
@@ -77,8 +78,11 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
 
     const connection: NativeConnection = await connectWorker(target);
     stack.push(() => connection.close());
+    // Hooks are called by the worker, apart from the runs, as under `tju worker`.
+    const hooks = startHookDelivery({ pool, batches, schema, pollMs: 200 });
+    stack.push(() => hooks.stop());
     const workers: Worker[] = [
-      await createWorker({ connection, namespace, taskQueue, batches, pool, schema }),
+      await createWorker({ connection, namespace, taskQueue, batches, pool, schema, onHookQueued: hooks.wake }),
       ...(await createUnitWorkers({ connection, namespace, taskQueue, batches, pool, schema })),
     ];
     const running = Promise.all(workers.map((worker) => worker.run()));

@@ -1,6 +1,7 @@
 // `tju worker --metrics-port`: one Prometheus endpoint with the SDK's worker metrics and tju's own, scraped
 // during and after a run that mixes succeeding, retried and failing targets.
 import { mixedBilling } from './fixtures/batches';
+import { applyThingsSchema, hookedThings, insertThings } from './fixtures/things';
 import { insertMixedSubscriptions } from './helpers/billing';
 import { tju } from './helpers/cli';
 import { startHarness, type Harness } from './helpers/harness';
@@ -8,7 +9,7 @@ import { startWorkerProcess } from './helpers/workerProcess';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness([mixedBilling], { worker: false });
+  h = await startHarness([mixedBilling, hookedThings], { worker: false });
 });
 afterAll(() => h.close());
 
@@ -63,6 +64,26 @@ it('serves the SDK\'s worker metrics and tju\'s units, jobs and runs, counted as
     // The SDK's own, from the same endpoint.
     expect(sample(after, 'temporal_workflow_completed_total') + sample(after, 'temporal_workflow_failed_total')).toBeGreaterThanOrEqual(121);
     expect(after).toMatch(/^temporal_worker_task_slots_available\{/m);
+  } finally {
+    await worker.kill('SIGTERM');
+  }
+});
+
+it('counts hook calls apart from the runs: delivered, retried and given up', async () => {
+  await applyThingsSchema(h.pool);
+  await insertThings(h.pool, [{ key: 'a' }]);
+  const worker = await startWorkerProcess(h, { TJU_METRICS_PORT: String(PORT) });
+  try {
+    await (await h.tju.trigger('test.hooked-things', { date: '2026-12-02' })).result();
+    const hook = { batch: 'test.hooked-things', hook: 'onComplete' };
+    let text = '';
+    for (let i = 0; i < 100 && sample(text, 'tju_hooks_total', { ...hook, outcome: 'gave_up' }) === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      text = await scrape();
+    }
+    // Its batch allows 3 calls: two retried, then given up.
+    expect(sample(text, 'tju_hooks_total', { ...hook, outcome: 'retried' })).toBe(2);
+    expect(sample(text, 'tju_hooks_total', { ...hook, outcome: 'gave_up' })).toBe(1);
   } finally {
     await worker.kill('SIGTERM');
   }

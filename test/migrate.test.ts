@@ -40,14 +40,14 @@ it('creates only its own schema in an empty database, once', async () => {
   const url = newDatabase();
   expect(await migrate(url)).toEqual(listMigrations().map((m) => m.name));
   expect(await migrate(url)).toEqual([]);
-  expect(await tablesIn(url, 'tju')).toEqual(['failures', 'ledger', 'migrations', 'run_history', 'runs']);
+  expect(await tablesIn(url, 'tju')).toEqual(['failures', 'hook_events', 'ledger', 'migrations', 'run_history', 'runs']);
   expect(await tablesIn(url, 'public')).toEqual([]);
 });
 
 it('puts its tables in the schema an app chooses', async () => {
   const url = newDatabase();
   await migrate(url, { schema: 'batch_bookkeeping' });
-  expect(await tablesIn(url, 'batch_bookkeeping')).toEqual(['failures', 'ledger', 'migrations', 'run_history', 'runs']);
+  expect(await tablesIn(url, 'batch_bookkeeping')).toEqual(['failures', 'hook_events', 'ledger', 'migrations', 'run_history', 'runs']);
   expect(await tablesIn(url, 'tju')).toEqual([]);
 });
 
@@ -71,10 +71,10 @@ it('upgrades a database at the layout before schemas in place, keeping its ledge
     await pool.end();
   }
 
-  expect(await migrate(url)).toEqual(['moved tju_ledger and tju_failures into schema tju', '0002_runs', '0003_run_history']);
+  expect(await migrate(url)).toEqual(['moved tju_ledger and tju_failures into schema tju', '0002_runs', '0003_run_history', '0004_hook_events']);
 
   expect(await tablesIn(url, 'public')).toEqual(['invoices', 'subscriptions']);
-  expect(await tablesIn(url, 'tju')).toEqual(['failures', 'ledger', 'migrations', 'run_history', 'runs']);
+  expect(await tablesIn(url, 'tju')).toEqual(['failures', 'hook_events', 'ledger', 'migrations', 'run_history', 'runs']);
   expect(await query(url, 'SELECT r.run_key, l.target_key FROM tju.ledger l JOIN tju.runs r ON r.id = l.run_id')).toEqual([
     { run_key: '2026-10-01', target_key: '1' },
   ]);
@@ -95,7 +95,7 @@ it('moves a ledger keyed by batch and run key to run numbers in place: done work
     INSERT INTO tju.failures (batch, run_key, target_key, unit, error, error_type, attempts, target)
       VALUES ('billing.issue-invoices', '2026-10-01', '2', 'billing.issue-invoice', 'no fee', 'NonRetryableError', 1, '{"key": "2"}')`);
 
-  expect(await migrate(url)).toEqual(['0002_runs', '0003_run_history']);
+  expect(await migrate(url)).toEqual(['0002_runs', '0003_run_history', '0004_hook_events']);
   expect(await query(url, 'SELECT batch, run_key FROM tju.runs ORDER BY id')).toEqual([
     { batch: 'billing.issue-invoices', run_key: '2026-10-01' },
     { batch: 'billing.issue-invoices', run_key: '2026-10-02' },

@@ -1,4 +1,5 @@
 // What a new user meets from the shell: every answer is quick and plain, a mistake is one line and exit 2.
+import { retryWorkflowId } from '../workflows/ids';
 import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -68,7 +69,7 @@ describe('one line and exit 2', () => {
     const args = ['billing.issue-invoices', '--date', '1999-01-01'];
     expectOneLineError(await tju(['retry', ...args], env), /no run of billing\.issue-invoices for 1999-01-01.*nothing to retry/);
     expectOneLineError(await tju(['clear', ...args], env), /no run of billing\.issue-invoices for 1999-01-01: nothing to clear/);
-    const started = await h.client.workflow.count(`WorkflowId = 'billing.issue-invoices/1999-01-01/retry'`);
+    const started = await h.client.workflow.count(`WorkflowId = '${retryWorkflowId('billing.issue-invoices', '1999-01-01')}'`);
     expect(started.count).toBe(0);
   });
 

@@ -54,7 +54,7 @@ it('retries only the failed targets once the cause is fixed', async () => {
   const result = await fixAndRetry();
 
   expect(result.code).toBe(0);
-  expect(result.stdout).toContain(`started billing.issue-invoices/${date}/retry`);
+  expect(result.stdout).toContain(`started billing.issue-invoices/${date}/~retry`);
   expect(result.stdout).toContain('total 3, succeeded 3, failed 0, skipped 0');
   expect(await ledgerRows()).toBe(ledgerBefore + 3);
   expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: 43, duplicates: 0 });
@@ -92,7 +92,7 @@ it('lists recent runs, retries included, with state and counts', async () => {
   expect(result.code).toBe(0);
   const id = `billing\\.issue-invoices/${date}`;
   expect(result.stdout.trim().split('\n')[0]).toMatch(new RegExp(`^${id}  COMPLETED  .*total 1, succeeded 1`));
-  expect(result.stdout).toMatch(new RegExp(`${id}/retry  COMPLETED  .*total 3, succeeded 3`));
+  expect(result.stdout).toMatch(new RegExp(`${id}/~retry  COMPLETED  .*total 3, succeeded 3`));
   expect(result.stdout).toMatch(new RegExp(`${id}  COMPLETED  .*total 43, succeeded 40, failed 3`));
 });
 
@@ -138,7 +138,7 @@ it('keeps runs in PostgreSQL: status and runs read them once Temporal no longer 
 
   const runs = await tju(['runs', 'billing.issue-invoices'], env);
   const escaped = id.replace('.', '\\.');
-  expect(runs.stdout).toMatch(new RegExp(`^${escaped}/retry  COMPLETED \\(from run history\\)  .*total 3, succeeded 3`, 'm'));
+  expect(runs.stdout).toMatch(new RegExp(`^${escaped}/~retry  COMPLETED \\(from run history\\)  .*total 3, succeeded 3`, 'm'));
   expect(runs.stdout).toMatch(new RegExp(`^${escaped}  COMPLETED \\(from run history\\)  .*total 43, succeeded 40, failed 3`, 'm'));
 });
 
@@ -160,7 +160,7 @@ it('prunes the records of runs older than a cutoff: a dry run first, recent runs
     `WITH r AS (INSERT INTO tju.runs (batch, run_key, created_at)
                 VALUES ('test.ordered-billing', 'old', now() - interval '100 days'), ('gone.batch', 'old', now() - interval '100 days')
                 RETURNING id)
-     INSERT INTO tju.ledger (run_id, target_key, unit) SELECT id, 't1', 'u' FROM r`,
+     INSERT INTO tju.ledger (run_id, target_key, unit, recorded_at) SELECT id, 't1', 'u', now() - interval '100 days' FROM r`,
   );
   const totalLedger = async () => (await h.pool.query('SELECT count(*)::int AS n FROM tju.ledger')).rows[0].n;
   const before = await totalLedger();

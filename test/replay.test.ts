@@ -8,21 +8,31 @@ import { execFileSync } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
 import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { ensureTemporalCli } from '../src/temporal/devServer';
-import { startHarness } from './helpers/harness';
+import { startHarness, type Harness } from './helpers/harness';
 import { insertMixedSubscriptions, insertNoFeeSubscriptions, insertSubscriptions } from './helpers/billing';
 import { lingeringBilling, mixedBilling } from './fixtures/batches';
 import { processOrders } from '../examples/post-purchase/batches/process-orders';
 import { applyShopSchema } from '../examples/post-purchase/schema';
 import { seedOrders } from '../examples/post-purchase/demo/seed';
 import { startShippingService } from '../examples/post-purchase/shipping/server';
+import { buildTriggerInput, resolveRun } from '../src/plan';
+import { chunkWorkflowId, jobWorkflowId, partitionWorkflowId } from '../workflows/ids';
+import { applyThingsSchema, insertThings, things } from './fixtures/things';
 
 const DIR = path.join(__dirname, 'fixtures', 'histories');
+/**
+ * Each history's workflow ID (a history does not hold its own): a workflow that names its children after itself
+ * (a partition's chunks) replays only under the ID it ran with. Histories recorded before this file replay
+ * under their file name, which their code never read.
+ */
+const IDS = path.join(DIR, 'workflow-ids.json');
+const workflowIds = (): Record<string, string> => (fs.existsSync(IDS) ? JSON.parse(fs.readFileSync(IDS, 'utf8')) : {});
 
 async function record(): Promise<void> {
-  const h = await startHarness([issueInvoices, mixedBilling, lingeringBilling, processOrders]);
+  const h = await startHarness([issueInvoices, mixedBilling, lingeringBilling, processOrders, things]);
   // The format `temporal workflow show -o json` and the Web UI's download give: what operators would send.
-  const save = (file: string, workflowId: string, runId?: string) =>
-    fs.existsSync(path.join(DIR, file)) ||
+  const save = (file: string, workflowId: string, runId?: string) => {
+    if (fs.existsSync(path.join(DIR, file))) return;
     fs.writeFileSync(
       path.join(DIR, file),
       execFileSync(ensureTemporalCli(), [
@@ -30,6 +40,8 @@ async function record(): Promise<void> {
         ...(runId ? ['--run-id', runId] : []),
       ]),
     );
+    fs.writeFileSync(IDS, `${JSON.stringify({ ...workflowIds(), [file]: workflowId }, null, 2)}\n`);
+  };
   try {
     await insertSubscriptions(h.pool, 12);
     const [noFee] = await insertNoFeeSubscriptions(h.pool);
@@ -140,6 +152,7 @@ async function record(): Promise<void> {
     } finally {
       await shipping.close();
     }
+    await recordEdges(h, save);
     save('job-succeeded.json', 'billing.issue-invoices/2026-11-01/1');
     // Subscription 13 has no fee: its first job failed, the retry's succeeded after the fee was set.
     save('job-retried.json', 'billing.issue-invoices/2026-11-01/13');
@@ -148,7 +161,38 @@ async function record(): Promise<void> {
   }
 }
 
-const fixtures = () => fs.readdirSync(DIR).filter((file) => file.endsWith('.json')).sort();
+/**
+ * The trigger as of EXACTLY_ONCE_EDGES: unambiguous IDs over hostile keys, two partitions of chunk jobs and the
+ * run's verification; then a per-target run that awaits a job another trigger started and settles one that was
+ * terminated (its target recorded as failed).
+ */
+async function recordEdges(h: Harness, save: (file: string, workflowId: string, runId?: string) => unknown): Promise<void> {
+  await applyThingsSchema(h.pool);
+  await insertThings(h.pool, ['p0', 'p1', 'retry', 'a/b', 'with space', '日本語', 'x'.repeat(300), 'k1', 'k2', 'k3'].map((key) => ({ key })));
+  const partitioned = await h.tju.trigger('test.things', { date: '2026-11-20' }, { partitions: 2, granularity: 'per-chunk', chunkSize: 2, verify: true });
+  await partitioned.result();
+  save('trigger-edges-partitions-0.json', partitioned.workflowId);
+  save('trigger-edges-partition-p0.json', partitionWorkflowId(partitioned.workflowId, 0));
+  save('chunk-job-edges.json', chunkWorkflowId(partitionWorkflowId(partitioned.workflowId, 0), 1, 'a/b', 'k1'));
+
+  const date = '2026-11-21';
+  await h.pool.query(`UPDATE things SET sleep_ms = 1500 WHERE key = 'k1'`);
+  await h.pool.query(`UPDATE things SET sleep_ms = 3000, broken = true WHERE key = 'k2'`);
+  const run = resolveRun(things, { date });
+  await h.client.workflow.start('jobWorkflow', {
+    workflowId: jobWorkflowId('test.things', date, 'k1'),
+    taskQueue: h.taskQueue,
+    args: [{ batch: 'test.things', runKey: date, params: run.params, target: { key: 'k1' }, settings: buildTriggerInput(run).job }],
+  });
+  const awaiting = await h.tju.trigger('test.things', { date }, { window: 3 });
+  const stuck = h.client.workflow.getHandle(jobWorkflowId('test.things', date, 'k2'));
+  while (!(await stuck.describe().catch(() => undefined))) await new Promise((resolve) => setTimeout(resolve, 50));
+  await stuck.terminate('fixture');
+  await awaiting.result();
+  save('trigger-edges-awaited-0.json', awaiting.workflowId);
+}
+
+const fixtures = () => fs.readdirSync(DIR).filter((file) => file.endsWith('.json') && file !== 'workflow-ids.json').sort();
 const read = (file: string) => JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8'));
 
 beforeAll(async () => {
@@ -164,7 +208,8 @@ it('has recorded histories of every workflow type', () => {
 
 it('replays every recorded history without non-determinism', async () => {
   // The replayer takes the JSON as `temporal workflow show -o json` writes it.
-  const histories = fixtures().map((file) => ({ workflowId: file, history: read(file) }));
+  const ids = workflowIds();
+  const histories = fixtures().map((file) => ({ workflowId: ids[file] ?? file, history: read(file) }));
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories(
     { workflowBundle: { codePath: process.env.TJU_TEST_WORKFLOW_BUNDLE! } },

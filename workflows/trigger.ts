@@ -12,26 +12,50 @@ import {
   executeChild,
   proxyActivities,
   setHandler,
+  TerminatedFailure,
+  TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { chunkWorkflowId, jobWorkflowId, runSearchAttributes, searchAttributes } from './ids';
+import { chunkWorkflowId, jobWorkflowId, legacyIds, partitionWorkflowId, runSearchAttributes, searchAttributes, searchValue } from './ids';
 import { chunkJobWorkflow } from './chunk';
 import { cancelSignal, pauseSignal, resumeSignal, type CancelRequest } from './control';
 import { jobWorkflow } from './job';
 import { progressQuery } from './queries';
 import { addStepCounts } from './steps';
-import type { JobInput, RunRecordUpdate, RunStop, RunSummary, StepCounts, StepOutcome, Target, TriggerInput, TriggerState } from './types';
+import type { JobEnd, JobInput, JobResult, RunRecordUpdate, RunStop, RunSummary, StepCounts, StepOutcome, Target, TriggerInput, TriggerState } from './types';
 
 /** Temporal refuses more than 2,000 pending children per workflow; stay well below. */
 export const MAX_WINDOW = 1000;
 export const DEFAULT_CHUNK_SIZE = 100;
 export const DEFAULT_CHUNK_CONCURRENCY = 10;
 
-const { fetchTargets, partitionKeys, recordRun, runFailed, runCompleted } = proxyActivities<Activities>({
+/**
+ * Runs started from this patch on: workflow IDs no target key can collide with (workflows/ids.ts); a job that
+ * another trigger of the run already started is awaited and its result counted, never counted as skipped; a
+ * job that ended without saying what it did (terminated, timed out, a bulk chunk that gave up) has its targets
+ * settled by the ledger, the rest recorded as failures.
+ */
+export const EXACTLY_ONCE_EDGES = 'exactly-once-edges';
+
+const { fetchTargets, partitionKeys, recordRun, runFailed, runCompleted, settleTargets } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
   retry: { maximumInterval: '1m' },
+});
+
+/** Waiting for a job another trigger started: as long as that job takes, alive by heartbeat. */
+const { awaitJob } = proxyActivities<Activities>({
+  startToCloseTimeout: '24h',
+  heartbeatTimeout: '1m',
+  retry: { maximumInterval: '1m' },
+});
+
+/** `trigger: { verify: true }`: pages the whole target query once; a failure is reported, not fatal. */
+const { verifyRun } = proxyActivities<Activities>({
+  startToCloseTimeout: '1h',
+  heartbeatTimeout: '1m',
+  retry: { maximumInterval: '30s', maximumAttempts: 3 },
 });
 
 /**
@@ -58,6 +82,7 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
   const continuedRuns = state?.continuedRuns ?? 0;
   const window = Math.max(1, Math.min(input.window, MAX_WINDOW));
   let cursor = state?.cursor ?? input.after ?? null;
+  let chunks = state?.chunks ?? 0;
   let inFlight = 0;
   let dispatchedHere = 0;
   let done = false;
@@ -123,6 +148,7 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
   // The run's row in PostgreSQL (the parent's, not each partition's). Behind a patch: histories from before
   // it replay without these activities.
   const recordsHistory = isRun && patched('run-history');
+  const edges = patched(EXACTLY_ONCE_EDGES);
   // One write at a time, in order: a pause written after a resume would leave the row saying paused.
   let writes: Promise<void> = Promise.resolve();
   const record = (update: Pick<RunRecordUpdate, 'state' | 'finished' | 'counts' | 'reason'>) => {
@@ -156,13 +182,26 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
     })();
   }
 
+  /** The run stops with its target query's failure: it could not tell what is left to do. */
+  const queryFailed = (err: unknown) => {
+    if (!(err instanceof ActivityFailure)) throw err;
+    stopped ??= { state: 'failed', reason: `target query failed: ${(err.cause ?? err).message}` };
+  };
+
   if ((input.partitions ?? 1) > 1 && !state) {
     // Key ranges, each a trigger of its own; this run adds up their summaries as they finish.
-    const keys = await partitionKeys({ ...input, count: input.partitions! });
+    let keys: string[] = [];
+    try {
+      keys = await partitionKeys({ ...input, count: input.partitions! });
+    } catch (err) {
+      queryFailed(err);
+      return finish();
+    }
     const bounds = [input.after ?? null, ...keys, input.upTo ?? null];
     await Promise.all(
       bounds.slice(0, -1).map(async (after, i) => {
-        const workflowId = `${workflowInfo().workflowId}/p${i}`;
+        const trigger = workflowInfo().workflowId;
+        const workflowId = edges ? partitionWorkflowId(trigger, i) : legacyIds.partition(trigger, i);
         runningPartitions.add(workflowId);
         const part = await executeChild(triggerWorkflow, {
           workflowId,
@@ -186,7 +225,6 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
 
   /** Runs one job over `targets` (one target per-target, a chunk per-chunk) and counts its outcomes. */
   const dispatch = async (targets: Target[]): Promise<void> => {
-    const first = targets[0].key;
     const job = { batch: input.batch, runKey: input.runKey, params: input.params, settings: input.job };
     // Its own scope, so `cancel --now` can cancel the jobs in flight and nothing else.
     const scope = new CancellationScope();
@@ -194,25 +232,11 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
     jobsStarted.add(1);
     let outcome = 'completed';
     try {
-      await scope.run(() => runJob(targets, first, job));
+      outcome = await scope.run(() => (edges ? runJob(targets, job) : runLegacyJob(targets, job)));
     } catch (err) {
-      // Another trigger of the same run is processing this job right now: it is not ours to count.
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        outcome = 'duplicate';
-        counts.skipped += targets.length;
-      } else if (isCancellation(err)) {
+      if (isCancellation(err)) {
         outcome = 'cancelled';
         counts.cancelled = (counts.cancelled ?? 0) + targets.length;
-      } else if (err instanceof ActivityFailure) {
-        // A bulk chunk that could not finish at all (its targets' own failures are counted inside it).
-        outcome = 'failed';
-        counts.failed += targets.length;
-      } else if (err instanceof ChildWorkflowFailure) {
-        outcome = 'failed';
-        counts.failed += targets.length;
-        // A failed chain's steps so far, from its failure's details.
-        const steps = err.cause instanceof ApplicationFailure ? err.cause.details?.[1] : undefined;
-        if (steps) addSteps(steps as Record<string, StepOutcome>);
       } else throw err;
     } finally {
       jobsFinished.add(1, { outcome });
@@ -222,30 +246,109 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
     }
   };
 
-  const runJob = async (targets: Target[], first: string, job: Omit<JobInput, 'target'>): Promise<void> => {
-    if (perChunk) {
-      const chunk = { ...job, targets, concurrency: input.chunkConcurrency ?? DEFAULT_CHUNK_CONCURRENCY };
-      const result = bulk
-        ? await runChunk(chunk)
-        : await executeChild(chunkJobWorkflow, {
-            workflowId: chunkWorkflowId(input.batch, input.runKey, first, targets[targets.length - 1].key),
-            args: [chunk],
-            typedSearchAttributes: runAttributes,
-          });
+  /**
+   * Starts the job and counts what it did. A job already running under the same ID (another trigger of the
+   * run started it: a retry beside a re-run, a reset trigger) is awaited and its result counted; one that ends
+   * without a result of its own has its targets settled by the ledger, the rest recorded as failed.
+   */
+  const runJob = async (targets: Target[], job: Omit<JobInput, 'target'>): Promise<string> => {
+    const first = targets[0].key;
+    const workflowId = perChunk
+      ? chunkWorkflowId(workflowInfo().workflowId, ++chunks, first, targets[targets.length - 1].key)
+      : jobWorkflowId(input.batch, input.runKey, first);
+    let end: JobEnd;
+    try {
+      if (bulk) {
+        end = { status: 'completed', result: await runChunk(chunkInput(targets, job)) };
+      } else if (perChunk) {
+        end = {
+          status: 'completed',
+          result: await executeChild(chunkJobWorkflow, { workflowId, args: [chunkInput(targets, job)], typedSearchAttributes: runAttributes }),
+        };
+      } else {
+        end = {
+          status: 'completed',
+          result: await executeChild(jobWorkflow, {
+            workflowId,
+            args: [{ ...job, target: targets[0] }],
+            typedSearchAttributes: [...runAttributes, { key: searchAttributes.targetKey, value: searchValue(first) }],
+          }),
+        };
+      }
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      if (err instanceof WorkflowExecutionAlreadyStartedError) end = await awaitJob({ workflowId });
+      else end = jobEndOf(err);
+    }
+    if (end.status === 'completed') {
+      tally(end.result);
+      return 'completed';
+    }
+    if (end.status === 'failed') {
+      counts.failed += targets.length;
+      if (end.steps) addSteps(end.steps);
+      return 'failed';
+    }
+    const settled = await settleTargets({ ...job, targets, reason: { type: 'JobEnded', message: `its job ${end.how}` } });
+    tally(settled);
+    return settled.failed ? 'failed' : 'completed';
+  };
+
+  /** Runs started before EXACTLY_ONCE_EDGES: their IDs, and "already started" counted as skipped. */
+  const runLegacyJob = async (targets: Target[], job: Omit<JobInput, 'target'>): Promise<string> => {
+    const first = targets[0].key;
+    try {
+      if (perChunk) {
+        const chunk = chunkInput(targets, job);
+        tally(
+          bulk
+            ? await runChunk(chunk)
+            : await executeChild(chunkJobWorkflow, {
+                workflowId: legacyIds.chunk(input.batch, input.runKey, first, targets[targets.length - 1].key),
+                args: [chunk],
+                typedSearchAttributes: runAttributes,
+              }),
+        );
+      } else {
+        tally(
+          await executeChild(jobWorkflow, {
+            workflowId: legacyIds.job(input.batch, input.runKey, first),
+            args: [{ ...job, target: targets[0] }],
+            typedSearchAttributes: [...runAttributes, { key: searchAttributes.targetKey, value: first }],
+          }),
+        );
+      }
+      return 'completed';
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        counts.skipped += targets.length;
+        return 'duplicate';
+      }
+      if (!(err instanceof ActivityFailure) && !(err instanceof ChildWorkflowFailure)) throw err;
+      counts.failed += targets.length;
+      const steps = jobEndOf(err);
+      if (steps.status === 'failed' && steps.steps) addSteps(steps.steps);
+      return 'failed';
+    }
+  };
+
+  const chunkInput = (targets: Target[], job: Omit<JobInput, 'target'>) => ({
+    ...job,
+    targets,
+    concurrency: input.chunkConcurrency ?? DEFAULT_CHUNK_CONCURRENCY,
+  });
+
+  /** Adds a job's result (one target's, or a chunk's counts) to the run's. */
+  function tally(result: JobResult | Omit<RunSummary, 'total'>) {
+    if ('outcome' in result) counts[result.outcome]++;
+    else {
       counts.succeeded += result.succeeded;
       counts.failed += result.failed;
       counts.skipped += result.skipped;
-      if (result.steps) addSteps(result.steps);
-    } else {
-      const result = await executeChild(jobWorkflow, {
-        workflowId: jobWorkflowId(input.batch, input.runKey, first),
-        args: [{ ...job, target: targets[0] }],
-        typedSearchAttributes: [...runAttributes, { key: searchAttributes.targetKey, value: first }],
-      });
-      counts[result.outcome]++;
-      if (result.steps) addSteps(result.steps);
     }
-  };
+    if (result.steps) addSteps(result.steps);
+  }
 
   /** Adds one chain's step outcomes, or a chunk's step counts, to the run's. */
   function addSteps(steps: Record<string, StepOutcome> | StepCounts) {
@@ -258,15 +361,21 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
   };
 
   for (;;) {
-    const page = await fetchTargets({
-      source: input.source,
-      batch: input.batch,
-      runKey: input.runKey,
-      params: input.params,
-      after: cursor,
-      upTo: input.upTo,
-      limit: input.pageSize,
-    });
+    let page: Target[];
+    try {
+      page = await fetchTargets({
+        source: input.source,
+        batch: input.batch,
+        runKey: input.runKey,
+        params: input.params,
+        after: cursor,
+        upTo: input.upTo,
+        limit: input.pageSize,
+      });
+    } catch (err) {
+      queryFailed(err);
+      break;
+    }
     for (let i = 0; i < page.length; i += perChunk ? chunkSize : 1) {
       const targets = page.slice(i, perChunk ? i + chunkSize : i + 1);
       // Paused: dispatch nothing new until resumed or cancelled; the jobs in flight finish meanwhile.
@@ -282,6 +391,7 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
           cursor,
           continuedRuns: continuedRuns + 1,
           ...(paused ? { paused } : {}),
+          ...(chunks ? { chunks } : {}),
         });
       }
       inFlight++;
@@ -297,6 +407,7 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
 
   async function finish(): Promise<RunSummary> {
     if (stopped) counts.stopped = stopped;
+    if (input.verify && isRun) counts.verified = await verify();
     if (counts.failed > 0 && isRun) {
       await runFailed({ batch: input.batch, runKey: input.runKey, workflowId: workflowInfo().workflowId, summary: counts });
     }
@@ -308,4 +419,34 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
     if (recordsHistory) await record({ state: stopped?.state ?? 'completed', finished: true, counts, reason: stopped?.reason });
     return counts;
   }
+
+  /** Every target the query still selects has a ledger row per applicable step or an open failure record. */
+  async function verify(): Promise<NonNullable<RunSummary['verified']>> {
+    try {
+      return await verifyRun({ batch: input.batch, runKey: input.runKey, params: input.params });
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      return { checked: 0, lost: 0, sample: [], error: (err.cause ?? err).message };
+    }
+  }
 }
+
+/**
+ * How a job that threw ended. A per-target job that gave up recorded its failure and says its chain's steps
+ * so far; anything else (terminated, timed out, a bulk chunk out of attempts) said nothing of its targets.
+ */
+function jobEndOf(err: unknown): JobEnd {
+  if (err instanceof ChildWorkflowFailure) {
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure && cause.type === 'TargetFailed') {
+      const steps = cause.details?.[1] as Record<string, StepOutcome> | undefined;
+      return { status: 'failed', ...(steps ? { steps } : {}) };
+    }
+    return { status: 'ended', how: describeEnd(cause) };
+  }
+  if (err instanceof ActivityFailure) return { status: 'ended', how: `gave up: ${(err.cause ?? err).message}` };
+  throw err;
+}
+
+const describeEnd = (cause: Error | undefined): string =>
+  cause instanceof TerminatedFailure ? 'was terminated' : cause instanceof TimeoutFailure ? 'timed out' : `failed: ${cause?.message ?? 'unknown'}`;

@@ -13,6 +13,20 @@ export interface RunSummary {
   cancelled?: number;
   /** A chain's outcomes per step (unit name). */
   steps?: StepCounts;
+  /** What `verify` found at the end of the run (`trigger: { verify: true }`). */
+  verified?: Verification;
+}
+
+/** Every target the target query still selects for a run, checked against the ledger and the failure records. */
+export interface Verification {
+  /** Targets the query selected. */
+  checked: number;
+  /** Of those, how many have neither a ledger row for each applicable step nor an open failure record. */
+  lost: number;
+  /** The first lost targets' keys, with the steps they miss. */
+  sample: Array<{ key: string; missing: string[] }>;
+  /** Set when the check itself could not finish (then the counts say nothing). */
+  error?: string;
 }
 
 export interface RunStop {
@@ -114,6 +128,8 @@ export interface TriggerInput {
   /** The same as a share of the targets finished, checked once `minTargets` have finished. */
   maxFailureRatio?: number;
   minTargets?: number;
+  /** Check at the end that every target the query still selects is accounted for (`tju verify`). */
+  verify?: boolean;
 }
 
 export type TargetSource = 'query' | 'failures';
@@ -124,6 +140,8 @@ export interface TriggerState {
   cursor: string | null;
   continuedRuns: number;
   paused?: boolean;
+  /** Chunk jobs started so far: numbers each chunk's workflow ID. */
+  chunks?: number;
 }
 
 export interface Target {
@@ -184,4 +202,22 @@ export interface FetchTargetsRequest {
 export interface ScheduledRunPlan {
   workflowId: string;
   input: TriggerInput;
+}
+
+/** How a job that another trigger had started already ended, as `awaitJob` saw it. */
+export type JobEnd =
+  | { status: 'completed'; result: JobResult | Omit<RunSummary, 'total'> }
+  /** A per-target job that gave up: it recorded its failure; `steps` is its chain's outcomes so far. */
+  | { status: 'failed'; steps?: Record<string, StepOutcome> }
+  /** Ended without a result of its own (terminated, timed out, cancelled): its targets need settling. */
+  | { status: 'ended'; how: string };
+
+/** Targets whose job ended without saying what it did: the ledger says, and the rest get failure records. */
+export interface SettleRequest {
+  batch: string;
+  runKey: string;
+  params: Record<string, unknown>;
+  targets: Target[];
+  /** Why their job ended: the failure record's error. */
+  reason: { type: string; message: string };
 }

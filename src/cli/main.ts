@@ -14,6 +14,7 @@ import { registerSchedule } from './commands/schedule';
 import { registerStatus } from './commands/status';
 import { registerTemporal } from './commands/temporal';
 import { registerTrigger } from './commands/trigger';
+import { registerVerify } from './commands/verify';
 import { registerWorker } from './commands/worker';
 
 export interface CliOptions {
@@ -37,6 +38,7 @@ export function buildProgram(app: CliApp, options: CliOptions = {}): Command {
   registerFailures(program, app);
   registerRetry(program, app);
   registerClear(program, app);
+  registerVerify(program, app);
   registerPrune(program, app);
   registerSchedule(program, app);
   registerMigrate(program, app);

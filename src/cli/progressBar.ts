@@ -23,6 +23,15 @@ export function createProgressBar(label: string) {
       bar.setTotal(progress.total);
       bar.update(finished, { failed: progress.failed, inFlight: progress.inFlight, rate });
     },
+    /** A line above the bar (the bar redraws below it). */
+    log(line: string) {
+      if (process.stderr.isTTY) {
+        process.stderr.write(`\r\x1b[K${line}\n`);
+        bar.render();
+      } else {
+        process.stderr.write(`${line}\n`);
+      }
+    },
     stop: () => bar.stop(),
   };
 }

@@ -107,13 +107,29 @@ export async function failedTargets(
   after: string | null,
   limit: number,
   schema?: string,
+  upTo: string | null = null,
 ): Promise<Target[]> {
   const { rows } = await db.query<{ target: Target }>(
     `SELECT f.target FROM ${openFailures(schema)} AND ($3::text IS NULL OR f.target_key > $3)
+        AND ($5::text IS NULL OR f.target_key <= $5)
       ORDER BY f.target_key LIMIT $4`,
-    [ref.batch, ref.runKey, after, limit],
+    [ref.batch, ref.runKey, after, limit, upTo],
   );
   return rows.map((row) => row.target);
+}
+
+/** Which of `keys` have a ledger row for which units in a run: `skipped` says the unit found its work done. */
+export async function ledgerStates(db: Db, runId: string, keys: string[], schema?: string): Promise<Map<string, Map<string, boolean>>> {
+  const { rows } = await db.query<{ target_key: string; unit: string; skipped: boolean }>(
+    `SELECT target_key, unit, skipped FROM ${tjuTables(schema).ledger} WHERE run_id = $1 AND target_key = ANY($2::text[])`,
+    [runId, keys],
+  );
+  const states = new Map<string, Map<string, boolean>>();
+  for (const row of rows) {
+    if (!states.has(row.target_key)) states.set(row.target_key, new Map());
+    states.get(row.target_key)!.set(row.unit, row.skipped);
+  }
+  return states;
 }
 
 /** A run's ledger rows and open failures: what `tju status` reports and `tju clear` would forget. */

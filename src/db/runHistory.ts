@@ -9,6 +9,8 @@ export interface RunRecord extends Pick<RunRecordUpdate, 'batch' | 'runKey' | 'w
   finishedAt: Date | null;
   counts: RunSummary | null;
   reason: string | null;
+  /** What holds the run up now (its target query failing), while it runs. */
+  problem: string | null;
 }
 
 /**
@@ -24,7 +26,8 @@ export async function recordRun(db: Db, update: RunRecordUpdate, schema?: string
      VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN now() END, $9, $10)
      ON CONFLICT (workflow_id, execution_id) DO UPDATE SET
        state = excluded.state, finished_at = excluded.finished_at, counts = coalesce(excluded.counts, h.counts),
-       reason = excluded.reason, updated_at = now()
+       reason = excluded.reason, updated_at = now(),
+       problem = CASE WHEN excluded.finished_at IS NULL THEN h.problem END
      WHERE h.finished_at IS NULL`,
     [
       update.workflowId,
@@ -41,9 +44,23 @@ export async function recordRun(db: Db, update: RunRecordUpdate, schema?: string
   );
 }
 
+/**
+ * Says what holds a run up while it is retried (its target query failing), on its open history rows; null
+ * clears it. Best effort: the run goes on whether this is written or not.
+ */
+export async function noteRunProblem(db: Db, batch: string, runKey: string, problem: string | null, schema?: string): Promise<void> {
+  const t = tjuTables(schema);
+  await db.query(
+    `UPDATE ${t.runHistory} SET problem = $3, updated_at = now()
+      WHERE run_id = (SELECT id FROM ${t.runs} WHERE batch = $1 AND run_key = $2) AND finished_at IS NULL
+        AND problem IS DISTINCT FROM $3`,
+    [batch, runKey, problem],
+  );
+}
+
 const columns = (t: ReturnType<typeof tjuTables>) => `r.batch, r.run_key AS "runKey", h.workflow_id AS "workflowId",
   h.execution_id AS "executionId", h.kind, h.params, h.state, h.started_at AS "startedAt",
-  h.finished_at AS "finishedAt", h.counts, h.reason
+  h.finished_at AS "finishedAt", h.counts, h.reason, h.problem
   FROM ${t.runHistory} h JOIN ${t.runs} r ON r.id = h.run_id`;
 
 /** A batch's recorded runs, newest first; of one run key when given. */

@@ -13,8 +13,15 @@ export interface RunUnitOptions {
   heartbeat?: (details?: unknown) => void;
 }
 
-/** The idempotency key a unit sees for a target: stable across attempts, crashes and re-runs. */
-export const unitIdempotencyKey = (key: TargetRef, unit: string): string => `${key.batch}/${key.runKey}/${key.targetKey}/${unit}`;
+/**
+ * The key of a unit's effect on one target, for an external API: the unit's declared key, else one that is
+ * the same for every attempt, crash and run of the batch (never the run key: a target that a later run selects
+ * again must not be acted on twice).
+ */
+export function unitIdempotencyKey<I>(unit: Pick<UnitDefinition<I>, 'name' | 'idempotencyKey'>, input: I, key?: TargetRef): string {
+  if (unit.idempotencyKey) return unit.idempotencyKey(input);
+  return key ? `${key.batch}/${key.targetKey}/${unit.name}` : randomUUID();
+}
 
 export interface UnitResult {
   outcome: UnitOutcome;
@@ -46,7 +53,7 @@ export async function runUnit<I>(
       const outcome =
         (await unit.run(client, input, {
           attempt: options.attempt ?? 1,
-          idempotencyKey: key ? unitIdempotencyKey(key, unit.name) : randomUUID(),
+          idempotencyKey: unitIdempotencyKey(unit, input, key),
           heartbeat: options.heartbeat ?? (() => undefined),
         })) ?? 'succeeded';
       if (runId) await commitClaimed(client, runId, key.targetKey, unit.name, outcome === 'skipped', options.schema);

@@ -12,6 +12,7 @@ export function tjuTables(schema: string = DEFAULT_SCHEMA) {
     runHistory: `${s}.run_history`,
     ledger: `${s}.ledger`,
     failures: `${s}.failures`,
+    hookEvents: `${s}.hook_events`,
     migrations: `${s}.migrations`,
   };
 }

@@ -2,6 +2,9 @@ import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@tempor
 import { temporal } from '@temporalio/proto';
 import type { Pool } from 'pg';
 import { listRunRecords, type RunRecord } from '../db/runHistory';
+import { hookProblems, type HookProblem } from '../hooks/outbox';
+import { liveRunKey, type LiveRuns } from '../db/prune';
+import { verifyRun } from '../verify';
 import type { Batch, TriggerOptions } from '../definitions';
 import { UserError } from '../errors';
 import { buildTriggerInput, resolveRun, type ResolvedRun } from '../plan';
@@ -10,7 +13,7 @@ import { retryWorkflowId, runSearchAttributes, searchAttributes, triggerWorkflow
 import { cancelSignal, pauseSignal, resumeSignal, type CancelRequest } from '../../workflows/control';
 import { progressQuery } from '../../workflows/queries';
 import type { triggerWorkflow } from '../../workflows/trigger';
-import type { RunProgress, RunSummary, TargetSource } from '../../workflows/types';
+import type { RunProgress, RunSummary, TargetSource, Verification } from '../../workflows/types';
 
 export interface TjuClientOptions {
   client: Client;
@@ -52,8 +55,13 @@ export class RunHandle {
   }
 
   /** Live counts; a partitioned run adds those of its partitions still running. */
-  async progress(): Promise<RunProgress> {
-    const progress = await this.handle.query(progressQuery);
+  progress(): Promise<RunProgress> {
+    return this.progressOf(this.workflowId);
+  }
+
+  /** Live counts of one trigger of this run (the run's own, or its retry's). */
+  async progressOf(workflowId: string): Promise<RunProgress> {
+    const progress = await this.client.workflow.getHandle<typeof triggerWorkflow>(workflowId).query(progressQuery);
     for (const workflowId of progress.runningPartitions ?? []) {
       const part = await this.client.workflow.getHandle<typeof triggerWorkflow>(workflowId).query(progressQuery).catch(() => undefined);
       if (!part) continue;
@@ -67,14 +75,31 @@ export class RunHandle {
     return this.client.workflow.getHandle<typeof triggerWorkflow>(this.workflowId, this.runId).result();
   }
 
+  /** The summary of one trigger of this run key (the run's, or its retry's), once it ends. */
+  resultOf(workflowId: string): Promise<RunSummary> {
+    return workflowId === this.workflowId ? this.result() : this.client.workflow.getHandle<typeof triggerWorkflow>(workflowId).result();
+  }
+
   /** Temporal's status of this run (RUNNING, COMPLETED, ...), or undefined if there is none. */
-  async state(): Promise<string | undefined> {
-    try {
-      return (await this.handle.describe()).status.name;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return undefined;
-      throw err;
+  state(): Promise<string | undefined> {
+    return stateOf(this.handle);
+  }
+
+  /**
+   * What holds a running trigger up, from Temporal's view of it and of its running partitions: an activity
+   * being retried (its target query failing, say) with its attempt and last error. Empty when nothing does.
+   */
+  async problems(partitions: string[] = []): Promise<string[]> {
+    const problems: string[] = [];
+    for (const workflowId of [this.workflowId, ...partitions]) {
+      const described = await this.client.workflow.getHandle(workflowId).describe().catch(() => undefined);
+      for (const activity of described?.raw.pendingActivities ?? []) {
+        if ((activity.attempt ?? 0) < 2 || !activity.lastFailure) continue;
+        const what = ACTIVITY_PROBLEMS[activity.activityType?.name ?? ''] ?? `${activity.activityType?.name} failing`;
+        problems.push(`${what} (attempt ${activity.attempt}): ${activity.lastFailure.message}`);
+      }
     }
+    return problems;
   }
 
   /** True when a worker has polled the run's task queue lately: without one, a run waits and queries hang. */
@@ -127,20 +152,26 @@ export class RunHandle {
     }
     if (state !== 'RUNNING') return base;
     if (!(await this.workerPolling())) return { ...base, note: noWorkerNote(this.taskQueue) };
+    let counts: RunProgress;
     try {
-      return { ...base, counts: await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => this.progress()) };
+      counts = await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => this.progress());
     } catch {
       return { ...base, note: `its worker did not answer within ${QUERY_DEADLINE_MS / 1000}s; is \`tju worker\` running?` };
     }
+    const problems = await this.problems(counts.runningPartitions);
+    return { ...base, counts, ...(problems.length ? { problems } : {}) };
   }
 
-  /** Stops dispatching new jobs (jobs in flight finish); the run stays open until resumed or cancelled. */
-  pause(): Promise<void> {
+  /**
+   * Stops dispatching new jobs (jobs in flight finish); the run stays open until resumed or cancelled.
+   * Resolves with the triggers it reached: the run's, and its retry's when one is running.
+   */
+  pause(): Promise<string[]> {
     return this.control((handle) => handle.signal(pauseSignal));
   }
 
   /** Continues a paused run from its cursor. */
-  resume(): Promise<void> {
+  resume(): Promise<string[]> {
     return this.control((handle) => handle.signal(resumeSignal));
   }
 
@@ -148,19 +179,26 @@ export class RunHandle {
    * Stops dispatching and ends the run with its summary, `stopped: { state: 'cancelled' }`. In-flight jobs
    * finish, or with `now` are cancelled too. Resolves once the signal is delivered; `result()` waits for the end.
    */
-  cancel(request: CancelRequest = {}): Promise<void> {
+  cancel(request: CancelRequest = {}): Promise<string[]> {
     return this.control((handle) => handle.signal(cancelSignal, request));
   }
 
-  /** Signals the running execution (the latest under the workflow ID, across continue-as-new). */
-  private async control(send: (handle: WorkflowHandle<typeof triggerWorkflow>) => Promise<void>): Promise<void> {
-    const state = await this.state();
-    if (state !== 'RUNNING') {
+  /**
+   * Signals every running trigger of the run key — the run's own, and a retry of its failures — each at its
+   * latest execution (across continue-as-new).
+   */
+  private async control(send: (handle: WorkflowHandle<typeof triggerWorkflow>) => Promise<void>): Promise<string[]> {
+    const ids = [...new Set([this.workflowId, triggerWorkflowId(this.batch, this.runKey), retryWorkflowId(this.batch, this.runKey)])];
+    const states = await Promise.all(ids.map((id) => stateOf(this.client.workflow.getHandle(id))));
+    const running = ids.filter((_, i) => states[i] === 'RUNNING');
+    if (running.length === 0) {
+      const state = states[0];
       throw new UserError(
         state ? `${this.workflowId} is not running (${state})` : `no run of ${this.batch} for ${this.runKey} (workflow ${this.workflowId})`,
       );
     }
-    await send(this.handle);
+    await Promise.all(running.map((id) => send(this.client.workflow.getHandle<typeof triggerWorkflow>(id))));
+    return running;
   }
 
   /** Resolves with the summary when the run ends, reporting progress every `intervalMs` meanwhile. */
@@ -177,6 +215,24 @@ export class RunHandle {
   }
 }
 
+/** Temporal's status of a workflow's latest execution, or undefined if there is none. */
+async function stateOf(handle: WorkflowHandle): Promise<string | undefined> {
+  try {
+    return (await handle.describe()).status.name;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/** What a trigger's retried activity means to a person. */
+const ACTIVITY_PROBLEMS: Record<string, string> = {
+  fetchTargets: 'target query failing',
+  partitionKeys: 'partition keys query failing',
+  recordRun: 'writing the run history failing',
+  awaitJob: 'waiting for a job another trigger started',
+};
+
 /** What to tell a person whose run waits for a worker. */
 export const noWorkerNote = (taskQueue: string) => `no worker is polling task queue '${taskQueue}': start \`tju worker\``;
 
@@ -192,6 +248,10 @@ export interface RunStatus {
   uiUrl?: string;
   /** Why live counts are missing (no worker polling, a worker not answering). */
   note?: string;
+  /** What holds a running run up: an activity being retried, with its last error. */
+  problems?: string[];
+  /** The run's hook calls not delivered: still retrying, or given up. */
+  hooks?: HookProblem[];
   /** Later runs of the same run key (re-runs), oldest first. */
   reruns?: RunStatus[];
   /** Read from tju's run history in PostgreSQL: Temporal no longer has this run. */
@@ -212,6 +272,7 @@ function statusFromRecord(record: RunRecord): RunStatus {
     ...(ended ? { finishTime: record.finishedAt! } : {}),
     ...(record.counts ? { counts: { ...record.counts, ...(ended ? {} : { inFlight: 0 }) } as RunSummary } : {}),
     ...(ended ? {} : { note: 'Temporal no longer has this run and its end was never recorded (terminated?)' }),
+    ...(record.problem && !ended ? { problems: [record.problem] } : {}),
     fromHistory: true,
   };
 }
@@ -275,16 +336,16 @@ export class TjuClient {
   }
 
   /** Pauses the running run of these params: no new jobs until `resume`. */
-  pause(batchName: string, rawParams: Record<string, unknown> = {}): Promise<void> {
+  pause(batchName: string, rawParams: Record<string, unknown> = {}): Promise<string[]> {
     return this.run(batchName, rawParams).pause();
   }
 
-  resume(batchName: string, rawParams: Record<string, unknown> = {}): Promise<void> {
+  resume(batchName: string, rawParams: Record<string, unknown> = {}): Promise<string[]> {
     return this.run(batchName, rawParams).resume();
   }
 
   /** Cancels the running run of these params; `run(…).result()` resolves with its summary. */
-  cancel(batchName: string, rawParams: Record<string, unknown> = {}, request: CancelRequest = {}): Promise<void> {
+  cancel(batchName: string, rawParams: Record<string, unknown> = {}, request: CancelRequest = {}): Promise<string[]> {
     return this.run(batchName, rawParams).cancel(request);
   }
 
@@ -294,16 +355,34 @@ export class TjuClient {
    */
   async status(batchName: string, rawParams: Record<string, unknown> = {}): Promise<RunStatus> {
     const handle = this.run(batchName, rawParams);
+    const hooks = await this.hooksOf(handle.batch, handle.runKey);
     if (this.options.db && (await handle.state()) === undefined) {
       const records = (await listRunRecords(this.options.db, handle.batch, { runKey: handle.runKey }, this.options.schema))
         .filter((record) => record.workflowId === handle.workflowId)
         .reverse();
       if (records.length) {
         const [first, ...later] = records.map(statusFromRecord);
-        return { ...first, reruns: later };
+        return { ...first, reruns: later, ...hooks };
       }
     }
-    return handle.status();
+    return { ...(await handle.status()), ...hooks };
+  }
+
+  /**
+   * Proves a run complete, or names what it lost: every target the batch's query still selects for the run
+   * key has a ledger row for each applicable step or an open failure record (see `tju verify`). Needs `db`.
+   */
+  async verify(batchName: string, rawParams: Record<string, unknown> = {}): Promise<Verification & { batch: string; runKey: string }> {
+    const { batch, params, runKey } = this.resolve(batchName, rawParams);
+    if (!this.options.db) throw new UserError('verify reads the ledger: give TjuClient a `db` pool');
+    return { batch: batch.name, runKey, ...(await verifyRun(this.options.db, batch, { runKey, params }, { schema: this.options.schema })) };
+  }
+
+  /** A run's hook calls not yet delivered, when the client has the database. */
+  private async hooksOf(batch: string, runKey: string): Promise<Pick<RunStatus, 'hooks'>> {
+    if (!this.options.db) return {};
+    const hooks = await hookProblems(this.options.db, batch, runKey, this.options.schema);
+    return hooks.length ? { hooks } : {};
   }
 
   /** The latest runs of a batch (retries included), newest first, with their counts where known. */
@@ -316,7 +395,8 @@ export class TjuClient {
     for await (const wf of this.options.client.workflow.list({ query, pageSize: limit })) {
       const runKey = wf.typedSearchAttributes.get(searchAttributes.runKey) ?? '';
       const handle = this.handleFor(batch.name, runKey, wf.workflowId, wf.runId);
-      runs.push(await handle.statusOf({ runId: wf.runId, state: wf.status.name, startTime: wf.startTime }));
+      const status = await handle.statusOf({ runId: wf.runId, state: wf.status.name, startTime: wf.startTime });
+      runs.push({ ...status, ...(await this.hooksOf(batch.name, runKey)) });
       if (runs.length >= limit) break;
     }
     if (this.options.db) {
@@ -327,6 +407,18 @@ export class TjuClient {
       }
     }
     return runs.sort((a, b) => b.startTime!.getTime() - a.startTime!.getTime()).slice(0, limit);
+  }
+
+  /** Every run Temporal runs a trigger of now (the run's own, a retry, a partition): what `tju prune` keeps. */
+  async liveRuns(): Promise<LiveRuns> {
+    const live: LiveRuns = new Set();
+    const query = `WorkflowType = 'triggerWorkflow' AND ExecutionStatus = 'Running'`;
+    for await (const wf of this.options.client.workflow.list({ query })) {
+      const batch = wf.typedSearchAttributes.get(searchAttributes.batch);
+      const runKey = wf.typedSearchAttributes.get(searchAttributes.runKey);
+      if (batch !== undefined && runKey !== undefined) live.add(liveRunKey(batch, runKey));
+    }
+    return live;
   }
 
   private taskQueueOf(batchName: string): string {

@@ -25,6 +25,10 @@ export interface TjuWorkerOptions {
   onUnitFinished?: ActivityDeps['onUnitFinished'];
   /** App-wide failure hook for batches that declare none; default: a structured log line. */
   onFailure?: ActivityDeps['onFailure'];
+  /** App-wide hook retry policy for batches that declare none. */
+  hookRetry?: ActivityDeps['hookRetry'];
+  /** Told when a unit queued a hook call (the process's hook delivery looks at once). */
+  onHookQueued?: () => void;
   /** Encrypts what the worker sends Temporal (see `EncryptionCodec`); the client must use the same. */
   payloadCodec?: PayloadCodec;
   /** The bundle from `bundleWorkflows()`, shared by a process's workers; bundled at start-up when absent. */
@@ -111,6 +115,8 @@ const activitiesFor = (options: TjuWorkerOptions) =>
     schema: options.schema,
     onUnitFinished: options.onUnitFinished,
     onFailure: options.onFailure,
+    hookRetry: options.hookRetry,
+    onHookQueued: options.onHookQueued,
   });
 
 /** A Temporal worker that runs the trigger and job workflows and the units of the given batches. */

@@ -2,7 +2,8 @@ import type { Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { parseDuration, type TemporalTarget } from '../config';
 import type { Batch } from '../definitions';
-import type { FailureHook } from '../notify';
+import type { FailureHook, HookRetry } from '../hooks';
+import { startHookDelivery } from '../hooks/delivery';
 import { logger } from '../log';
 import { connectWorker } from './connect';
 import { bundleWorkflows, createUnitWorkers, createWorker } from './worker';
@@ -19,6 +20,8 @@ export interface WorkerProcessOptions {
   schema: string;
   /** Failure hook for batches that declare none. */
   onFailure?: FailureHook;
+  /** Hook retry policy for batches that declare none. */
+  hookRetry?: HookRetry;
   maxConcurrentUnits: number;
   maxCachedWorkflows?: number;
   shutdownGrace: string;
@@ -40,6 +43,8 @@ export function taskQueuesOf(batches: readonly Batch[], defaultQueue: string): s
 export async function runWorkerProcess(options: WorkerProcessOptions): Promise<void> {
   const connection = await connectWorker(options.temporal);
   const workers: Worker[] = [];
+  // Hooks are called here, apart from the runs that queued them.
+  const hooks = startHookDelivery(options);
   try {
     const workflowBundle = await bundleWorkflows();
     const unitQueues: string[] = [];
@@ -53,6 +58,8 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
           pool: options.pool,
           schema: options.schema,
           onFailure: options.onFailure,
+          hookRetry: options.hookRetry,
+          onHookQueued: hooks.wake,
           maxConcurrentUnits: options.maxConcurrentUnits,
           maxCachedWorkflows: options.maxCachedWorkflows,
           shutdownGraceTime: parseDuration(options.shutdownGrace),
@@ -69,6 +76,8 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
         pool: options.pool,
         schema: options.schema,
         onFailure: options.onFailure,
+        hookRetry: options.hookRetry,
+        onHookQueued: hooks.wake,
         maxConcurrentUnits: options.maxConcurrentUnits,
         shutdownGraceTime: parseDuration(options.shutdownGrace),
         payloadCodec: options.temporal.codec,
@@ -98,6 +107,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
     }
     console.error('tju worker stopped');
   } finally {
+    await hooks.stop();
     await connection.close();
   }
 }

@@ -8,6 +8,7 @@ import { TjuClient } from '../../src/temporal/client';
 import { installRuntime } from '../../src/temporal/runtime';
 import { ensureSearchAttributes } from '../../src/temporal/searchAttributes';
 import { createUnitWorkers, createWorker } from '../../src/temporal/worker';
+import { startHookDelivery } from '../../src/hooks/delivery';
 import { createTestDatabase, dropTestDatabase } from './databases';
 
 export interface Harness {
@@ -44,7 +45,7 @@ export async function startHarness(batches: readonly Batch[], options: { worker?
   await ensureSearchAttributes(connection, namespace);
   const client = new Client({ connection, namespace });
   const taskQueue = name;
-  const tju = new TjuClient({ client, batches, taskQueue });
+  const tju = new TjuClient({ client, batches, taskQueue, db: pool });
   const workers: Array<() => Promise<void>> = [];
 
   const startWorker: Harness['startWorker'] = async ({ maxConcurrentUnits = 20, taskQueue: queue = taskQueue } = {}) => {
@@ -52,6 +53,8 @@ export async function startHarness(batches: readonly Batch[], options: { worker?
     // never had a worker would keep the test process alive.
     installRuntime();
     const workerConnection = await NativeConnection.connect({ address });
+    // As `tju worker` does: hooks are called by the worker, apart from the runs.
+    const hooks = startHookDelivery({ pool, batches, pollMs: 200 });
     const worker = await createWorker({
       connection: workerConnection,
       namespace,
@@ -59,6 +62,7 @@ export async function startHarness(batches: readonly Batch[], options: { worker?
       batches,
       pool,
       maxConcurrentUnits,
+      onHookQueued: hooks.wake,
       workflowBundle: { codePath: process.env.TJU_TEST_WORKFLOW_BUNDLE! },
     });
     // The queues of units that have their own (a rate limit), as `tju worker` polls them.
@@ -69,6 +73,7 @@ export async function startHarness(batches: readonly Batch[], options: { worker?
       (stopped ??= (async () => {
         for (const w of [worker, ...units]) if (w.getState() === 'RUNNING') w.shutdown();
         await running;
+        await hooks.stop();
         await workerConnection.close();
       })());
     workers.push(stop);

@@ -21,17 +21,19 @@ export function registerControl(program: Command, app: CliApp): void {
       await withSession(app, ({ tju }) => act(tju.run(batch.name, params), batch, params, options));
     });
 
-  control('pause', 'stop dispatching new jobs of a running run; jobs in flight finish', (c) => c, async (run, batch, params) => {
-    await run.pause();
-    const progress = await confirmed(run, (p) => p.paused === true);
-    console.log(`paused ${run.workflowId}${progress ? `: ${progress.inFlight} job(s) in flight finish` : ' (signal sent)'}`);
+  control('pause', 'stop dispatching new jobs of a running run (and of its retry); jobs in flight finish', (c) => c, async (run, batch, params) => {
+    for (const workflowId of await run.pause()) {
+      const progress = await confirmed(run, workflowId, (p) => p.paused === true);
+      console.log(`paused ${workflowId}${progress ? `: ${progress.inFlight} job(s) in flight finish` : ' (signal sent)'}`);
+    }
     console.log(`continue it with: tju resume ${batch.name}${paramFlags(params)}`);
   });
 
-  control('resume', 'continue a paused run from where it stopped', (c) => c, async (run) => {
-    await run.resume();
-    await confirmed(run, (p) => !p.paused);
-    console.log(`resumed ${run.workflowId}`);
+  control('resume', 'continue a paused run (and its retry) from where it stopped', (c) => c, async (run) => {
+    for (const workflowId of await run.resume()) {
+      await confirmed(run, workflowId, (p) => !p.paused);
+      console.log(`resumed ${workflowId}`);
+    }
   });
 
   control(
@@ -42,18 +44,20 @@ export function registerControl(program: Command, app: CliApp): void {
         .option('--now', 'also cancel the jobs in flight instead of letting them finish')
         .option('--reason <text>', "recorded in the run's summary"),
     async (run, _batch, _params, options) => {
-      await run.cancel({ now: options.now === true, reason: options.reason as string | undefined });
-      console.log(`cancelling ${run.workflowId}${options.now ? ' and its jobs in flight' : '; jobs in flight finish'}...`);
-      console.log(formatCounts(await run.result()));
+      const cancelled = await run.cancel({ now: options.now === true, reason: options.reason as string | undefined });
+      for (const workflowId of cancelled) {
+        console.log(`cancelling ${workflowId}${options.now ? ' and its jobs in flight' : '; jobs in flight finish'}...`);
+        console.log(formatCounts(await run.resultOf(workflowId)));
+      }
     },
   );
 }
 
-/** The run's progress once `check` holds, or undefined when its worker does not confirm in time. */
-async function confirmed(run: RunHandle, check: (progress: RunProgress) => boolean): Promise<RunProgress | undefined> {
+/** A trigger's progress once `check` holds, or undefined when its worker does not confirm in time. */
+async function confirmed(run: RunHandle, workflowId: string, check: (progress: RunProgress) => boolean): Promise<RunProgress | undefined> {
   const deadline = Date.now() + CONFIRM_MS;
   while (Date.now() < deadline) {
-    const progress = await run.progress().catch(() => undefined);
+    const progress = await run.progressOf(workflowId).catch(() => undefined);
     if (progress && check(progress)) return progress;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

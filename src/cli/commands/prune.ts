@@ -1,9 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CliApp } from '../app';
 import { parseDuration } from '../../config';
-import { UserError } from '../../errors';
-import { pruneRuns, type PruneCounts, type PruneScope } from '../../db/prune';
-import { withDatabase } from '../session';
+import { UnreachableError, UserError } from '../../errors';
+import { pruneRuns, type LiveRuns, type PruneCounts, type PruneScope } from '../../db/prune';
+import { withDatabase, withSession } from '../session';
 
 interface PruneFlags {
   olderThan?: string;
@@ -45,15 +45,34 @@ export function registerPrune(program: Command, app: CliApp): void {
         throw new UserError('nothing to prune by: give --older-than <duration>, or set `retention` on a batch');
       }
       await withDatabase(app, async (pool) => {
+        const live = await liveRuns(app);
         const found: PruneCounts[] = [];
+        let kept = 0;
         for (const { rule, ...scope } of scopes) {
-          for (const counts of await pruneRuns(pool, scope, Boolean(flags.yes), app.config.schema)) {
+          const result = await pruneRuns(pool, scope, Boolean(flags.yes), app.config.schema, live);
+          for (const counts of result.pruned) {
             console.log(`${flags.yes ? 'pruned' : 'would prune'} ${describe(counts)} (older than ${rule})`);
             found.push(counts);
           }
+          kept += result.kept;
         }
+        if (kept) console.log(`kept ${kept} old run(s) that are running, paused or not known to have ended`);
         if (found.length === 0) console.log('nothing to prune');
         else if (!flags.yes) console.log('add --yes to delete them');
       });
     });
+}
+
+/**
+ * The runs Temporal runs a trigger of now. Without an answer from Temporal (unreachable), prune goes on with
+ * what the run history recorded: only runs whose every start recorded its end.
+ */
+async function liveRuns(app: CliApp): Promise<LiveRuns | undefined> {
+  try {
+    return await withSession(app, ({ tju }) => tju.liveRuns());
+  } catch (err) {
+    if (!(err instanceof UnreachableError)) throw err;
+    console.error(`tju: ${err.message}; pruning only runs whose end the run history recorded`);
+    return undefined;
+  }
 }

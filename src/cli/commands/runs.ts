@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliApp } from '../app';
 import type { Batch } from '../../definitions';
-import { formatCounts, jsonOption, printJson } from '../format';
+import { formatCounts, formatHook, jsonOption, printJson } from '../format';
 import { withDatabase, withSession } from '../session';
 import { positiveInt } from '../parsers';
 
@@ -24,6 +24,7 @@ function addRuns(runs: Command, app: CliApp): void {
                 const counts = run.counts ? `  ${formatCounts(run.counts)}` : run.note ? `  (${run.note})` : '';
                 const recorded = run.fromHistory ? ' (from run history)' : '';
                 console.log(`${run.workflowId}  ${run.state}${recorded}  ${run.startTime?.toISOString()}${counts}`);
+                for (const line of [...(run.problems ?? []), ...(run.hooks ?? []).map(formatHook)]) console.log(`  ${line}`);
               }
             },
             pool,

@@ -5,7 +5,7 @@ import { runRecords } from '../../db/ledger';
 import { resolveRun } from '../../plan';
 import type { RunStatus } from '../../temporal/client';
 import { addBatchCommands, paramFlags } from '../batchCommands';
-import { formatCounts, formatSteps, jsonOption, printJson } from '../format';
+import { formatCounts, formatHook, formatSteps, jsonOption, printJson } from '../format';
 import { withDatabase, withSession } from '../session';
 
 export function registerStatus(program: Command, app: CliApp): void {
@@ -49,5 +49,7 @@ function printDetails(run: RunStatus, indent: string): void {
     for (const line of formatSteps(run.counts.steps, `${indent}  `)) console.log(line);
   }
   if (run.note) console.log(`${indent}${run.note}`);
+  for (const problem of run.problems ?? []) console.log(`${indent}${problem}`);
+  for (const hook of run.hooks ?? []) console.log(`${indent}${formatHook(hook)}`);
   if (run.uiUrl) console.log(`${indent}${run.uiUrl}`);
 }

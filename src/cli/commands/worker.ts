@@ -73,6 +73,7 @@ export function registerWorker(program: Command, app: CliApp): void {
           pool,
           schema: config.schema,
           onFailure: app.onFailure,
+          hookRetry: app.hookRetry,
           maxConcurrentUnits,
           maxCachedWorkflows: flags.maxCachedWorkflows ?? config.maxCachedWorkflows,
           shutdownGrace: flags.shutdownGrace ?? config.shutdownGrace,

@@ -59,13 +59,15 @@ export const grantPoints = defineUnit<OrderInput>({
 export const shippingUrl = () => process.env.SHIPPING_URL ?? 'http://127.0.0.1:4010';
 
 /**
- * Step 3: ask the carrier to ship, over HTTP. The idempotency key tju gives the unit is the same for every
- * attempt, crash and re-run of this order's step, so a request repeated after a crash is deduplicated by the
- * carrier instead of shipping twice. A regular activity (not a local one): a slow call with its own timeout,
- * on a task queue limited to 50 calls a second across all workers.
+ * Step 3: ask the carrier to ship, over HTTP. The idempotency key names the effect — this order's shipment —
+ * so it is the same for every attempt, crash and run that selects the order again (its step failed after the
+ * call yesterday): the carrier answers a repeated request with its first answer instead of shipping twice.
+ * A regular activity (not a local one): a slow call with its own timeout, on a task queue limited to 50 calls
+ * a second across all workers.
  */
 export const requestShipping = defineUnit<OrderInput>({
   name: 'shop.request-shipping',
+  idempotencyKey: (order) => `shipment/${order.orderId}`,
   activity: 'regular',
   rateLimit: 50,
   timeout: '30s',

@@ -1,6 +1,7 @@
+import type { Duration } from '@temporalio/common';
 import type { Pool } from 'pg';
-import type { RunSummary } from '../workflows/types';
-import { logger } from './log';
+import type { RunSummary } from '../../workflows/types';
+import { logger } from '../log';
 
 /** Sent once for each target whose job gives up, and once at the end of a run that had failures. */
 export type FailureEvent =
@@ -17,8 +18,8 @@ export type FailureEvent =
   | { kind: 'run-failed'; batch: string; runKey: string; workflowId: string; summary: RunSummary };
 
 /**
- * Called by the worker for failure events. A hook that throws is retried with the activity that called it,
- * so a hook should be idempotent (a webhook receiver may see an event twice).
+ * Told of failure events, by the workers, apart from the run (see HookRetry): a hook that throws is called
+ * again, so a hook should be idempotent (a webhook receiver may see an event twice).
  */
 export type FailureHook = (event: FailureEvent) => Promise<void> | void;
 
@@ -33,7 +34,32 @@ export interface RunCompleted {
 /** `db`: the worker's pool, for a hook that records the run in the app's own tables. */
 export type CompletionHook = (event: RunCompleted, context: { db: Pool }) => Promise<void> | void;
 
-/** The default: one structured log line per event. */
+/**
+ * How often a hook is called until it returns, apart from the run: a run ends when its work ends, and a hook
+ * that gives up is recorded (`tju status`, `tju runs`, the `tju_hooks_total` metric), never retried forever.
+ */
+export interface HookRetry {
+  /** Calls in all, the first included. Default 10. */
+  maximumAttempts?: number;
+  /** Wait before the second call. Default 1s. */
+  initialInterval?: Duration;
+  /** Each wait is this many times the one before. Default 2. */
+  backoffCoefficient?: number;
+  /** The longest wait. Default 5m (10 calls then span about 8.5 minutes). */
+  maximumInterval?: Duration;
+  /** How long one call may take before it counts as failed. Default 1m. */
+  timeout?: Duration;
+}
+
+export const DEFAULT_HOOK_RETRY = {
+  maximumAttempts: 10,
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '5m',
+  timeout: '1m',
+} as const satisfies HookRetry;
+
+/** The default failure hook: one structured log line per event, written at once (no delivery to retry). */
 export const logFailure: FailureHook = (event) => {
   logger.warn({ ...event }, event.kind === 'target-failed' ? 'target failed' : 'run finished with failed targets');
 };

@@ -1,0 +1,35 @@
+import { UserError } from './errors';
+import type { Target } from '../workflows/types';
+
+/**
+ * Checks one page of a target query before anything is dispatched: each row has a key (a non-empty string or
+ * a number, which becomes its string), no key twice, and not the cursor the page was asked to start after (a
+ * query that ignores `after` would page forever). A bad row is one error naming the batch and the row.
+ */
+export function checkTargetRows(batch: string, rows: unknown[], after: string | null): Target[] {
+  const seen = new Set<string>();
+  return rows.map((row, index) => {
+    const key = (row as { key?: unknown } | null)?.key;
+    const valid = (typeof key === 'string' && key !== '') || (typeof key === 'number' && Number.isFinite(key)) || typeof key === 'bigint';
+    if (!row || typeof row !== 'object' || !valid) {
+      throw new UserError(`${batch}: target row ${index + 1} of the page has no key (a non-empty string or a number): ${preview(row)}`);
+    }
+    const text = String(key);
+    if (seen.has(text)) throw new UserError(`${batch}: the target query returned key ${JSON.stringify(text)} twice in one page`);
+    if (text === after) {
+      throw new UserError(`${batch}: the target query returned key ${JSON.stringify(text)} again, after it: does it filter on key > after?`);
+    }
+    seen.add(text);
+    return { ...(row as object), key: text } as Target;
+  });
+}
+
+const preview = (row: unknown): string => {
+  let text: string;
+  try {
+    text = JSON.stringify(row, (_, value) => (typeof value === 'bigint' ? String(value) : value)) ?? String(row);
+  } catch {
+    text = String(row);
+  }
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+};
