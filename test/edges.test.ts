@@ -228,6 +228,7 @@ it('a target query that fails: the error shows while it is retried, then the run
   const waited = await tju(['trigger', 'test.misspelled-things', '--date', '2026-11-10', '--wait'], h.env);
   expect(waited.code).toBe(1);
   expect(waited.stdout).toContain('stopped (failed): target query failed: relation "thingz" does not exist');
+  expect(waited.stderr).toMatch(/tju: target query failing \(attempt \d+\): relation "thingz" does not exist/);
 }, 120_000);
 
 it('a target row without a key: one error naming the batch and the row; nothing dispatched', async () => {
