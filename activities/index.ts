@@ -245,7 +245,11 @@ export function createActivities({ pool, batches, schema, onUnitFinished, onFail
           batch,
           runStep: (target, step, attempt, keepAlive) =>
             withTimeout(
-              unitStep({ batch: input.batch, runKey: input.runKey, params: input.params, target, settings: input.settings, step }, attempt, keepAlive),
+              unitStep(
+                { batch: input.batch, runKey: input.runKey, params: input.params, target, settings: input.settings, step },
+                attempt,
+                keepAlive,
+              ),
               timeouts[step],
             ),
           recordFailure: (failure) => recordAndRaise(failure, `${chunkKey}/${failure.targetKey}`),
@@ -304,10 +308,13 @@ export function createActivities({ pool, batches, schema, onUnitFinished, onFail
           return { status: 'failed', ...(steps ? { steps } : {}) };
         }
         const how =
-          cause instanceof TerminatedFailure ? 'was terminated'
-          : cause instanceof TimeoutFailure ? 'timed out'
-          : cause instanceof CancelledFailure ? 'was cancelled'
-          : `failed: ${cause?.message ?? err.message}`;
+          cause instanceof TerminatedFailure
+            ? 'was terminated'
+            : cause instanceof TimeoutFailure
+              ? 'timed out'
+              : cause instanceof CancelledFailure
+                ? 'was cancelled'
+                : `failed: ${cause?.message ?? err.message}`;
         return { status: 'ended', how };
       } finally {
         clearInterval(beat);
@@ -323,7 +330,12 @@ export function createActivities({ pool, batches, schema, onUnitFinished, onFail
       const batch = batches.get(request.batch);
       const steps = stepsOf(batch);
       const runId = await runIdOf(pool, batch.name, request.runKey, schema);
-      const ledger = await ledgerStates(pool, runId, request.targets.map((t) => t.key), schema);
+      const ledger = await ledgerStates(
+        pool,
+        runId,
+        request.targets.map((t) => t.key),
+        schema,
+      );
       const counts: Omit<RunSummary, 'total'> = { succeeded: 0, failed: 0, skipped: 0 };
       const key = activityKey();
       for (const target of request.targets) {

@@ -1,8 +1,5 @@
 /** A small SVG line chart of completed targets over time, one line per mode. */
-export function completionChart(
-  title: string,
-  lines: Array<{ label: string; points: Array<{ t: number; done: number }> }>,
-): string {
+export function completionChart(title: string, lines: Array<{ label: string; points: Array<{ t: number; done: number }> }>): string {
   const width = 640;
   const height = 360;
   const pad = { left: 70, right: 150, top: 40, bottom: 45 };

@@ -59,9 +59,7 @@ function postgresCpu(): number | undefined {
 export function readCpu(serverPid?: number, workerPids: number[] = []): CpuReading {
   const self = process.cpuUsage();
   return {
-    worker: workerPids.length
-      ? workerPids.reduce((sum, pid) => sum + (processCpu(pid) ?? 0), 0)
-      : (self.user + self.system) / 1e6,
+    worker: workerPids.length ? workerPids.reduce((sum, pid) => sum + (processCpu(pid) ?? 0), 0) : (self.user + self.system) / 1e6,
     server: serverPid ? processCpu(serverPid) : undefined,
     postgres: process.platform === 'linux' ? postgresCpu() : undefined,
   };
@@ -69,8 +67,7 @@ export function readCpu(serverPid?: number, workerPids: number[] = []): CpuReadi
 
 /** CPU milliseconds per target that each part spent between two readings. */
 export function cpuMsPerTarget(before: CpuReading, after: CpuReading, targets: number) {
-  const per = (a?: number, b?: number) =>
-    a === undefined || b === undefined ? null : Number((((b - a) * 1000) / targets).toFixed(2));
+  const per = (a?: number, b?: number) => (a === undefined || b === undefined ? null : Number((((b - a) * 1000) / targets).toFixed(2)));
   return {
     worker: per(before.worker, after.worker),
     server: per(before.server, after.server),

@@ -135,7 +135,9 @@ async function main() {
     await seedSubscriptions(pool, Math.min(options.targets, 2000), { inactiveEvery: 0, brokenEvery: 0 });
     await loop(pool, Math.min(options.targets, 2000), options.concurrency, '2029-12-31', true);
     // Each tju mode once per worker count; the loops once.
-    const plan = options.modes.flatMap((mode) => (LOOPS.includes(mode) ? [{ mode, workers: 0 }] : options.workers.map((workers) => ({ mode, workers }))));
+    const plan = options.modes.flatMap((mode) =>
+      LOOPS.includes(mode) ? [{ mode, workers: 0 }] : options.workers.map((workers) => ({ mode, workers })),
+    );
     for (const [i, { mode, workers: workerCount }] of plan.entries()) {
       await seedSubscriptions(pool, options.targets, { inactiveEvery: 0, brokenEvery: 0 });
       const date = `2030-01-${String(i + 1).padStart(2, '0')}`;

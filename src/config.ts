@@ -31,7 +31,10 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).optional(),
   TEMPORAL_UI_URL: z.url().optional(),
   TJU_TASK_QUEUE: z.string().min(1).optional(),
-  TJU_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier').optional(),
+  TJU_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
+    .optional(),
   TJU_MAX_CONCURRENT_UNITS: positiveInt(20),
   TJU_MAX_CACHED_WORKFLOWS: z.coerce.number().int().nonnegative().optional(),
   TJU_SHUTDOWN_GRACE: duration.default('30s'),
@@ -79,7 +82,10 @@ export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   app: Pick<TjuConfig, 'databaseUrl' | 'schema' | 'taskQueue'> = {},
 ): Config {
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== '')) as Record<string, string>;
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== '')) as Record<
+    string,
+    string
+  >;
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -229,9 +229,7 @@ export type Batch = BatchDefinition<z.ZodObject, any, any>;
 
 const BATCH_NAME = /^[a-z][a-z0-9]*([.-][a-z0-9]+)*$/;
 
-export function defineBatch<P extends z.ZodObject, T extends TargetRow, I>(
-  definition: BatchDefinition<P, T, I>,
-): BatchDefinition<P, T, I> {
+export function defineBatch<P extends z.ZodObject, T extends TargetRow, I>(definition: BatchDefinition<P, T, I>): BatchDefinition<P, T, I> {
   if (!BATCH_NAME.test(definition.name) || definition.name.length > 100) {
     throw new Error(`batch name "${definition.name}" must be lower-case words joined by "." or "-", at most 100 characters`);
   }
@@ -247,7 +245,8 @@ export function defineBatch<P extends z.ZodObject, T extends TargetRow, I>(
   if (names.length === 0) throw new Error(`batch "${definition.name}": steps is empty`);
   if (new Set(names).size !== names.length) throw new Error(`batch "${definition.name}": a unit appears twice in its steps`);
   for (const { unit } of stepsOf(definition)) {
-    if (unit.rateLimit !== undefined && !(unit.rateLimit > 0)) throw new Error(`unit "${unit.name}": rateLimit must be a positive number of calls a second`);
+    if (unit.rateLimit !== undefined && !(unit.rateLimit > 0))
+      throw new Error(`unit "${unit.name}": rateLimit must be a positive number of calls a second`);
   }
   if (definition.retention !== undefined && !parseDuration(definition.retention)) {
     throw new Error(`batch "${definition.name}": retention "${definition.retention}" is not a duration like 90d`);
@@ -287,8 +286,14 @@ export function startOfDayIn(date: string, timezone: string): Date {
   // The zone's offset at an instant: how far its wall clock is from UTC's. Twice, for days that change DST.
   const offset = (at: number) => {
     const parts = new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
-      hour: 'numeric', minute: 'numeric', second: 'numeric',
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     }).formatToParts(new Date(at));
     const get = (type: string) => Number(parts.find((p) => p.type === type)!.value);
     return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - at;

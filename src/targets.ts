@@ -17,7 +17,9 @@ export function checkTargetRows(batch: string, rows: unknown[], after: string | 
     const text = String(key);
     if (seen.has(text)) throw new UserError(`${batch}: the target query returned key ${JSON.stringify(text)} twice in one page`);
     if (text === after) {
-      throw new UserError(`${batch}: the target query returned key ${JSON.stringify(text)} again, after it: does it filter on key > after?`);
+      throw new UserError(
+        `${batch}: the target query returned key ${JSON.stringify(text)} again, after it: does it filter on key > after?`,
+      );
     }
     seen.add(text);
     return { ...(row as object), key: text } as Target;

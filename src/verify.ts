@@ -27,15 +27,23 @@ export async function verifyRun(
   { schema, pageSize = 1000, sampleSize = 20, onPage }: VerifyOptions = {},
 ): Promise<Verification> {
   const t = tjuTables(schema);
-  const { rows: found } = await pool.query<{ id: string }>(`SELECT id::text FROM ${t.runs} WHERE batch = $1 AND run_key = $2`, [batch.name, run.runKey]);
+  const { rows: found } = await pool.query<{ id: string }>(`SELECT id::text FROM ${t.runs} WHERE batch = $1 AND run_key = $2`, [
+    batch.name,
+    run.runKey,
+  ]);
   const runId = found[0]?.id ?? null;
   const steps = stepsOf(batch);
   const result: Verification = { checked: 0, lost: 0, sample: [] };
-  for (let after: string | null = null; ; ) {
+  for (let after: string | null = null; ;) {
     const rows = await batch.targets(pool, { params: run.params, runKey: run.runKey, after, upTo: null, limit: pageSize });
     const page = checkTargetRows(batch.name, rows, after);
     if (page.length === 0) break;
-    const { done, failed } = await recordsOf(pool, t, runId, page.map((target) => target.key));
+    const { done, failed } = await recordsOf(
+      pool,
+      t,
+      runId,
+      page.map((target) => target.key),
+    );
     for (const target of page) {
       if (failed.has(target.key)) continue;
       const missing = steps.filter((step) => applies(batch, step, target, run.params) && !done.has(`${target.key}\u0000${step.unit.name}`));

@@ -27,8 +27,21 @@ afterAll(async () => {
 /** One bulk chunk of the mixed batch's targets for `date`, as its trigger would send it. */
 async function chunkOf(date: string): Promise<ChunkInput> {
   const run = resolveRun(mixedBilling, { date });
-  const targets = await selectUnbilledSubscriptions(pool, { params: run.params as { date: string }, runKey: date, after: null, upTo: null, limit: 500 });
-  return { batch: mixedBilling.name, runKey: date, params: run.params, targets: targets.map((t) => ({ ...t })), settings: buildTriggerInput(run, { granularity: 'bulk' }).job, concurrency: 4 };
+  const targets = await selectUnbilledSubscriptions(pool, {
+    params: run.params as { date: string },
+    runKey: date,
+    after: null,
+    upTo: null,
+    limit: 500,
+  });
+  return {
+    batch: mixedBilling.name,
+    runKey: date,
+    params: run.params,
+    targets: targets.map((t) => ({ ...t })),
+    settings: buildTriggerInput(run, { granularity: 'bulk' }).job,
+    concurrency: 4,
+  };
 }
 
 const chunkActivity = (units: string[]) =>
@@ -39,9 +52,15 @@ const chunkActivity = (units: string[]) =>
   }).runChunk;
 
 const environment = (heartbeatDetails?: unknown) =>
-  new MockActivityEnvironment({ activityType: 'runChunk', isLocal: false, heartbeatTimeoutMs: 5000, startToCloseTimeoutMs: 86_400_000, heartbeatDetails });
+  new MockActivityEnvironment({
+    activityType: 'runChunk',
+    isLocal: false,
+    heartbeatTimeoutMs: 5000,
+    startToCloseTimeoutMs: 86_400_000,
+    heartbeatDetails,
+  });
 
-it("heartbeats only its resume point, however often its units report their own progress", async () => {
+it('heartbeats only its resume point, however often its units report their own progress', async () => {
   const date = '2026-11-01';
   const { failing, billable } = await insertMixedSubscriptions(pool, 40);
   const env = environment();
@@ -63,14 +82,23 @@ it('a resumed chunk starts at its resume point and runs none of the targets befo
   const input = await chunkOf(date);
   const units: string[] = [];
   // What the attempt that died had heartbeated: its first 25 targets finished, and the 30th.
-  const resumed = { next: 25, counts: { succeeded: 20, failed: 5, skipped: 0 }, ahead: { 29: { 'test.mixed-issue-invoice': 'succeeded' } } };
+  const resumed = {
+    next: 25,
+    counts: { succeeded: 20, failed: 5, skipped: 0 },
+    ahead: { 29: { 'test.mixed-issue-invoice': 'succeeded' } },
+  };
 
   const counts = (await environment(resumed).run(chunkActivity(units), input)) as Omit<RunSummary, 'total'>;
 
   const ran = new Set(units);
   expect(input.targets.slice(0, 25).filter((t) => ran.has(t.key))).toEqual([]);
   expect(ran.has(input.targets[29].key)).toBe(false);
-  expect(input.targets.slice(25).filter((_, i) => i !== 4).every((t) => ran.has(t.key))).toBe(true);
+  expect(
+    input.targets
+      .slice(25)
+      .filter((_, i) => i !== 4)
+      .every((t) => ran.has(t.key)),
+  ).toBe(true);
   expect(counts.succeeded + counts.failed + counts.skipped).toBe(40);
   expect((await invoiceCounts(pool, date)).duplicates).toBe(0);
 });

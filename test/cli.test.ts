@@ -20,11 +20,7 @@ afterAll(() => h.close());
 
 // Scoped to this file's task queue: other test files use the same dev server and dates.
 const countRuns = async (runKey: string) =>
-  (
-    await h.client.workflow.count(
-      `TaskQueue = '${h.taskQueue}' AND TjuBatch = 'billing.issue-invoices' AND TjuRunKey = '${runKey}'`,
-    )
-  ).count;
+  (await h.client.workflow.count(`TaskQueue = '${h.taskQueue}' AND TjuBatch = 'billing.issue-invoices' AND TjuRunKey = '${runKey}'`)).count;
 
 function expectOneLineError(result: CliResult, pattern: RegExp) {
   expect(result.code).toBe(2);

@@ -28,7 +28,7 @@ async function show(workflowId: string, ...extra: string[]): Promise<string> {
   return [stdout, ...data].join('\n');
 }
 
-it('keeps a target\'s options out of Temporal\'s histories, yet every tju command reads them', async () => {
+it("keeps a target's options out of Temporal's histories, yet every tju command reads them", async () => {
   const [oldKey, newKey] = [key(), key()];
   // Rotated: the new key encrypts, the old one still decrypts what it wrote.
   const env = { ...h.env, TJU_CODEC_KEYS: `k2:${newKey},k1:${oldKey}` };
@@ -60,10 +60,14 @@ it('keeps a target\'s options out of Temporal\'s histories, yet every tju comman
 
     // The codec server decrypts for `temporal --codec-endpoint` and the Web UI.
     const port = await freePort();
-    const server = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'tju.js'), '--config', TEST_CONFIG, 'codec-server', '--port', String(port)], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const server = spawn(
+      process.execPath,
+      [path.join(__dirname, '..', 'bin', 'tju.js'), '--config', TEST_CONFIG, 'codec-server', '--port', String(port)],
+      {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         server.stdout.on('data', (chunk) => String(chunk).includes('codec server on') && resolve());

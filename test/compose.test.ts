@@ -51,7 +51,7 @@ it('restarts long-running services and pins every image by version', () => {
   expect(services.temporal.image).toMatch(/^temporalio\/server:/); // auto-setup is deprecated upstream
 });
 
-it("runs commands that exist, from an entry point that the image contains", () => {
+it('runs commands that exist, from an entry point that the image contains', () => {
   const commands = buildProgram(cliApp({ batches: [] }), { extend: billingCommands }).commands.map((c) => c.name());
   const dockerfile = read('Dockerfile');
   const finalStage = dockerfile.slice(dockerfile.lastIndexOf('FROM '));

@@ -49,7 +49,8 @@ async function history(workflowId: string) {
 async function untilRecorded(workflowId: string, state: string) {
   const deadline = Date.now() + 30_000;
   while ((await history(workflowId)).at(-1)?.state !== state) {
-    if (Date.now() > deadline) throw new Error(`run history of ${workflowId} never said ${state}: ${JSON.stringify(await history(workflowId))}`);
+    if (Date.now() > deadline)
+      throw new Error(`run history of ${workflowId} never said ${state}: ${JSON.stringify(await history(workflowId))}`);
     await sleep(100);
   }
 }
@@ -113,7 +114,11 @@ it('cancel ends the run with its summary after its jobs in flight; a new run of 
 
 it('cancel --now cancels the chunk jobs in flight too; their committed units stay committed, once', async () => {
   const date = '2026-12-03';
-  const run = await h.tju.trigger('test.slow-billing', { date }, { granularity: 'per-chunk', chunkSize: 20, chunkConcurrency: 2, window: 2 });
+  const run = await h.tju.trigger(
+    'test.slow-billing',
+    { date },
+    { granularity: 'per-chunk', chunkSize: 20, chunkConcurrency: 2, window: 2 },
+  );
   await until(run, (p) => finished(p) >= 20 && p.inFlight > 0);
   await run.cancel({ now: true });
   const summary = await run.result();
@@ -129,9 +134,13 @@ it('cancel --now cancels the chunk jobs in flight too; their committed units sta
   expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: TOTAL, duplicates: 0 });
 });
 
-it('cancel --now still records the failures of a chunk\'s targets that gave up before it', async () => {
+it("cancel --now still records the failures of a chunk's targets that gave up before it", async () => {
   const date = '2026-12-07';
-  const run = await h.tju.trigger('test.lingering-billing', { date }, { granularity: 'per-chunk', chunkSize: TOTAL, chunkConcurrency: 1, window: 1 });
+  const run = await h.tju.trigger(
+    'test.lingering-billing',
+    { date },
+    { granularity: 'per-chunk', chunkSize: TOTAL, chunkConcurrency: 1, window: 1 },
+  );
   // One lane, in key order: the four refused targets come first, then the slow ones commit one by one.
   while ((await invoiceCounts(h.pool, date)).invoices < 5) await sleep(50);
   await run.cancel({ now: true });

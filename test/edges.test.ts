@@ -37,17 +37,23 @@ async function within<T>(ms: number, work: Promise<T>, what: string): Promise<T>
   }
 }
 
-it.each(['per-target', 'per-chunk'] as const)('%s, two partitions: hostile keys each get exactly one effect, none skipped', async (granularity) => {
-  const keys = [...HOSTILE, ...Array.from({ length: 16 }, (_, i) => `k${String(i).padStart(2, '0')}`)];
-  await insertThings(h.pool, keys.map((key) => ({ key })));
-  const run = await h.tju.trigger('test.things', { date: '2026-11-01' }, { partitions: 2, granularity, chunkSize: 3 });
-  const summary = await within(60_000, run.result(), 'the run');
+it.each(['per-target', 'per-chunk'] as const)(
+  '%s, two partitions: hostile keys each get exactly one effect, none skipped',
+  async (granularity) => {
+    const keys = [...HOSTILE, ...Array.from({ length: 16 }, (_, i) => `k${String(i).padStart(2, '0')}`)];
+    await insertThings(
+      h.pool,
+      keys.map((key) => ({ key })),
+    );
+    const run = await h.tju.trigger('test.things', { date: '2026-11-01' }, { partitions: 2, granularity, chunkSize: 3 });
+    const summary = await within(60_000, run.result(), 'the run');
 
-  expect(summary).toMatchObject({ total: keys.length, succeeded: keys.length, failed: 0, skipped: 0 });
-  const effects = await effectsOf(h.pool, '2026-11-01');
-  expect([...effects.keys()].sort()).toEqual([...keys].sort());
-  expect([...effects.values()].every((n) => n === 1)).toBe(true);
-});
+    expect(summary).toMatchObject({ total: keys.length, succeeded: keys.length, failed: 0, skipped: 0 });
+    const effects = await effectsOf(h.pool, '2026-11-01');
+    expect([...effects.keys()].sort()).toEqual([...keys].sort());
+    expect([...effects.values()].every((n) => n === 1)).toBe(true);
+  },
+);
 
 it('retries a failed target keyed "retry": the retry trigger and its job are different workflows', async () => {
   await insertThings(h.pool, [{ key: 'retry', broken: true }, { key: 'a' }]);
@@ -80,7 +86,10 @@ it('awaits a job that is already running under its ID and counts its result, nev
 it('a retry of a partitioned run runs each open failure once, counts each once, and obeys pause and cancel', async () => {
   const keys = Array.from({ length: 12 }, (_, i) => `k${String(i).padStart(2, '0')}`);
   const broken = ['k01', 'k05', 'k10'];
-  await insertThings(h.pool, keys.map((key) => ({ key, broken: broken.includes(key) })));
+  await insertThings(
+    h.pool,
+    keys.map((key) => ({ key, broken: broken.includes(key) })),
+  );
   const date = '2026-11-04';
   const first = await within(60_000, (await h.tju.trigger('test.things', { date }, { partitions: 2 })).result(), 'the run');
   expect(first).toMatchObject({ total: 12, succeeded: 9, failed: 3 });
@@ -129,9 +138,14 @@ it('a job terminated mid-run: its target gets a failure record that tju failures
 
   expect(summary).toMatchObject({ total: 3, succeeded: 2, failed: 1, skipped: 0 });
   const failures = await listFailures(h.pool, 'test.things', date);
-  expect(failures).toEqual([expect.objectContaining({ targetKey: 'stuck', unit: 'test.record-effect', errorType: 'JobEnded', error: 'its job was terminated' })]);
+  expect(failures).toEqual([
+    expect.objectContaining({ targetKey: 'stuck', unit: 'test.record-effect', errorType: 'JobEnded', error: 'its job was terminated' }),
+  ]);
   await h.pool.query(`UPDATE things SET sleep_ms = 0, broken = false WHERE key = 'stuck'`);
-  expect(await within(60_000, (await h.tju.retry('test.things', { date })).result(), 'the retry')).toMatchObject({ total: 1, succeeded: 1 });
+  expect(await within(60_000, (await h.tju.retry('test.things', { date })).result(), 'the retry')).toMatchObject({
+    total: 1,
+    succeeded: 1,
+  });
   expect(Object.fromEntries(await effectsOf(h.pool, date))).toEqual({ a: 1, stuck: 1, z: 1 });
 });
 
@@ -159,11 +173,13 @@ describe('hooks', () => {
 
     // Delivered apart: onComplete gives up after its 3 attempts; the webhook gets through on a later attempt.
     const states = async () =>
-      (await h.pool.query<{ hook: string; run_key: string; state: string; attempts: number; last_error: string | null }>(
-        `SELECT e.hook, r.run_key, e.state, e.attempts, e.last_error FROM tju.hook_events e JOIN tju.runs r ON r.id = e.run_id
+      (
+        await h.pool.query<{ hook: string; run_key: string; state: string; attempts: number; last_error: string | null }>(
+          `SELECT e.hook, r.run_key, e.state, e.attempts, e.last_error FROM tju.hook_events e JOIN tju.runs r ON r.id = e.run_id
           WHERE r.run_key = $1 ORDER BY e.id`,
-        [date],
-      )).rows;
+          [date],
+        )
+      ).rows;
     for (let i = 0; i < 150 && (await states()).some((e) => e.state === 'pending'); i++) await sleep(100);
     const events = await states();
     expect(events.filter((e) => e.hook === 'onComplete')).toEqual([
@@ -181,14 +197,22 @@ describe('hooks', () => {
 });
 
 it('prune never takes a paused run, whatever the cutoff; it takes the run once it has ended', async () => {
-  await insertThings(h.pool, Array.from({ length: 30 }, (_, i) => ({ key: `k${String(i).padStart(2, '0')}`, sleepMs: 30 })));
+  await insertThings(
+    h.pool,
+    Array.from({ length: 30 }, (_, i) => ({ key: `k${String(i).padStart(2, '0')}`, sleepMs: 30 })),
+  );
   const date = '2026-11-08';
   const run = await h.tju.trigger('test.things', { date }, { window: 2 });
   while ((await effectsOf(h.pool, date)).size < 6) await sleep(50);
   await run.pause();
   await sleep(500);
   const ledger = async () =>
-    (await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM tju.ledger l JOIN tju.runs r ON r.id = l.run_id WHERE r.run_key = $1`, [date])).rows[0].n;
+    (
+      await h.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM tju.ledger l JOIN tju.runs r ON r.id = l.run_id WHERE r.run_key = $1`,
+        [date],
+      )
+    ).rows[0].n;
   const before = await ledger();
   expect(before).toBeGreaterThanOrEqual(6);
 
@@ -216,12 +240,18 @@ it('a target query that fails: the error shows while it is retried, then the run
   const date = '2026-11-09';
   const run = await h.tju.trigger('test.misspelled-things', { date });
   let seen: string[] = [];
-  for (let i = 0; i < 100 && seen.length === 0; i++, await sleep(200)) seen = (await h.tju.status('test.misspelled-things', { date })).problems ?? [];
+  for (let i = 0; i < 100 && seen.length === 0; i++, await sleep(200))
+    seen = (await h.tju.status('test.misspelled-things', { date })).problems ?? [];
   expect(seen[0]).toMatch(/^target query failing \(attempt \d+\): relation "thingz" does not exist$/);
 
   const summary = await within(60_000, run.result(), 'the run');
-  expect(summary).toMatchObject({ total: 0, stopped: { state: 'failed', reason: 'target query failed: relation "thingz" does not exist' } });
-  const history = await h.pool.query(`SELECT state, reason FROM tju.run_history h JOIN tju.runs r ON r.id = h.run_id WHERE r.batch = 'test.misspelled-things'`);
+  expect(summary).toMatchObject({
+    total: 0,
+    stopped: { state: 'failed', reason: 'target query failed: relation "thingz" does not exist' },
+  });
+  const history = await h.pool.query(
+    `SELECT state, reason FROM tju.run_history h JOIN tju.runs r ON r.id = h.run_id WHERE r.batch = 'test.misspelled-things'`,
+  );
   expect(history.rows).toEqual([{ state: 'failed', reason: 'target query failed: relation "thingz" does not exist' }]);
 
   // `--wait` says it and exits 1.
@@ -236,7 +266,10 @@ it('a target row without a key: one error naming the batch and the row; nothing 
   const summary = await within(30_000, (await h.tju.trigger('test.keyless-things', { date: '2026-11-11' })).result(), 'the run');
   expect(summary).toMatchObject({
     total: 0,
-    stopped: { state: 'failed', reason: 'target query failed: test.keyless-things: target row 1 of the page has no key (a non-empty string or a number): {"id":"a"}' },
+    stopped: {
+      state: 'failed',
+      reason: 'target query failed: test.keyless-things: target row 1 of the page has no key (a non-empty string or a number): {"id":"a"}',
+    },
   });
   expect(await effectsOf(h.pool)).toEqual(new Map());
 });
@@ -256,6 +289,12 @@ it('verify proves a run complete or names the targets it lost; the batch can ver
   expect(lost.code).toBe(1);
   expect(lost.stdout).toContain('lost c: no ledger row for test.record-effect and no open failure');
   const json = JSON.parse((await tju(['verify', 'test.things', '--date', date, '--json'], h.env)).stdout);
-  expect(json).toMatchObject({ batch: 'test.things', runKey: date, checked: 2, lost: 1, sample: [{ key: 'c', missing: ['test.record-effect'] }] });
+  expect(json).toMatchObject({
+    batch: 'test.things',
+    runKey: date,
+    checked: 2,
+    lost: 1,
+    sample: [{ key: 'c', missing: ['test.record-effect'] }],
+  });
   expect(await h.tju.verify('test.things', { date })).toMatchObject({ lost: 1 });
 });

@@ -81,15 +81,10 @@ describe('per-chunk jobs', () => {
 
     expect(summary).toEqual({ total: rows[0].n, succeeded: billable, failed: 1, skipped: 0 });
     expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: billable, duplicates: 0 });
-    const invoiced = await h.pool.query('SELECT 1 FROM invoices WHERE subscription_id = $1 AND billing_date = $2', [
-      flaky,
-      date,
-    ]);
+    const invoiced = await h.pool.query('SELECT 1 FROM invoices WHERE subscription_id = $1 AND billing_date = $2', [flaky, date]);
     expect(invoiced.rowCount).toBe(1);
     const failures = await listFailures(h.pool, 'test.flaky-billing', date);
-    expect(failures.map((f) => [f.targetKey, f.attempts, f.error])).toEqual([
-      [broken, 3, 'payment gateway rejected the card'],
-    ]);
+    expect(failures.map((f) => [f.targetKey, f.attempts, f.error])).toEqual([[broken, 3, 'payment gateway rejected the card']]);
     // The chunk with the failed target still completed: failures are per target, not per chunk.
     const failedChunks = await h.client.workflow.count(
       `WorkflowType = 'chunkJobWorkflow' AND TjuRunKey = '${date}' AND ExecutionStatus = 'Failed' AND TaskQueue = '${h.taskQueue}'`,

@@ -24,14 +24,21 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Waits until `atLeast` invoices exist for the date; tolerates the database being down meanwhile. */
 async function waitForInvoices(date: string, atLeast: number): Promise<void> {
   for (;;) {
-    const invoices = await invoiceCounts(h.pool, date).then((c) => c.invoices, () => 0);
+    const invoices = await invoiceCounts(h.pool, date).then(
+      (c) => c.invoices,
+      () => 0,
+    );
     if (invoices >= atLeast) return;
     await sleep(100);
   }
 }
 
 /** Runs the mixed batch for `date` on a worker process SIGKILLed at 20%, 45% and 70% of its invoices. */
-async function runThroughKills(date: string, invoices: number, options: { granularity: Granularity; maxHistoryEvents?: number }): Promise<RunSummary> {
+async function runThroughKills(
+  date: string,
+  invoices: number,
+  options: { granularity: Granularity; maxHistoryEvents?: number },
+): Promise<RunSummary> {
   let worker = await startWorkerProcess(h);
   try {
     const run = await h.tju.trigger('test.mixed-billing', { date }, options);
@@ -84,7 +91,9 @@ it('bulk: survives three SIGKILLs in a 10,000-target run; each chunk resumes aft
   await expectMixedRunEffects(date, summary, failing, billable);
   // Each failure recorded once, with the attempts its policy allowed: 1 for refused, 3 for the rest.
   const failures = await listFailures(h.pool, 'test.mixed-billing', date);
-  const { rows } = await h.pool.query<{ id: string; customer: string }>('SELECT id::text, customer FROM subscriptions WHERE id = ANY($1)', [failing]);
+  const { rows } = await h.pool.query<{ id: string; customer: string }>('SELECT id::text, customer FROM subscriptions WHERE id = ANY($1)', [
+    failing,
+  ]);
   const attempts = Object.fromEntries(rows.map((r) => [r.id, r.customer.startsWith('broken') ? 1 : 3]));
   for (const f of failures) expect(f.attempts).toBe(attempts[f.targetKey]);
   // A resumed chunk reran only what finished after its last heartbeat (the ledger skipped those), not the chunk.
@@ -159,30 +168,34 @@ function localCluster(): string[] | undefined {
 const cluster = localCluster();
 const pgCtlCluster = (...args: string[]) =>
   execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', ...cluster!, ...args], { stdio: 'ignore' });
-(cluster ? it : it.skip)('per-chunk: PostgreSQL restarted mid-run; the run completes with every effect once', async () => {
-  await h.pool.query('TRUNCATE invoices, subscriptions, tju.ledger, tju.failures RESTART IDENTITY CASCADE');
-  const date = '2026-11-05';
-  const { failing, billable } = await insertMixedSubscriptions(h.pool, 1500);
-  const worker = await startWorkerProcess(h);
-  const run = await h.tju.trigger('test.mixed-billing', { date }, { granularity: 'per-chunk' });
+(cluster ? it : it.skip)(
+  'per-chunk: PostgreSQL restarted mid-run; the run completes with every effect once',
+  async () => {
+    await h.pool.query('TRUNCATE invoices, subscriptions, tju.ledger, tju.failures RESTART IDENTITY CASCADE');
+    const date = '2026-11-05';
+    const { failing, billable } = await insertMixedSubscriptions(h.pool, 1500);
+    const worker = await startWorkerProcess(h);
+    const run = await h.tju.trigger('test.mixed-billing', { date }, { granularity: 'per-chunk' });
 
-  await waitForInvoices(date, Math.floor(billable.length * 0.3));
-  try {
-    pgCtlCluster('restart', '-m', 'fast');
-  } finally {
-    // Leave the machine's cluster running whatever happened; `start` fails harmlessly when it already runs.
+    await waitForInvoices(date, Math.floor(billable.length * 0.3));
     try {
-      pgCtlCluster('start');
-    } catch {
-      // running
+      pgCtlCluster('restart', '-m', 'fast');
+    } finally {
+      // Leave the machine's cluster running whatever happened; `start` fails harmlessly when it already runs.
+      try {
+        pgCtlCluster('start');
+      } catch {
+        // running
+      }
     }
-  }
-  const summary = await run.result();
+    const summary = await run.result();
 
-  expect(worker.child.exitCode).toBeNull();
-  expect(await worker.kill('SIGTERM')).toBe(0);
-  await expectMixedRunEffects(date, summary, failing, billable);
-}, 600_000);
+    expect(worker.child.exitCode).toBeNull();
+    expect(await worker.kill('SIGTERM')).toBe(0);
+    await expectMixedRunEffects(date, summary, failing, billable);
+  },
+  600_000,
+);
 
 it('drains on SIGTERM and exits 0; a restarted worker finishes the run with nothing done twice or lost', async () => {
   const { active } = await seedSubscriptions(h.pool, 600, { inactiveEvery: 50, brokenEvery: 0 });

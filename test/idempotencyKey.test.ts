@@ -52,9 +52,7 @@ it('calls the carrier with one key per thing across two run keys and a SIGKILL b
 
   // One key per thing at the carrier, though `jams` was called on both days and `crash` twice on one.
   const keys = [...carrier.accepted.keys()];
-  expect(keys.sort()).toEqual(
-    ['a/b c', 'crash', 'jams', 'plain'].map((key) => `test.shipped-things/${key}/test.ship-thing`).sort(),
-  );
+  expect(keys.sort()).toEqual(['a/b c', 'crash', 'jams', 'plain'].map((key) => `test.shipped-things/${key}/test.ship-thing`).sort());
   // At least `jams` on its second day and `crash` after its worker died came again (units in flight beside
   // `crash` when it died may have too); each repeat got the first answer.
   expect(carrier.stats().accepted).toBe(4);

@@ -13,9 +13,40 @@ import {
 const long = 'x'.repeat(1500);
 /** Keys chosen to look like tju's own IDs, to need escaping, or to be too long for an ID. */
 const hostile = [
-  'p0', 'p1', '~p0', 'retry', '~retry', 'chunk', '~chunk', 'chunk/1-5', '~chunk/1/1..5', '1..5', '1-5',
-  'a/b', 'a%2Fb', 'a%252Fb', '%', '%2', '/', '//', '~', ' ', 'with space', 'tab\there', 'new\nline', '',
-  '日本語', 'キー/スラッシュ', '🙂', '\u0000', '\u200b', 'x', long, `${long}y`, `${'界'.repeat(400)}`, `${idSegment(long)}`,
+  'p0',
+  'p1',
+  '~p0',
+  'retry',
+  '~retry',
+  'chunk',
+  '~chunk',
+  'chunk/1-5',
+  '~chunk/1/1..5',
+  '1..5',
+  '1-5',
+  'a/b',
+  'a%2Fb',
+  'a%252Fb',
+  '%',
+  '%2',
+  '/',
+  '//',
+  '~',
+  ' ',
+  'with space',
+  'tab\there',
+  'new\nline',
+  '',
+  '日本語',
+  'キー/スラッシュ',
+  '🙂',
+  '\u0000',
+  '\u200b',
+  'x',
+  long,
+  `${long}y`,
+  `${'界'.repeat(400)}`,
+  `${idSegment(long)}`,
 ];
 
 const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
@@ -43,7 +74,7 @@ it('gives every key its own job ID, none equal to a trigger, partition, retry or
   }
 });
 
-it('keeps run keys apart too: a run key with a slash does not name another run\'s job', () => {
+it("keeps run keys apart too: a run key with a slash does not name another run's job", () => {
   expect(triggerWorkflowId('b', 'x/retry')).not.toBe(retryWorkflowId('b', 'x'));
   expect(triggerWorkflowId('b', 'x/y')).not.toBe(jobWorkflowId('b', 'x', 'y'));
   expect(jobWorkflowId('b', 'x/y', 'z')).not.toBe(jobWorkflowId('b', 'x', 'y/z'));

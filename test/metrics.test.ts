@@ -29,7 +29,7 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 
 const scrape = async () => (await fetch(`http://127.0.0.1:${PORT}/metrics`)).text();
 
-it('serves the SDK\'s worker metrics and tju\'s units, jobs and runs, counted as they happen', async () => {
+it("serves the SDK's worker metrics and tju's units, jobs and runs, counted as they happen", async () => {
   const date = '2026-12-01';
   const subscriptions = await insertMixedSubscriptions(h.pool, 120);
   const worker = await startWorkerProcess(h, { TJU_METRICS_PORT: String(PORT) });
@@ -53,16 +53,16 @@ it('serves the SDK\'s worker metrics and tju\'s units, jobs and runs, counted as
     const kind = (prefix: string) => customers.filter((c) => c.startsWith(prefix)).length;
     expect(sample(after, 'tju_units_total', { ...batch, unit: 'test.mixed-issue-invoice', outcome: 'succeeded' })).toBe(summary.succeeded);
     expect(sample(after, 'tju_units_total', { ...batch, outcome: 'failed' })).toBe(kind('broken-') + 3 * kind('doomed-') + kind('flaky-'));
-    expect(sample(after, 'tju_unit_duration_count', batch)).toBe(
-      sample(after, 'tju_units_total', batch),
-    );
+    expect(sample(after, 'tju_unit_duration_count', batch)).toBe(sample(after, 'tju_units_total', batch));
     expect(sample(after, 'tju_units_in_flight', batch)).toBe(0);
     expect(sample(after, 'tju_jobs_started_total', batch)).toBe(120);
     expect(sample(after, 'tju_jobs_finished_total', { ...batch, outcome: 'completed' })).toBe(summary.succeeded);
     expect(sample(after, 'tju_jobs_finished_total', { ...batch, outcome: 'failed' })).toBe(summary.failed);
     expect(sample(after, 'tju_runs_finished_total', { ...batch, state: 'completed' })).toBe(1);
     // The SDK's own, from the same endpoint.
-    expect(sample(after, 'temporal_workflow_completed_total') + sample(after, 'temporal_workflow_failed_total')).toBeGreaterThanOrEqual(121);
+    expect(sample(after, 'temporal_workflow_completed_total') + sample(after, 'temporal_workflow_failed_total')).toBeGreaterThanOrEqual(
+      121,
+    );
     expect(after).toMatch(/^temporal_worker_task_slots_available\{/m);
   } finally {
     await worker.kill('SIGTERM');

@@ -34,7 +34,9 @@ async function query<T extends object>(url: string, sql: string, params: unknown
 }
 
 const tablesIn = async (url: string, schema: string) =>
-  (await query<{ t: string }>(url, `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema])).map((r) => r.t);
+  (
+    await query<{ t: string }>(url, `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema])
+  ).map((r) => r.t);
 
 it('creates only its own schema in an empty database, once', async () => {
   const url = newDatabase();
@@ -71,7 +73,12 @@ it('upgrades a database at the layout before schemas in place, keeping its ledge
     await pool.end();
   }
 
-  expect(await migrate(url)).toEqual(['moved tju_ledger and tju_failures into schema tju', '0002_runs', '0003_run_history', '0004_hook_events']);
+  expect(await migrate(url)).toEqual([
+    'moved tju_ledger and tju_failures into schema tju',
+    '0002_runs',
+    '0003_run_history',
+    '0004_hook_events',
+  ]);
 
   expect(await tablesIn(url, 'public')).toEqual(['invoices', 'subscriptions']);
   expect(await tablesIn(url, 'tju')).toEqual(['failures', 'hook_events', 'ledger', 'migrations', 'run_history', 'runs']);
@@ -88,12 +95,15 @@ it('moves a ledger keyed by batch and run key to run numbers in place: done work
   const first = fs.mkdtempSync(path.join(os.tmpdir(), 'tju-migrations-'));
   fs.copyFileSync(path.join(migrationsDir, '0001_tju.sql'), path.join(first, '0001_tju.sql'));
   expect(await migrate(url, { dir: first })).toEqual(['0001_tju']);
-  await query(url, `INSERT INTO tju.ledger (batch, run_key, target_key, unit, outcome) VALUES
+  await query(
+    url,
+    `INSERT INTO tju.ledger (batch, run_key, target_key, unit, outcome) VALUES
       ('billing.issue-invoices', '2026-10-01', '1', 'billing.issue-invoice', 'succeeded'),
       ('billing.issue-invoices', '2026-10-01', '3', 'billing.issue-invoice', 'skipped'),
       ('billing.issue-invoices', '2026-10-02', '1', 'billing.issue-invoice', 'succeeded');
     INSERT INTO tju.failures (batch, run_key, target_key, unit, error, error_type, attempts, target)
-      VALUES ('billing.issue-invoices', '2026-10-01', '2', 'billing.issue-invoice', 'no fee', 'NonRetryableError', 1, '{"key": "2"}')`);
+      VALUES ('billing.issue-invoices', '2026-10-01', '2', 'billing.issue-invoice', 'no fee', 'NonRetryableError', 1, '{"key": "2"}')`,
+  );
 
   expect(await migrate(url)).toEqual(['0002_runs', '0003_run_history', '0004_hook_events']);
   expect(await query(url, 'SELECT batch, run_key FROM tju.runs ORDER BY id')).toEqual([

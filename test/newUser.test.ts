@@ -49,7 +49,10 @@ describe('no worker polling the task queue', () => {
 
 describe('one line and exit 2', () => {
   it('names a namespace the server does not have', async () => {
-    const result = await tju(['status', 'billing.issue-invoices', '--date', '2026-11-01'], { ...env, TEMPORAL_NAMESPACE: 'no-such-namespace' });
+    const result = await tju(['status', 'billing.issue-invoices', '--date', '2026-11-01'], {
+      ...env,
+      TEMPORAL_NAMESPACE: 'no-such-namespace',
+    });
     expectOneLineError(result, /^tju: Temporal at .* has no namespace "no-such-namespace"/);
   });
 
@@ -87,7 +90,7 @@ describe('one line and exit 2', () => {
   });
 });
 
-it("status of a run key shows its first run, then the re-runs, and links to each execution", async () => {
+it('status of a run key shows its first run, then the re-runs, and links to each execution', async () => {
   const date = '2026-11-02';
   await insertSubscriptions(h.pool, 5);
   await insertNoFeeSubscriptions(h.pool, 1);

@@ -43,7 +43,9 @@ it('lists the failed targets with attempts, error and time', async () => {
   expect(result.stdout).toContain(`3 failed target(s) for billing.issue-invoices ${date}`);
   for (const id of noFee) {
     expect(result.stdout).toMatch(
-      new RegExp(`\\n  ${id}  1 attempt\\(s\\), not retried  \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z  billing\\.issue-invoice  NonRetryableError: subscription ${id} has no monthly fee\\n    payment_method=card\\n`),
+      new RegExp(
+        `\\n  ${id}  1 attempt\\(s\\), not retried  \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z  billing\\.issue-invoice  NonRetryableError: subscription ${id} has no monthly fee\\n    payment_method=card\\n`,
+      ),
     );
   }
 });
@@ -145,10 +147,16 @@ it('keeps runs in PostgreSQL: status and runs read them once Temporal no longer 
 it('prunes the records of runs older than a cutoff: a dry run first, recent runs and longer retentions kept', async () => {
   // This batch sets no retention of its own.
   const bad = await tju(['prune', '--batch', 'billing.issue-invoices'], env);
-  expect(bad).toMatchObject({ code: 2, stdout: '', stderr: 'tju: nothing to prune by: give --older-than <duration>, or set `retention` on a batch\n' });
+  expect(bad).toMatchObject({
+    code: 2,
+    stdout: '',
+    stderr: 'tju: nothing to prune by: give --older-than <duration>, or set `retention` on a batch\n',
+  });
   const malformed = await tju(['prune', '--older-than', 'soon'], env);
   expect(malformed.code).not.toBe(0);
-  expect(malformed.stderr).toMatch(/^tju: option '--older-than <duration>' argument 'soon' is invalid\. expected a duration like 90d or 12h\n$/);
+  expect(malformed.stderr).toMatch(
+    /^tju: option '--older-than <duration>' argument 'soon' is invalid\. expected a duration like 90d or 12h\n$/,
+  );
 
   // This test's run ended 100 days ago; so did one of a batch kept for 400 days and one of a batch since removed.
   await h.pool.query(
@@ -191,5 +199,8 @@ it('prunes the records of runs older than a cutoff: a dry run first, recent runs
     { batch: 'test.ordered-billing', run_key: 'old', failures: 0, history: 0, ledger: 1 },
   ]);
   expect((await tju(['prune', '--older-than', '90d'], env)).stdout).toBe('nothing to prune\n');
-  expect(await tju(['prune', '--batch', 'no.such-batch', '--older-than', '90d'], env)).toMatchObject({ code: 2, stderr: 'tju: no batch named no.such-batch\n' });
+  expect(await tju(['prune', '--batch', 'no.such-batch', '--older-than', '90d'], env)).toMatchObject({
+    code: 2,
+    stderr: 'tju: no batch named no.such-batch\n',
+  });
 });

@@ -19,7 +19,10 @@ beforeAll(async () => {
   const packed = execFileSync('npm', ['pack', '--pack-destination', app, '--silent'], { cwd: ROOT, encoding: 'utf8' });
   const tarball = path.join(app, packed.trim().split('\n').pop()!);
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'acme-app', private: true }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', tarball, 'zod@^4', 'typescript@5.9', '@types/node@20'], { cwd: app, stdio: 'ignore' });
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', tarball, 'zod@^4', 'typescript@5.9', '@types/node@20'], {
+    cwd: app,
+    stdio: 'ignore',
+  });
   fs.cpSync(path.join(__dirname, 'fixtures', 'app'), app, { recursive: true });
 }, 300_000);
 afterAll(async () => {
@@ -45,7 +48,11 @@ it('installs from its tarball and runs a TypeScript batch of the app through the
       CREATE TABLE welcome_emails (user_id bigint NOT NULL REFERENCES users, email text NOT NULL, day date NOT NULL, UNIQUE (user_id, day));
       INSERT INTO users (email) VALUES ('a@example.com'), ('b@example.com'), ('c@example.com')`);
 
-    const worker = spawn(installedBin, ['worker'], { cwd: app, env: { ...process.env, ...env, TJU_LOG_LEVEL: 'error' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const worker = spawn(installedBin, ['worker'], {
+      cwd: app,
+      env: { ...process.env, ...env, TJU_LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         let stderr = '';
@@ -89,13 +96,26 @@ it('scaffolds a config, an example batch and a new batch that type-check against
   }
   // Asked again, it writes nothing and says why.
   expect(await runBin(installedBin, ['make:batch', 'billing.send-reminders'], {}, fresh)).toMatchObject({ code: 2 });
-  expect((await runBin(installedBin, ['make:batch', 'Reminders'], {}, fresh)).stderr).toMatch(/^tju: Reminders: a batch name is <domain>\.<name>/);
+  expect((await runBin(installedBin, ['make:batch', 'Reminders'], {}, fresh)).stderr).toMatch(
+    /^tju: Reminders: a batch name is <domain>\.<name>/,
+  );
 
   // The app's own TypeScript accepts everything written, against the installed package's types.
-  fs.writeFileSync(path.join(fresh, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { strict: true, noEmit: true, module: 'commonjs', moduleResolution: 'node', target: 'ES2022', esModuleInterop: true, types: ['node'] },
-    include: ['**/*.ts'],
-  }));
+  fs.writeFileSync(
+    path.join(fresh, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        noEmit: true,
+        module: 'commonjs',
+        moduleResolution: 'node',
+        target: 'ES2022',
+        esModuleInterop: true,
+        types: ['node'],
+      },
+      include: ['**/*.ts'],
+    }),
+  );
   const tsc = await runBin(path.join(app, 'node_modules', '.bin', 'tsc'), ['-p', '.'], {}, fresh);
   expect(tsc.stdout + tsc.stderr).toBe('');
   expect(tsc.code).toBe(0);
@@ -123,8 +143,13 @@ it('scaffolds a config, an example batch and a new batch that type-check against
       await appDb.query(fs.readFileSync(path.join(fresh, 'migrations', file), 'utf8'));
     }
     const { TEMPORAL_ADDRESS: _ignored, ...withoutTemporal } = process.env;
-    const ran = await runBin(process.execPath, ['--import', 'jiti/register', '--test', 'batches/billing/send-reminders/unit.test.ts'],
-      { ...withoutTemporal, DATABASE_URL: adminUrl(testDb) } as Record<string, string>, fresh, true);
+    const ran = await runBin(
+      process.execPath,
+      ['--import', 'jiti/register', '--test', 'batches/billing/send-reminders/unit.test.ts'],
+      { ...withoutTemporal, DATABASE_URL: adminUrl(testDb) } as Record<string, string>,
+      fresh,
+      true,
+    );
     expect(ran.stdout).toMatch(/# pass 2\n/);
     expect(ran.code).toBe(0);
     const done = await appDb.query("SELECT count(*)::int AS n FROM billing_send_reminders_done WHERE run_date = '2026-01-02'");

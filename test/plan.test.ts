@@ -7,7 +7,7 @@ import { unitQueuesOf } from '../src/temporal/worker';
 import { UserError } from '../src/errors';
 import { buildTriggerInput, resolveRun, resolveScheduledRun } from '../src/plan';
 
-it('merges the unit\'s own retry policy with the job\'s, the job winning field by field', () => {
+it("merges the unit's own retry policy with the job's, the job winning field by field", () => {
   const unit = defineUnit({
     name: 'test.strict-unit',
     retry: { maximumAttempts: 7, maximumInterval: '10m', nonRetryableErrorTypes: ['CardDeclined'] },
@@ -30,7 +30,7 @@ it('plans ordered batches as one target at a time, per-chunk with a window sized
   });
 });
 
-it('derives a scheduled run from its nominal time in the schedule\'s zone', () => {
+it("derives a scheduled run from its nominal time in the schedule's zone", () => {
   // 2026-10-31T17:00Z is 02:00 on 1 November in Tokyo.
   expect(resolveScheduledRun(issueInvoices, new Date('2026-10-31T17:00:00Z')).runKey).toBe('2026-11-01');
 });

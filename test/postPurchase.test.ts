@@ -29,7 +29,7 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const count = async (sql: string) => (await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`)).rows[0].n;
 
-it('runs exactly the steps each order\'s options call for, and writes exactly their rows', async () => {
+it("runs exactly the steps each order's options call for, and writes exactly their rows", async () => {
   await seedOrders(h.pool, 0);
   const kinds = [
     // customer, amount, payment, shipping, postal code, first purchase, campaign
@@ -45,7 +45,9 @@ it('runs exactly the steps each order\'s options call for, and writes exactly th
       [customer, amount, payment, shippingType, postal, first, campaign],
     );
   }
-  await h.pool.query(`INSERT INTO orders (customer, email, status, amount, payment_method, shipping_type) VALUES ('pending', 'p@example.com', 'pending', 100, 'card', 'standard')`);
+  await h.pool.query(
+    `INSERT INTO orders (customer, email, status, amount, payment_method, shipping_type) VALUES ('pending', 'p@example.com', 'pending', 100, 'card', 'standard')`,
+  );
 
   const summary = await (await h.tju.trigger('shop.process-orders', { date: '2099-01-01' })).result();
   expect(summary).toMatchObject({ total: 4, succeeded: 4, failed: 0 });
@@ -62,10 +64,46 @@ it('runs exactly the steps each order\'s options call for, and writes exactly th
        LEFT JOIN shipments s ON s.order_id = o.id LEFT JOIN notifications n ON n.order_id = o.id ORDER BY o.id`,
   );
   expect(rows).toEqual([
-    { customer: 'digital-first', number: 'R-00000001', points: 525, reason: 'purchase, first purchase', shipped: null, tracked: false, kind: 'order-processed', done: true },
-    { customer: 'express-autumn', number: 'BT-00000002', points: 80, reason: 'purchase, campaign autumn', shipped: 'express', tracked: true, kind: 'order-processed', done: true },
-    { customer: 'standard-vip-first', number: 'R-00000003', points: 779, reason: 'purchase, first purchase, campaign vip', shipped: 'standard', tracked: true, kind: 'order-processed', done: true },
-    { customer: 'standard-plain', number: 'R-00000004', points: 8, reason: 'purchase', shipped: 'standard', tracked: true, kind: 'order-processed', done: true },
+    {
+      customer: 'digital-first',
+      number: 'R-00000001',
+      points: 525,
+      reason: 'purchase, first purchase',
+      shipped: null,
+      tracked: false,
+      kind: 'order-processed',
+      done: true,
+    },
+    {
+      customer: 'express-autumn',
+      number: 'BT-00000002',
+      points: 80,
+      reason: 'purchase, campaign autumn',
+      shipped: 'express',
+      tracked: true,
+      kind: 'order-processed',
+      done: true,
+    },
+    {
+      customer: 'standard-vip-first',
+      number: 'R-00000003',
+      points: 779,
+      reason: 'purchase, first purchase, campaign vip',
+      shipped: 'standard',
+      tracked: true,
+      kind: 'order-processed',
+      done: true,
+    },
+    {
+      customer: 'standard-plain',
+      number: 'R-00000004',
+      points: 8,
+      reason: 'purchase',
+      shipped: 'standard',
+      tracked: true,
+      kind: 'order-processed',
+      done: true,
+    },
     { customer: 'pending', number: null, points: null, reason: null, shipped: null, tracked: false, kind: null, done: false },
   ]);
 });
@@ -81,9 +119,12 @@ it('a step that gives up stops the chain and names the step; retry resumes there
 
   const failures = await listFailures(h.pool, 'shop.process-orders', date);
   expect(failures).toHaveLength(seeded.unshippable);
-  for (const f of failures) expect(f).toMatchObject({ unit: 'shop.request-shipping', nonRetryable: true, error: expect.stringContaining('no postal code') });
+  for (const f of failures)
+    expect(f).toMatchObject({ unit: 'shop.request-shipping', nonRetryable: true, error: expect.stringContaining('no postal code') });
   const cli = await tju(['failures', 'shop.process-orders', '--date', date], h.env);
-  expect(cli.stdout).toContain(`  shop.request-shipping  NonRetryableError: carrier refused order ${failures[0].targetKey}: the address has no postal code`);
+  expect(cli.stdout).toContain(
+    `  shop.request-shipping  NonRetryableError: carrier refused order ${failures[0].targetKey}: the address has no postal code`,
+  );
   // Steps 1–2 ran for the failed orders; 3–4 did not.
   const failed = failures.map((f) => f.targetKey);
   const before = await h.pool.query('SELECT order_id, issued_at FROM receipts WHERE order_id = ANY($1) ORDER BY order_id', [failed]);
@@ -102,7 +143,9 @@ it('a step that gives up stops the chain and names the step; retry resumes there
     'shop.request-shipping': { succeeded: failed.length },
     'shop.queue-notification': { succeeded: failed.length },
   });
-  expect((await h.pool.query('SELECT order_id, issued_at FROM receipts WHERE order_id = ANY($1) ORDER BY order_id', [failed])).rows).toEqual(before.rows);
+  expect(
+    (await h.pool.query('SELECT order_id, issued_at FROM receipts WHERE order_id = ANY($1) ORDER BY order_id', [failed])).rows,
+  ).toEqual(before.rows);
   expect(await listFailures(h.pool, 'shop.process-orders', date)).toEqual([]);
   expect(await count(`orders WHERE status = 'completed' AND post_processed_at IS NULL`)).toBe(0);
 });
@@ -137,13 +180,15 @@ it('survives three worker kills in a 2,000-order run: each receipt, grant, shipm
   expect(carrier.stats().accepted).toBe(physical);
 });
 
-it('holds a unit\'s rate limit across two workers: 1,000 calls at 50/s take about 20 s', async () => {
+it("holds a unit's rate limit across two workers: 1,000 calls at 50/s take about 20 s", async () => {
   await insertSubscriptions(h.pool, 1000);
   const queue = { TJU_TASK_QUEUE: `${h.taskQueue}-rate` };
   const client = new TjuClient({ client: h.client, batches: [rateLimitedBilling], taskQueue: queue.TJU_TASK_QUEUE });
   const workers = [await startWorkerProcess(h, queue), await startWorkerProcess(h, queue)];
   try {
-    const summary = await (await client.trigger('test.rate-limited-billing', { date: '2099-01-04' }, { granularity: 'per-chunk', chunkSize: 100, window: 8 })).result();
+    const summary = await (
+      await client.trigger('test.rate-limited-billing', { date: '2099-01-04' }, { granularity: 'per-chunk', chunkSize: 100, window: 8 })
+    ).result();
     expect(summary).toMatchObject({ total: 1000, succeeded: 1000 });
   } finally {
     await Promise.all(workers.map((w) => w.kill('SIGTERM')));

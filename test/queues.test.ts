@@ -45,8 +45,6 @@ it('finishes a batch on the default queue while a slow batch saturates its own q
   const done = await slow.result();
   expect(done).toEqual({ total: 30, succeeded: 30, failed: 0, skipped: 0 });
   // Everything of the slow batch ran on its own queue.
-  const elsewhere = await h.client.workflow.count(
-    `TjuBatch = 'test.isolated-slow-billing' AND TaskQueue != '${slowQueue}'`,
-  );
+  const elsewhere = await h.client.workflow.count(`TjuBatch = 'test.isolated-slow-billing' AND TaskQueue != '${slowQueue}'`);
   expect(elsewhere.count).toBe(0);
 }, 120_000);

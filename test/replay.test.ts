@@ -36,7 +36,16 @@ async function record(): Promise<void> {
     fs.writeFileSync(
       path.join(DIR, file),
       execFileSync(ensureTemporalCli(), [
-        'workflow', 'show', '-o', 'json', '--address', h.address, '--namespace', h.namespace, '--workflow-id', workflowId,
+        'workflow',
+        'show',
+        '-o',
+        'json',
+        '--address',
+        h.address,
+        '--namespace',
+        h.namespace,
+        '--workflow-id',
+        workflowId,
         ...(runId ? ['--run-id', runId] : []),
       ]),
     );
@@ -108,7 +117,9 @@ async function record(): Promise<void> {
     await controlled.cancel({ now: true, reason: 'fixture' });
     expect((await controlled.result()).stopped?.state).toBe('cancelled');
     save('trigger-controlled-0.json', controlled.workflowId);
-    for await (const wf of h.client.workflow.list({ query: `WorkflowType = 'chunkJobWorkflow' AND TjuRunKey = '2026-11-04' AND ExecutionStatus = 'Canceled'` })) {
+    for await (const wf of h.client.workflow.list({
+      query: `WorkflowType = 'chunkJobWorkflow' AND TjuRunKey = '2026-11-04' AND ExecutionStatus = 'Canceled'`,
+    })) {
       save('chunk-job-cancelled.json', wf.workflowId, wf.runId);
     }
     // A chunk cancelled mid-way, after some of its targets gave up: their failure records come after the cancel.
@@ -118,7 +129,8 @@ async function record(): Promise<void> {
       { date: '2026-11-05' },
       { granularity: 'per-chunk', chunkSize: 200, chunkConcurrency: 1, window: 1 },
     );
-    const invoiced = async () => (await h.pool.query(`SELECT count(*)::int AS n FROM invoices WHERE billing_date = '2026-11-05'`)).rows[0].n;
+    const invoiced = async () =>
+      (await h.pool.query(`SELECT count(*)::int AS n FROM invoices WHERE billing_date = '2026-11-05'`)).rows[0].n;
     while ((await invoiced()) < 50) await new Promise((resolve) => setTimeout(resolve, 50));
     await lingering.cancel({ now: true });
     expect((await lingering.result()).cancelled).toBeGreaterThan(0);
@@ -143,7 +155,11 @@ async function record(): Promise<void> {
     try {
       await applyShopSchema(h.pool);
       await seedOrders(h.pool, 100);
-      const chained = await h.tju.trigger('shop.process-orders', { date: '2099-02-01' }, { granularity: 'per-chunk', chunkSize: 100, chunkConcurrency: 4, window: 1 });
+      const chained = await h.tju.trigger(
+        'shop.process-orders',
+        { date: '2099-02-01' },
+        { granularity: 'per-chunk', chunkSize: 100, chunkConcurrency: 4, window: 1 },
+      );
       expect((await chained.result()).failed).toBe(1);
       save('chunk-job-chain.json', 'shop.process-orders/2099-02-01/chunk/1-99');
       await h.pool.query(`UPDATE orders SET postal_code = '100-0001' WHERE id = 97`);
@@ -168,8 +184,15 @@ async function record(): Promise<void> {
  */
 async function recordEdges(h: Harness, save: (file: string, workflowId: string, runId?: string) => unknown): Promise<void> {
   await applyThingsSchema(h.pool);
-  await insertThings(h.pool, ['p0', 'p1', 'retry', 'a/b', 'with space', '日本語', 'x'.repeat(300), 'k1', 'k2', 'k3'].map((key) => ({ key })));
-  const partitioned = await h.tju.trigger('test.things', { date: '2026-11-20' }, { partitions: 2, granularity: 'per-chunk', chunkSize: 2, verify: true });
+  await insertThings(
+    h.pool,
+    ['p0', 'p1', 'retry', 'a/b', 'with space', '日本語', 'x'.repeat(300), 'k1', 'k2', 'k3'].map((key) => ({ key })),
+  );
+  const partitioned = await h.tju.trigger(
+    'test.things',
+    { date: '2026-11-20' },
+    { partitions: 2, granularity: 'per-chunk', chunkSize: 2, verify: true },
+  );
   await partitioned.result();
   save('trigger-edges-partitions-0.json', partitioned.workflowId);
   save('trigger-edges-partition-p0.json', partitionWorkflowId(partitioned.workflowId, 0));
@@ -192,7 +215,11 @@ async function recordEdges(h: Harness, save: (file: string, workflowId: string, 
   save('trigger-edges-awaited-0.json', awaiting.workflowId);
 }
 
-const fixtures = () => fs.readdirSync(DIR).filter((file) => file.endsWith('.json') && file !== 'workflow-ids.json').sort();
+const fixtures = () =>
+  fs
+    .readdirSync(DIR)
+    .filter((file) => file.endsWith('.json') && file !== 'workflow-ids.json')
+    .sort();
 const read = (file: string) => JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8'));
 
 beforeAll(async () => {
@@ -200,9 +227,7 @@ beforeAll(async () => {
 });
 
 it('has recorded histories of every workflow type', () => {
-  const types = new Set(
-    fixtures().map((file) => read(file).events[0].workflowExecutionStartedEventAttributes.workflowType.name),
-  );
+  const types = new Set(fixtures().map((file) => read(file).events[0].workflowExecutionStartedEventAttributes.workflowType.name));
   expect([...types].sort()).toEqual(['chunkJobWorkflow', 'jobWorkflow', 'scheduledRunWorkflow', 'triggerWorkflow']);
 });
 

@@ -15,7 +15,8 @@ let temporal: (...args: string[]) => Promise<string>;
 beforeAll(async () => {
   h = await startHarness([issueInvoices]);
   const binary = ensureTemporalCli();
-  temporal = async (...args) => (await run(binary, [...args, '--address', h.address, '--namespace', h.namespace], { timeout: 30_000 })).stdout;
+  temporal = async (...args) =>
+    (await run(binary, [...args, '--address', h.address, '--namespace', h.namespace], { timeout: 30_000 })).stdout;
 });
 afterAll(() => h.close());
 
@@ -27,8 +28,12 @@ it('lists failed jobs by query, then resets one after the fix and it succeeds on
 
   const listed = JSON.parse(
     await temporal(
-      'workflow', 'list', '-o', 'json',
-      '--query', `TjuBatch='billing.issue-invoices' AND TjuRunKey='${date}' AND ExecutionStatus='Failed' AND TaskQueue='${h.taskQueue}'`,
+      'workflow',
+      'list',
+      '-o',
+      'json',
+      '--query',
+      `TjuBatch='billing.issue-invoices' AND TjuRunKey='${date}' AND ExecutionStatus='Failed' AND TaskQueue='${h.taskQueue}'`,
     ),
   ) as Array<{ execution: { workflowId: string } }>;
   const jobId = `billing.issue-invoices/${date}/${broken}`;

@@ -13,7 +13,10 @@ beforeAll(async () => {
   await insertSubscriptions(h.pool, 15, 2);
 });
 afterAll(async () => {
-  await h.client.schedule.getHandle('billing.issue-invoices').delete().catch(() => undefined);
+  await h.client.schedule
+    .getHandle('billing.issue-invoices')
+    .delete()
+    .catch(() => undefined);
   await h.close();
 });
 
@@ -76,14 +79,20 @@ async function waitForRun(date: string) {
   }
 }
 
-it('applies, lists, pauses and triggers through the CLI; a triggered run bills today in the schedule\'s zone', async () => {
+it("applies, lists, pauses and triggers through the CLI; a triggered run bills today in the schedule's zone", async () => {
   const env = h.env;
   expect(await tju(['schedule', 'apply'], env)).toMatchObject({ code: 0, stdout: 'created billing.issue-invoices\n' });
   expect(await tju(['schedule', 'pause', 'billing.issue-invoices', '--note', 'month-end freeze'], env)).toMatchObject({ code: 0 });
   const listed = await tju(['schedule', 'list'], env);
   expect(listed.stdout).toMatch(/^billing\.issue-invoices  0 2 \* \* \* Asia\/Tokyo  paused \(month-end freeze\)\n  next: /);
   const [asJson] = JSON.parse((await tju(['schedule', 'list', '--json'], env)).stdout);
-  expect(asJson).toMatchObject({ batch: 'billing.issue-invoices', cron: ['0 2 * * *'], timezone: 'Asia/Tokyo', paused: true, note: 'month-end freeze' });
+  expect(asJson).toMatchObject({
+    batch: 'billing.issue-invoices',
+    cron: ['0 2 * * *'],
+    timezone: 'Asia/Tokyo',
+    paused: true,
+    note: 'month-end freeze',
+  });
   expect(await tju(['schedule', 'unpause', 'billing.issue-invoices'], env)).toMatchObject({ code: 0 });
 
   expect(await tju(['schedule', 'trigger', 'billing.issue-invoices'], env)).toMatchObject({ code: 0 });

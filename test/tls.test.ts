@@ -25,20 +25,52 @@ beforeAll(async () => {
   // A CA, and a server certificate it signed for localhost: what a private cluster's operator hands out.
   const file = (name: string) => path.join(dir, name);
   const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=tju test CA', '-keyout', file('ca.key'), '-out', ca]);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=tju test CA',
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    ca,
+  ]);
   openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', file('key.pem'), '-out', file('server.csr')]);
   fs.writeFileSync(file('san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  openssl(['x509', '-req', '-in', file('server.csr'), '-CA', ca, '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '1',
-    '-extfile', file('san.ext'), '-out', file('server.pem')]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    file('server.csr'),
+    '-CA',
+    ca,
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    file('san.ext'),
+    '-out',
+    file('server.pem'),
+  ]);
   const [host, port] = h.address.split(':');
   // gRPC over TLS negotiates HTTP/2 by ALPN; behind the proxy the dev server speaks it in plain text.
-  proxy = tls.createServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'server.pem')), ALPNProtocols: ['h2'] }, (socket) => {
-    handshakes++;
-    const upstream = net.connect(Number(port), host);
-    socket.pipe(upstream).pipe(socket);
-    socket.on('error', () => upstream.destroy());
-    upstream.on('error', () => socket.destroy());
-  });
+  proxy = tls.createServer(
+    { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'server.pem')), ALPNProtocols: ['h2'] },
+    (socket) => {
+      handshakes++;
+      const upstream = net.connect(Number(port), host);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    },
+  );
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   secured = { ...h.env, TEMPORAL_ADDRESS: `localhost:${(proxy.address() as net.AddressInfo).port}`, TEMPORAL_TLS_SERVER_CA_CERT_PATH: ca };
 });
@@ -69,7 +101,10 @@ it('refuses the self-signed endpoint without the CA, in one line', async () => {
 });
 
 it('names a CA file that does not exist', async () => {
-  const result = await tju(['status', 'billing.issue-invoices', '--date', '2026-11-01'], { ...secured, TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/nonexistent/ca.pem' });
+  const result = await tju(['status', 'billing.issue-invoices', '--date', '2026-11-01'], {
+    ...secured,
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/nonexistent/ca.pem',
+  });
   expect(result.code).toBe(2);
   expect(result.stderr.trim()).toMatch(/^tju: Temporal connection settings: .*\/nonexistent\/ca\.pem/);
 });

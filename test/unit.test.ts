@@ -63,13 +63,10 @@ describe('unit transactions and the ledger', () => {
     },
   });
   const countNotes = async (note: string) =>
-    (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM subscriptions WHERE customer = $1', [note]))
-      .rows[0].n;
+    (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM subscriptions WHERE customer = $1', [note])).rows[0].n;
 
   it('rolls back everything the unit wrote when it throws', async () => {
-    await expect(appendAudit.execute(pool, { note: 'rolled-back', failAfterWrite: true })).rejects.toThrow(
-      'boom after writing',
-    );
+    await expect(appendAudit.execute(pool, { note: 'rolled-back', failAfterWrite: true })).rejects.toThrow('boom after writing');
     expect(await countNotes('rolled-back')).toBe(0);
     const ledger = await pool.query(`SELECT 1 FROM tju.ledger WHERE unit = 'test.append-audit'`);
     expect(ledger.rowCount).toBe(0);
@@ -90,7 +87,15 @@ describe('unit transactions and the ledger', () => {
 
   it('resolves an earlier failure record of the target when its unit later succeeds', async () => {
     const key = { batch: 'test.audit', runKey: 'r2', targetKey: 't1' };
-    const failure = { ...key, unit: 'test.append-audit', error: 'earlier', errorType: 'Error', attempts: 3, nonRetryable: false, target: { key: 't1' } };
+    const failure = {
+      ...key,
+      unit: 'test.append-audit',
+      error: 'earlier',
+      errorType: 'Error',
+      attempts: 3,
+      nonRetryable: false,
+      target: { key: 't1' },
+    };
     await recordFailure(pool, failure);
     await recordFailure(pool, { ...failure, targetKey: 't2', target: { key: 't2' } });
     expect((await listFailures(pool, 'test.audit', 'r2')).map((f) => f.targetKey)).toEqual(['t1', 't2']);
@@ -116,9 +121,11 @@ describe('unit transactions and the ledger', () => {
     expect(ran).toBe(1);
   });
 
-  it('keys the ledger on the run\'s number: one runs row per batch and run key', async () => {
+  it("keys the ledger on the run's number: one runs row per batch and run key", async () => {
     const key = { batch: 'test.audit', runKey: 'r4', targetKey: 't1' };
-    await Promise.all(['t1', 't2', 't3'].map((targetKey) => appendAudit.execute(pool, { note: 'numbered' }, { idempotencyKey: { ...key, targetKey } })));
+    await Promise.all(
+      ['t1', 't2', 't3'].map((targetKey) => appendAudit.execute(pool, { note: 'numbered' }, { idempotencyKey: { ...key, targetKey } })),
+    );
     const { rows } = await pool.query(
       `SELECT r.id, count(l.*)::int AS n FROM tju.runs r LEFT JOIN tju.ledger l ON l.run_id = r.id WHERE r.batch = 'test.audit' AND r.run_key = 'r4' GROUP BY r.id`,
     );

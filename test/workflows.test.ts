@@ -74,7 +74,11 @@ const input = (overrides: Partial<TriggerInput> = {}): TriggerInput => ({
 });
 
 const runTrigger = (client: Client, taskQueue: string, args: TriggerInput) =>
-  client.workflow.execute('triggerWorkflow', { workflowId: `${args.batch}/${args.runKey}`, taskQueue, args: [args] }) as Promise<RunSummary>;
+  client.workflow.execute('triggerWorkflow', {
+    workflowId: `${args.batch}/${args.runKey}`,
+    taskQueue,
+    args: [args],
+  }) as Promise<RunSummary>;
 
 const slowUnit = async () => {
   await new Promise((resolve) => setTimeout(resolve, 20));
@@ -118,7 +122,10 @@ it('adds up the summaries of its partitions', async () => {
   expect(result).toEqual({ total: 31, succeeded: 25, failed: 0, skipped: 6 });
   expect(seen.units).toBe(31);
   // One run in the history, the parent's; its partitions write none.
-  expect(seen.history.map((h) => [h.state, h.finished])).toEqual([['running', false], ['completed', true]]);
+  expect(seen.history.map((h) => [h.state, h.finished])).toEqual([
+    ['running', false],
+    ['completed', true],
+  ]);
 });
 
 it('per-chunk: counts each outcome and records each failure once, after its retries', async () => {
@@ -132,7 +139,9 @@ it('per-chunk: counts each outcome and records each failure once, after its retr
   const { result, seen } = await withStubWorker(targetsOf(50), { unit }, (client, queue) =>
     runTrigger(client, queue, input({ granularity: 'per-chunk', chunkSize: 12, chunkConcurrency: 4, window: 2 })),
   );
-  const failing = targetsOf(50).filter((t) => Number(t.key) % 7 === 0).map((t) => t.key);
+  const failing = targetsOf(50)
+    .filter((t) => Number(t.key) % 7 === 0)
+    .map((t) => t.key);
   expect(result).toEqual({ total: 50, succeeded: 50 - failing.length - 4, failed: failing.length, skipped: 4 });
   expect(seen.failures.map((f) => f.targetKey).sort()).toEqual(failing);
   expect(seen.failures[0]).toMatchObject({ unit: 'stub.unit', attempts: 2, errorType: 'Error', batch: 'stub.batch' });

@@ -80,7 +80,9 @@ function codePointBytes(cp: number): number[] {
 }
 
 const percentEncode = (char: string): string =>
-  codePointBytes(char.codePointAt(0)!).map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+  codePointBytes(char.codePointAt(0)!)
+    .map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`)
+    .join('');
 
 const utf8Length = (text: string): number => {
   let n = 0;

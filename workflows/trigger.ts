@@ -24,7 +24,19 @@ import { cancelSignal, pauseSignal, resumeSignal, type CancelRequest } from './c
 import { jobWorkflow } from './job';
 import { progressQuery } from './queries';
 import { addStepCounts } from './steps';
-import type { JobEnd, JobInput, JobResult, RunRecordUpdate, RunStop, RunSummary, StepCounts, StepOutcome, Target, TriggerInput, TriggerState } from './types';
+import type {
+  JobEnd,
+  JobInput,
+  JobResult,
+  RunRecordUpdate,
+  RunStop,
+  RunSummary,
+  StepCounts,
+  StepOutcome,
+  Target,
+  TriggerInput,
+  TriggerState,
+} from './types';
 
 /** Temporal refuses more than 2,000 pending children per workflow; stay well below. */
 export const MAX_WINDOW = 1000;
@@ -173,7 +185,7 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
     await record({ state: paused ? 'paused' : 'running', finished: false, ...(state ? { counts } : {}) });
     // Then each pause and resume as it comes; the end's write is the last.
     void (async () => {
-      for (let recorded = paused; ; ) {
+      for (let recorded = paused; ;) {
         await condition(() => paused !== recorded || done);
         if (done) return;
         recorded = paused;
@@ -263,7 +275,11 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
       } else if (perChunk) {
         end = {
           status: 'completed',
-          result: await executeChild(chunkJobWorkflow, { workflowId, args: [chunkInput(targets, job)], typedSearchAttributes: runAttributes }),
+          result: await executeChild(chunkJobWorkflow, {
+            workflowId,
+            args: [chunkInput(targets, job)],
+            typedSearchAttributes: runAttributes,
+          }),
         };
       } else {
         end = {
@@ -449,4 +465,8 @@ function jobEndOf(err: unknown): JobEnd {
 }
 
 const describeEnd = (cause: Error | undefined): string =>
-  cause instanceof TerminatedFailure ? 'was terminated' : cause instanceof TimeoutFailure ? 'timed out' : `failed: ${cause?.message ?? 'unknown'}`;
+  cause instanceof TerminatedFailure
+    ? 'was terminated'
+    : cause instanceof TimeoutFailure
+      ? 'timed out'
+      : `failed: ${cause?.message ?? 'unknown'}`;

@@ -13,16 +13,13 @@ import { unitTaskQueue } from './ids';
 import { DEFAULT_UNIT_RETRY } from './retry';
 import type { FailureRecord, JobInput, StepOutcome } from './types';
 
-
 // Writing the failure record must not be lost to a short database outage: retry it until it lands.
 export const { recordFailure } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { maximumInterval: '1m' },
 });
 
-export type TargetOutcome =
-  | { outcome: 'succeeded' | 'skipped' }
-  | { outcome: 'failed'; failure: FailureRecord; cause: TemporalFailure };
+export type TargetOutcome = { outcome: 'succeeded' | 'skipped' } | { outcome: 'failed'; failure: FailureRecord; cause: TemporalFailure };
 
 /** A chain step's outcome: a step can also not apply to the target (its `when`). */
 export type StepResult = TargetOutcome | { outcome: Extract<StepOutcome, 'not-applicable'> };

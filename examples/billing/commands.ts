@@ -11,7 +11,5 @@ export const billingCommands: CliOptions['extend'] = (program, app) => {
     .command('demo')
     .description('seed subscriptions and bill them through Temporal, twice, on a local setup')
     .option('--subscriptions <n>', 'subscriptions to seed', '1000')
-    .action((options: { subscriptions: string }) =>
-      runDemo(app.batches, app.config, demoCount('--subscriptions', options.subscriptions)),
-    );
+    .action((options: { subscriptions: string }) => runDemo(app.batches, app.config, demoCount('--subscriptions', options.subscriptions)));
 };

@@ -10,9 +10,12 @@ export const shopCommands: CliOptions['extend'] = (program, app) => {
 
   program
     .command('shipping-service')
-    .description('run the stand-in carrier API on SHIPPING_URL\'s port (default 4010) until Ctrl-C')
+    .description("run the stand-in carrier API on SHIPPING_URL's port (default 4010) until Ctrl-C")
     .action(async () => {
-      const service = await startShippingService({ delayMs: 20, failEvery: 7 }, Number(new URL(process.env.SHIPPING_URL ?? 'http://127.0.0.1:4010').port));
+      const service = await startShippingService(
+        { delayMs: 20, failEvery: 7 },
+        Number(new URL(process.env.SHIPPING_URL ?? 'http://127.0.0.1:4010').port),
+      );
       console.log(`shipping service on ${service.url}`);
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
       await service.close();

@@ -22,9 +22,7 @@ export function addBatchCommands(
       command.option(`--${kebab(key)} <value>`, described ?? key);
     }
     configure(command).action(async (options: Record<string, unknown>) => {
-      const params = Object.fromEntries(
-        keys.filter((key) => options[key] !== undefined).map((key) => [key, String(options[key])]),
-      );
+      const params = Object.fromEntries(keys.filter((key) => options[key] !== undefined).map((key) => [key, String(options[key])]));
       await action(batch, params, options);
     });
   }
@@ -32,4 +30,6 @@ export function addBatchCommands(
 
 /** The flags that name a run again in a printed command: ` --date 2026-11-01`. */
 export const paramFlags = (params: Record<string, string>): string =>
-  Object.entries(params).map(([key, value]) => ` --${kebab(key)} ${value}`).join('');
+  Object.entries(params)
+    .map(([key, value]) => ` --${kebab(key)} ${value}`)
+    .join('');

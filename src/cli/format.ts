@@ -37,5 +37,8 @@ export const runNeedsAttention = (summary: RunSummary): boolean =>
 /** A chain's counts, a line per step: `shop.request-shipping: succeeded 97, not-applicable 24, failed 2`. */
 export const formatSteps = (steps: StepCounts | undefined, indent: string): string[] =>
   Object.entries(steps ?? {}).map(
-    ([unit, counts]) => `${indent}${unit}: ${Object.entries(counts).map(([outcome, n]) => `${outcome} ${n}`).join(', ')}`,
+    ([unit, counts]) =>
+      `${indent}${unit}: ${Object.entries(counts)
+        .map(([outcome, n]) => `${outcome} ${n}`)
+        .join(', ')}`,
   );

@@ -25,11 +25,19 @@ export interface CliOptions {
 export function buildProgram(app: CliApp, options: CliOptions = {}): Command {
   const program = new Command('tju')
     .description('Trigger–Job–Unit batches on Temporal and PostgreSQL')
-    .option('--config <file>', 'the app\'s tju config (default: tju.config.ts, .mjs or .js in the working directory)')
+    .option('--config <file>', "the app's tju config (default: tju.config.ts, .mjs or .js in the working directory)")
     .exitOverride()
     // Options after a subcommand belong to it: `tju temporal …` hands its own to Temporal's CLI.
     .enablePositionalOptions()
-    .configureOutput({ outputError: (message, write) => write(`tju: ${message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}\n`) });
+    .configureOutput({
+      outputError: (message, write) =>
+        write(
+          `tju: ${message
+            .replace(/^error: /, '')
+            .replace(/\s*\n\s*/g, ' ')
+            .trim()}\n`,
+        ),
+    });
   registerWorker(program, app);
   registerTrigger(program, app);
   registerStatus(program, app);
@@ -103,7 +111,7 @@ async function guard(run: () => Promise<void>): Promise<number> {
       return 2;
     }
     if (/Unknown encoding: binary\/encrypted/.test(String((err as Error)?.message))) {
-      console.error('tju: the run\'s payloads are encrypted: set TJU_CODEC_KEYS to the keys its workers use');
+      console.error("tju: the run's payloads are encrypted: set TJU_CODEC_KEYS to the keys its workers use");
       return 2;
     }
     console.error(err);

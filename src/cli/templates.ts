@@ -30,7 +30,10 @@ export function addToIndex(index: string, domain: string, name: string): string 
   return lines.join('\n');
 }
 
-export const migrationFile = (domain: string, name: string) => `-- The tables of the ${domain}.${name} batch: its targets, and what it did for each per run.
+export const migrationFile = (
+  domain: string,
+  name: string,
+) => `-- The tables of the ${domain}.${name} batch: its targets, and what it did for each per run.
 CREATE TABLE IF NOT EXISTS ${table(domain, name)} (
   id   bigserial PRIMARY KEY,
   name text      NOT NULL

@@ -59,10 +59,11 @@ export async function beginClaimed(client: PoolClient, runId: string, targetKey:
 /** Commits a claimed unit; one that found its work already done says so in its ledger row. */
 export async function commitClaimed(client: PoolClient, runId: string, targetKey: string, unit: string, skipped: boolean, schema?: string) {
   if (!skipped) return client.query('COMMIT');
-  await client.query(
-    `UPDATE ${tjuTables(schema).ledger} SET skipped = true WHERE run_id = $1 AND target_key = $2 AND unit = $3`,
-    [runId, targetKey, unit],
-  );
+  await client.query(`UPDATE ${tjuTables(schema).ledger} SET skipped = true WHERE run_id = $1 AND target_key = $2 AND unit = $3`, [
+    runId,
+    targetKey,
+    unit,
+  ]);
   return client.query('COMMIT');
 }
 

@@ -71,7 +71,10 @@ export interface MigrateOptions {
  * tju's schema, except to move tju's own tables out of `public` from a database at the layout before schemas.
  * Returns what it did.
  */
-export async function migrate(databaseUrl: string, { schema = DEFAULT_SCHEMA, dir = migrationsDir }: MigrateOptions = {}): Promise<string[]> {
+export async function migrate(
+  databaseUrl: string,
+  { schema = DEFAULT_SCHEMA, dir = migrationsDir }: MigrateOptions = {},
+): Promise<string[]> {
   await ensureDatabase(databaseUrl);
   const client = await connect(databaseUrl);
   const s = quoteIdent(schema);

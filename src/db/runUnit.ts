@@ -32,12 +32,7 @@ export interface UnitResult {
  * key, the transaction first claims the key's ledger row (in the same round trip as BEGIN): a key already
  * claimed means the work is done, and the unit does not run.
  */
-export async function runUnit<I>(
-  pool: Pool,
-  unit: UnitDefinition<I>,
-  input: I,
-  options: RunUnitOptions = {},
-): Promise<UnitResult> {
+export async function runUnit<I>(pool: Pool, unit: UnitDefinition<I>, input: I, options: RunUnitOptions = {}): Promise<UnitResult> {
   const key = options.idempotencyKey;
   const runId = key && (await cachedRunId(pool, key, options.schema));
   const client = await pool.connect();

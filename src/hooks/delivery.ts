@@ -66,7 +66,10 @@ export function startHookDelivery(options: HookDeliveryOptions): HookDelivery {
       delivered.add(1, { ...tags, outcome: 'delivered' });
     } catch (err) {
       const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      const wait = Math.min(msToNumber(policy.initialInterval) * policy.backoffCoefficient ** (event.attempts - 1), msToNumber(policy.maximumInterval));
+      const wait = Math.min(
+        msToNumber(policy.initialInterval) * policy.backoffCoefficient ** (event.attempts - 1),
+        msToNumber(policy.maximumInterval),
+      );
       const outcome = await markFailed(options.pool, event, error, wait, options.schema);
       delivered.add(1, { ...tags, outcome: outcome === 'gave-up' ? 'gave_up' : 'retried' });
       const line = { ...tags, attempt: event.attempts, of: event.maxAttempts, error };

@@ -55,14 +55,19 @@ export async function claimHookEvents(db: Db, batches: string[], limit: number, 
 }
 
 export async function markDelivered(db: Db, id: string, schema?: string): Promise<void> {
-  await db.query(
-    `UPDATE ${tjuTables(schema).hookEvents} SET state = 'delivered', last_error = NULL, finished_at = now() WHERE id = $1`,
-    [id],
-  );
+  await db.query(`UPDATE ${tjuTables(schema).hookEvents} SET state = 'delivered', last_error = NULL, finished_at = now() WHERE id = $1`, [
+    id,
+  ]);
 }
 
 /** After a failed call: due again after `retryInMs`, or given up when that was its last attempt. */
-export async function markFailed(db: Db, event: HookEvent, error: string, retryInMs: number, schema?: string): Promise<'retrying' | 'gave-up'> {
+export async function markFailed(
+  db: Db,
+  event: HookEvent,
+  error: string,
+  retryInMs: number,
+  schema?: string,
+): Promise<'retrying' | 'gave-up'> {
   const gaveUp = event.attempts >= event.maxAttempts;
   await db.query(
     `UPDATE ${tjuTables(schema).hookEvents}

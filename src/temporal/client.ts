@@ -63,7 +63,10 @@ export class RunHandle {
   async progressOf(workflowId: string): Promise<RunProgress> {
     const progress = await this.client.workflow.getHandle<typeof triggerWorkflow>(workflowId).query(progressQuery);
     for (const workflowId of progress.runningPartitions ?? []) {
-      const part = await this.client.workflow.getHandle<typeof triggerWorkflow>(workflowId).query(progressQuery).catch(() => undefined);
+      const part = await this.client.workflow
+        .getHandle<typeof triggerWorkflow>(workflowId)
+        .query(progressQuery)
+        .catch(() => undefined);
       if (!part) continue;
       for (const key of ['total', 'succeeded', 'failed', 'skipped', 'inFlight'] as const) progress[key] += part[key];
     }
@@ -92,7 +95,10 @@ export class RunHandle {
   async problems(partitions: string[] = []): Promise<string[]> {
     const problems: string[] = [];
     for (const workflowId of [this.workflowId, ...partitions]) {
-      const described = await this.client.workflow.getHandle(workflowId).describe().catch(() => undefined);
+      const described = await this.client.workflow
+        .getHandle(workflowId)
+        .describe()
+        .catch(() => undefined);
       for (const activity of described?.raw.pendingActivities ?? []) {
         if ((activity.attempt ?? 0) < 2 || !activity.lastFailure) continue;
         const what = ACTIVITY_PROBLEMS[activity.activityType?.name ?? ''] ?? `${activity.activityType?.name} failing`;
@@ -314,11 +320,7 @@ export class TjuClient {
     return this.start(run, retryWorkflowId(run.batch.name, run.runKey), { ...overrides, source: 'failures' });
   }
 
-  private async start(
-    run: ResolvedRun,
-    workflowId: string,
-    overrides: TriggerOptions & { source?: TargetSource },
-  ): Promise<RunHandle> {
+  private async start(run: ResolvedRun, workflowId: string, overrides: TriggerOptions & { source?: TargetSource }): Promise<RunHandle> {
     const started = await this.options.client.workflow.start<typeof triggerWorkflow>('triggerWorkflow', {
       workflowId,
       taskQueue: this.taskQueueOf(run.batch.name),
@@ -389,8 +391,7 @@ export class TjuClient {
   async runs(batchName: string, limit = 20): Promise<RunStatus[]> {
     const batch = this.batches.get(batchName);
     // No ORDER BY: SQL visibility (the dev server's) refuses it; its default order is running, then newest closed.
-    const query =
-      `WorkflowType = 'triggerWorkflow' AND TjuBatch = '${batch.name}' AND ExecutionStatus != 'ContinuedAsNew'`;
+    const query = `WorkflowType = 'triggerWorkflow' AND TjuBatch = '${batch.name}' AND ExecutionStatus != 'ContinuedAsNew'`;
     const runs: RunStatus[] = [];
     for await (const wf of this.options.client.workflow.list({ query, pageSize: limit })) {
       const runKey = wf.typedSearchAttributes.get(searchAttributes.runKey) ?? '';
@@ -427,9 +428,7 @@ export class TjuClient {
 
   /** Without `runId`, the latest run under the workflow ID (following continue-as-new). */
   private handleFor(batch: string, runKey: string, workflowId = triggerWorkflowId(batch, runKey), runId?: string) {
-    return new RunHandle(batch, runKey, workflowId, runId, this.taskQueueOf(batch), this.options.client, (id) =>
-      this.link(workflowId, id),
-    );
+    return new RunHandle(batch, runKey, workflowId, runId, this.taskQueueOf(batch), this.options.client, (id) => this.link(workflowId, id));
   }
 
   /** The Web UI's page of a workflow: of one execution when `runId` is given, else of its latest. */

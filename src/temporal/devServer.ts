@@ -124,11 +124,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const binary = ensureTemporalCli();
   const address = `127.0.0.1:${options.port}`;
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(options.port),
-    '--ui-port', String(options.uiPort),
-    '--log-level', 'error',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--ui-port',
+    String(options.uiPort),
+    '--log-level',
+    'error',
     ...devServerSearchAttributeFlags,
     ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
   ];

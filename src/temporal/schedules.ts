@@ -1,9 +1,4 @@
-import {
-  ScheduleNotFoundError,
-  type CalendarSpec,
-  type Client,
-  type ScheduleOptions as TemporalScheduleOptions,
-} from '@temporalio/client';
+import { ScheduleNotFoundError, type CalendarSpec, type Client, type ScheduleOptions as TemporalScheduleOptions } from '@temporalio/client';
 import type { Batch, ScheduleOptions } from '../definitions';
 import { UserError } from '../errors';
 import { BatchRegistry } from '../registry';
@@ -144,8 +139,7 @@ export class TjuSchedules {
   trigger = (batch: string) => this.handle(batch).trigger();
 
   /** Runs every start the schedule would have made in [from, to), one after another, each for its own time. */
-  backfill = (batch: string, from: Date, to: Date) =>
-    this.handle(batch).backfill({ start: from, end: to, overlap: 'BUFFER_ALL' });
+  backfill = (batch: string, from: Date, to: Date) => this.handle(batch).backfill({ start: from, end: to, overlap: 'BUFFER_ALL' });
 
   private handle(batchName: string) {
     const batch = this.batches.get(batchName);

@@ -69,9 +69,7 @@ export async function runDemo(batches: readonly Batch[], config: Config, subscri
     }
 
     const again = await (await tju.trigger(BATCH, { date })).result();
-    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoices WHERE billing_date = $1', [
-      date,
-    ]);
+    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoices WHERE billing_date = $1', [date]);
     console.log(
       `Same date again: ${again.total} targets still unbilled (the ones that fail), ${again.succeeded} new invoices; ` +
         `${rows[0].n} invoices for ${date}, one per billable subscription.`,
@@ -79,7 +77,9 @@ export async function runDemo(batches: readonly Batch[], config: Config, subscri
 
     // The first run, the one the numbers above describe; the re-run is the latest under the same ID.
     console.log(`\nWeb UI (the first run): ${run.uiUrl}`);
-    console.log(`Its status, with the re-run: DATABASE_URL=${databaseUrl} TJU_TASK_QUEUE=${TASK_QUEUE} npm run billing -- status ${BATCH} --date ${date}`);
+    console.log(
+      `Its status, with the re-run: DATABASE_URL=${databaseUrl} TJU_TASK_QUEUE=${TASK_QUEUE} npm run billing -- status ${BATCH} --date ${date}`,
+    );
     console.log(
       `Inspect with Temporal's CLI: ${ensureTemporalCli()} workflow list --address ${temporal.target.address} ` +
         `--query "TjuBatch='${BATCH}' AND TjuRunKey='${date}'"`,

@@ -12,11 +12,7 @@ export interface SeedCounts {
  * `brokenEvery`th active one with no monthly fee (default 199; a data error the unit refuses), the rest
  * active. 0 turns either off. Deterministic, so runs compare.
  */
-export async function seedSubscriptions(
-  pool: Pool,
-  n: number,
-  { inactiveEvery = 50, brokenEvery = 199 } = {},
-): Promise<SeedCounts> {
+export async function seedSubscriptions(pool: Pool, n: number, { inactiveEvery = 50, brokenEvery = 199 } = {}): Promise<SeedCounts> {
   await pool.query('TRUNCATE invoices, subscriptions, tju.ledger, tju.failures RESTART IDENTITY CASCADE');
   await pool.query(
     `INSERT INTO subscriptions (customer, status, monthly_fee, payment_method)

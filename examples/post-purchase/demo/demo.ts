@@ -26,7 +26,12 @@ const TASK_QUEUE = 'tju-shop-demo';
 
 const steps = (summary: RunSummary) =>
   Object.entries(summary.steps ?? {})
-    .map(([unit, counts]) => `    ${unit.padEnd(24)} ${Object.entries(counts).map(([outcome, n]) => `${outcome} ${n}`).join(', ')}`)
+    .map(
+      ([unit, counts]) =>
+        `    ${unit.padEnd(24)} ${Object.entries(counts)
+          .map(([outcome, n]) => `${outcome} ${n}`)
+          .join(', ')}`,
+    )
     .join('\n');
 
 /**
@@ -46,7 +51,14 @@ export async function runDemo(batches: readonly Batch[], config: Config, orders:
   const client = await connectClient(temporal.target);
   await ensureSearchAttributes(client.connection, config.namespace);
   const connection = await connectWorker(temporal.target);
-  const options = { connection, namespace: config.namespace, taskQueue: TASK_QUEUE, batches, pool, maxConcurrentUnits: config.maxConcurrentUnits };
+  const options = {
+    connection,
+    namespace: config.namespace,
+    taskQueue: TASK_QUEUE,
+    batches,
+    pool,
+    maxConcurrentUnits: config.maxConcurrentUnits,
+  };
   const workers = [await createWorker(options), ...(await createUnitWorkers(options))];
   const working = Promise.all(workers.map((worker) => worker.run()));
   try {
@@ -66,11 +78,15 @@ export async function runDemo(batches: readonly Batch[], config: Config, orders:
     console.log(`\n2. tju failures ${BATCH} --date ${date}: ${failures.length} order(s), each naming the step that gave up:`);
     for (const f of failures.slice(0, 3)) console.log(`    order ${f.targetKey}  ${f.unit}  ${f.errorType}: ${f.error}`);
 
-    const fixed = await pool.query(`UPDATE orders SET postal_code = '100-0001' WHERE postal_code IS NULL AND shipping_type <> 'digital' AND status = 'completed'`);
+    const fixed = await pool.query(
+      `UPDATE orders SET postal_code = '100-0001' WHERE postal_code IS NULL AND shipping_type <> 'digital' AND status = 'completed'`,
+    );
     console.log(`\n3. The fix: ${fixed.rowCount} postal code(s) filled in.`);
 
     const retried = await (await tju.retry(BATCH, { date })).result();
-    console.log(`\n4. tju retry ${BATCH} --date ${date}: ${retried.succeeded} of ${retried.total} done, resuming at the step that failed:\n${steps(retried)}`);
+    console.log(
+      `\n4. tju retry ${BATCH} --date ${date}: ${retried.succeeded} of ${retried.total} done, resuming at the step that failed:\n${steps(retried)}`,
+    );
 
     const { rows } = await pool.query(
       `SELECT (SELECT count(*) FROM receipts)::int AS receipts, (SELECT count(*) FROM point_grants)::int AS points,
@@ -81,7 +97,8 @@ export async function runDemo(batches: readonly Batch[], config: Config, orders:
       `\n5. Exactly once: ${rows[0].receipts} receipts, ${rows[0].points} point grants, ${rows[0].shipments} shipments ` +
         `(${after.accepted} accepted by the carrier), ${rows[0].notifications} notifications queued.`,
     );
-    if (temporal.started) console.log(`\nThe Temporal dev server stays up for the UI (pid ${temporal.started}); stop it with: kill ${temporal.started}`);
+    if (temporal.started)
+      console.log(`\nThe Temporal dev server stays up for the UI (pid ${temporal.started}); stop it with: kill ${temporal.started}`);
   } finally {
     for (const worker of workers) worker.shutdown();
     await working;

@@ -23,7 +23,10 @@ export interface ShippingService {
  * shippingType, postalCode }`. It answers slowly, refuses some first requests with 503, and deduplicates by
  * key as real payment and shipping APIs do: the same key twice gets the first answer, not a second shipment.
  */
-export async function startShippingService({ delayMs = 20, failEvery = 0 }: ShippingServiceOptions = {}, port = 0): Promise<ShippingService> {
+export async function startShippingService(
+  { delayMs = 20, failEvery = 0 }: ShippingServiceOptions = {},
+  port = 0,
+): Promise<ShippingService> {
   const accepted = new Map<string, string>();
   const refusedOnce = new Set<string>();
   const counts = { requests: 0, accepted: 0, deduplicated: 0, refused: 0 };
@@ -47,7 +50,7 @@ export async function startShippingService({ delayMs = 20, failEvery = 0 }: Ship
     }
     const request = JSON.parse(body || '{}') as { postalCode?: string | null };
     if (!request.postalCode) return reply(422, { error: 'the address has no postal code' });
-    if (failEvery > 0 && !refusedOnce.has(key) && (counts.requests % failEvery === 0)) {
+    if (failEvery > 0 && !refusedOnce.has(key) && counts.requests % failEvery === 0) {
       refusedOnce.add(key);
       counts.refused++;
       return reply(503, { error: 'carrier busy, try again' });

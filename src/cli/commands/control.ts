@@ -21,20 +21,30 @@ export function registerControl(program: Command, app: CliApp): void {
       await withSession(app, ({ tju }) => act(tju.run(batch.name, params), batch, params, options));
     });
 
-  control('pause', 'stop dispatching new jobs of a running run (and of its retry); jobs in flight finish', (c) => c, async (run, batch, params) => {
-    for (const workflowId of await run.pause()) {
-      const progress = await confirmed(run, workflowId, (p) => p.paused === true);
-      console.log(`paused ${workflowId}${progress ? `: ${progress.inFlight} job(s) in flight finish` : ' (signal sent)'}`);
-    }
-    console.log(`continue it with: tju resume ${batch.name}${paramFlags(params)}`);
-  });
+  control(
+    'pause',
+    'stop dispatching new jobs of a running run (and of its retry); jobs in flight finish',
+    (c) => c,
+    async (run, batch, params) => {
+      for (const workflowId of await run.pause()) {
+        const progress = await confirmed(run, workflowId, (p) => p.paused === true);
+        console.log(`paused ${workflowId}${progress ? `: ${progress.inFlight} job(s) in flight finish` : ' (signal sent)'}`);
+      }
+      console.log(`continue it with: tju resume ${batch.name}${paramFlags(params)}`);
+    },
+  );
 
-  control('resume', 'continue a paused run (and its retry) from where it stopped', (c) => c, async (run) => {
-    for (const workflowId of await run.resume()) {
-      await confirmed(run, workflowId, (p) => !p.paused);
-      console.log(`resumed ${workflowId}`);
-    }
-  });
+  control(
+    'resume',
+    'continue a paused run (and its retry) from where it stopped',
+    (c) => c,
+    async (run) => {
+      for (const workflowId of await run.resume()) {
+        await confirmed(run, workflowId, (p) => !p.paused);
+        console.log(`resumed ${workflowId}`);
+      }
+    },
+  );
 
   control(
     'cancel',

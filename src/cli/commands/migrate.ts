@@ -11,9 +11,7 @@ export function registerMigrate(program: Command, app: CliApp): void {
       const { databaseUrl, schema } = app.config;
       const applied = await migrate(databaseUrl, { schema });
       console.log(
-        applied.length
-          ? `applied ${applied.join(', ')} to ${describeUrl(databaseUrl)}`
-          : `${describeUrl(databaseUrl)} is up to date`,
+        applied.length ? `applied ${applied.join(', ')} to ${describeUrl(databaseUrl)}` : `${describeUrl(databaseUrl)} is up to date`,
       );
     });
 }

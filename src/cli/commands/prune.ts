@@ -23,7 +23,7 @@ const describe = (c: PruneCounts) =>
 export function registerPrune(program: Command, app: CliApp): void {
   program
     .command('prune')
-    .description("delete the ledger rows, failure records and run history of runs last active before a cutoff")
+    .description('delete the ledger rows, failure records and run history of runs last active before a cutoff')
     .option('--older-than <duration>', 'cutoff for batches without a retention of their own, e.g. 90d', days)
     .option('--batch <name>', 'only this batch')
     .option('--yes', 'really delete; without it, only say what would be deleted')

@@ -11,8 +11,8 @@ export function registerRuns(program: Command, app: CliApp): void {
 
 function addRuns(runs: Command, app: CliApp): void {
   for (const batch of app.batches) {
-    jsonOption(runs.command(batch.name).option('--limit <n>', 'how many runs', positiveInt, 20))
-      .action(async (options: { limit: number; json?: boolean }) => {
+    jsonOption(runs.command(batch.name).option('--limit <n>', 'how many runs', positiveInt, 20)).action(
+      async (options: { limit: number; json?: boolean }) => {
         await withDatabase(app, (pool) =>
           withSession(
             app,
@@ -30,6 +30,7 @@ function addRuns(runs: Command, app: CliApp): void {
             pool,
           ),
         );
-      });
+      },
+    );
   }
 }

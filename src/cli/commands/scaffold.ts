@@ -12,7 +12,7 @@ const BATCH_NAME = /^([a-z][a-z0-9-]*)\.([a-z][a-z0-9-]*)$/;
 export function registerScaffold(program: Command, _app: CliApp): void {
   program
     .command('init')
-    .description('write tju.config.ts, batches/index.ts, an example batch and its table\'s migration into this app')
+    .description("write tju.config.ts, batches/index.ts, an example batch and its table's migration into this app")
     .action(() => {
       const existing = CONFIG_FILES.find((file) => fs.existsSync(file));
       if (existing) throw new UserError(`${existing} exists already: tju is set up here`);
@@ -23,15 +23,20 @@ export function registerScaffold(program: Command, _app: CliApp): void {
         'migrations/001_example_hello.sql': migrationFile('example', 'hello'),
       };
       write(files);
-      console.log('Next: apply migrations/001_example_hello.sql, then `npx tju migrate`, `npx tju worker` and `npx tju trigger example.hello --wait`.');
+      console.log(
+        'Next: apply migrations/001_example_hello.sql, then `npx tju migrate`, `npx tju worker` and `npx tju trigger example.hello --wait`.',
+      );
     });
 
   program
     .command('make:batch <name>')
-    .description('write trigger.ts, unit.ts, index.ts, a test and a table migration for a new batch <domain>.<name>, and list it in batches/index.ts')
+    .description(
+      'write trigger.ts, unit.ts, index.ts, a test and a table migration for a new batch <domain>.<name>, and list it in batches/index.ts',
+    )
     .action((name: string) => {
       const match = BATCH_NAME.exec(name);
-      if (!match) throw new UserError(`${name}: a batch name is <domain>.<name>, lower-case words joined by "-" (e.g. billing.send-reminders)`);
+      if (!match)
+        throw new UserError(`${name}: a batch name is <domain>.<name>, lower-case words joined by "-" (e.g. billing.send-reminders)`);
       const [, domain, batch] = match;
       const index = path.join('batches', 'index.ts');
       if (!fs.existsSync(index)) throw new UserError(`no ${index} here: run \`tju init\` first`);

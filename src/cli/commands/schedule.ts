@@ -31,8 +31,8 @@ export function registerSchedule(program: Command, app: CliApp): void {
       if (changes.length === 0) console.log('no batch declares a schedule');
     });
 
-  jsonOption(schedule.command('list').description('the schedules, their state, next and recent runs'))
-    .action(async (options: { json?: boolean }) => {
+  jsonOption(schedule.command('list').description('the schedules, their state, next and recent runs')).action(
+    async (options: { json?: boolean }) => {
       const list = await withSchedules((s) => s.list());
       if (options.json) return printJson(list);
       for (const s of list) {
@@ -42,7 +42,8 @@ export function registerSchedule(program: Command, app: CliApp): void {
         if (s.nextRuns[0]) console.log(`  next: ${s.nextRuns[0].toISOString()}`);
         for (const run of s.recentRuns.slice(-3)) console.log(`  ran:  ${run.scheduledAt.toISOString()} ${run.workflowId}`);
       }
-    });
+    },
+  );
 
   for (const verb of ['pause', 'unpause'] as const) {
     schedule
@@ -58,7 +59,7 @@ export function registerSchedule(program: Command, app: CliApp): void {
 
   schedule
     .command('trigger <batch>')
-    .description('start a scheduled run now (for today), under the schedule\'s overlap policy')
+    .description("start a scheduled run now (for today), under the schedule's overlap policy")
     .action(async (name: string) => {
       const batch = known(name);
       await withSchedules((s) => s.trigger(batch));

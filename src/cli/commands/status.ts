@@ -12,34 +12,29 @@ export function registerStatus(program: Command, app: CliApp): void {
   const status = program
     .command('status')
     .description("print a run's progress, or its summary once finished, with its re-runs and recorded failures");
-  addBatchCommands(
-    status,
-    app.batches,
-    jsonOption,
-    async (batch, params, options) => {
-      const { runKey } = resolveRun(batch, params); // refuse bad params before connecting to anything
-      await withDatabase(app, async (pool) => {
-        const { failures } = await runRecords(pool, batch.name, runKey, app.config.schema);
-        await withSession(
-          app,
-          async ({ tju }) => {
-            const run = await tju.status(batch.name, params);
-            if (options.json) return printJson({ ...run, failuresRecorded: failures });
-            console.log(`${run.workflowId}: ${run.state}${run.fromHistory ? ' (from run history)' : ''}`);
-            printDetails(run, '  ');
-            for (const rerun of run.reruns ?? []) {
-              console.log(`  re-run started ${rerun.startTime?.toISOString()}: ${rerun.state}`);
-              printDetails(rerun, '    ');
-            }
-            if (failures > 0) {
-              console.log(`  ${failures} failed target(s) recorded: tju failures ${batch.name}${paramFlags(params)}`);
-            }
-          },
-          pool,
-        );
-      });
-    },
-  );
+  addBatchCommands(status, app.batches, jsonOption, async (batch, params, options) => {
+    const { runKey } = resolveRun(batch, params); // refuse bad params before connecting to anything
+    await withDatabase(app, async (pool) => {
+      const { failures } = await runRecords(pool, batch.name, runKey, app.config.schema);
+      await withSession(
+        app,
+        async ({ tju }) => {
+          const run = await tju.status(batch.name, params);
+          if (options.json) return printJson({ ...run, failuresRecorded: failures });
+          console.log(`${run.workflowId}: ${run.state}${run.fromHistory ? ' (from run history)' : ''}`);
+          printDetails(run, '  ');
+          for (const rerun of run.reruns ?? []) {
+            console.log(`  re-run started ${rerun.startTime?.toISOString()}: ${rerun.state}`);
+            printDetails(rerun, '    ');
+          }
+          if (failures > 0) {
+            console.log(`  ${failures} failed target(s) recorded: tju failures ${batch.name}${paramFlags(params)}`);
+          }
+        },
+        pool,
+      );
+    });
+  });
 }
 
 function printDetails(run: RunStatus, indent: string): void {

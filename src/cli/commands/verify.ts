@@ -24,7 +24,8 @@ export function registerVerify(program: Command, app: CliApp): void {
       if (options.json) printJson({ batch: batch.name, runKey: run.runKey, ...result });
       else {
         console.log(`${batch.name} ${run.runKey}: ${formatVerification({ ...result, sample: result.sample.slice(0, 20) })}`);
-        for (const lost of result.sample) console.log(`  lost ${lost.key}: no ledger row for ${lost.missing.join(', ')} and no open failure`);
+        for (const lost of result.sample)
+          console.log(`  lost ${lost.key}: no ledger row for ${lost.missing.join(', ')} and no open failure`);
         if (result.lost > result.sample.length) console.log(`  … and ${result.lost - result.sample.length} more`);
       }
       if (result.lost > 0) process.exitCode = 1;

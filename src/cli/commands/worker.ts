@@ -42,20 +42,27 @@ export function registerWorker(program: Command, app: CliApp): void {
   program
     .command('worker')
     .description('run the workflows and units of every batch; SIGINT/SIGTERM drain it and exit 0')
-    .option('--task-queue <names>', 'comma-separated queues to poll (default: TJU_TASK_QUEUE and each batch\'s own)')
+    .option('--task-queue <names>', "comma-separated queues to poll (default: TJU_TASK_QUEUE and each batch's own)")
     .option('--max-concurrent-units <n>', 'units at once per queue (TJU_MAX_CONCURRENT_UNITS, default 20)', positiveInt)
     .option('--max-cached-workflows <n>', 'workflows kept in memory (TJU_MAX_CACHED_WORKFLOWS)', positiveInt)
     .option('--shutdown-grace <duration>', 'time in-flight units get to finish on shutdown (TJU_SHUTDOWN_GRACE, default 30s)', duration)
     .option('--max-lifetime <duration>', 'drain and exit after this long (TJU_MAX_LIFETIME)', duration)
     .option('--max-memory <MB>', 'drain and exit once RSS passes this (TJU_MAX_MEMORY_MB)', positiveInt)
     .option('--metrics-port <port>', 'serve Prometheus metrics on this port, at /metrics (TJU_METRICS_PORT)', port)
-    .option('--connect-timeout <duration>', 'keep trying to reach PostgreSQL and Temporal at start for this long (TJU_CONNECT_TIMEOUT, default 0s)', duration)
+    .option(
+      '--connect-timeout <duration>',
+      'keep trying to reach PostgreSQL and Temporal at start for this long (TJU_CONNECT_TIMEOUT, default 0s)',
+      duration,
+    )
     .action(async (flags: WorkerFlags) => {
       const config = app.config;
       installRuntime({ metricsPort: flags.metricsPort ?? config.metricsPort }); // before any native connection
       const maxConcurrentUnits = flags.maxConcurrentUnits ?? config.maxConcurrentUnits;
       const taskQueues = flags.taskQueue
-        ? flags.taskQueue.split(',').map((q) => q.trim()).filter(Boolean)
+        ? flags.taskQueue
+            .split(',')
+            .map((q) => q.trim())
+            .filter(Boolean)
         : taskQueuesOf(app.batches, config.taskQueue);
       const pool = createPool(config.databaseUrl, maxConcurrentUnits * taskQueues.length + 2);
       try {

@@ -24,10 +24,5 @@ export const processOrders = defineBatch({
     }),
   },
   // The chain: a step that gives up stops the order's chain; `tju retry` resumes at that step.
-  steps: [
-    issueReceipt,
-    grantPoints,
-    { unit: requestShipping, when: (order) => order.shippingType !== 'digital' },
-    queueNotification,
-  ],
+  steps: [issueReceipt, grantPoints, { unit: requestShipping, when: (order) => order.shippingType !== 'digital' }, queueNotification],
 });

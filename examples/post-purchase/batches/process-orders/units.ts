@@ -29,7 +29,11 @@ export const issueReceipt = defineUnit<OrderInput>({
     const order = await lockOrder(tx, orderId);
     if ((await tx.query('SELECT 1 FROM receipts WHERE order_id = $1', [orderId])).rowCount) return 'skipped';
     const series = paymentMethod === 'bank-transfer' ? 'BT' : 'R';
-    await tx.query('INSERT INTO receipts (order_id, number, amount) VALUES ($1, $2, $3)', [orderId, `${series}-${orderId.padStart(8, '0')}`, order.amount]);
+    await tx.query('INSERT INTO receipts (order_id, number, amount) VALUES ($1, $2, $3)', [
+      orderId,
+      `${series}-${orderId.padStart(8, '0')}`,
+      order.amount,
+    ]);
   },
 });
 
@@ -85,7 +89,11 @@ export const requestShipping = defineUnit<OrderInput>({
     // 4xx: this request will never succeed as it is; 5xx: the carrier may take it on a later attempt.
     if (response.status >= 400 && response.status < 500) throw new NonRetryableError(`carrier refused order ${orderId}: ${answer.error}`);
     if (!response.ok) throw new Error(`carrier answered ${response.status}: ${answer.error}`);
-    await tx.query('INSERT INTO shipments (order_id, shipping_type, tracking_number) VALUES ($1, $2, $3)', [orderId, shippingType, answer.trackingNumber]);
+    await tx.query('INSERT INTO shipments (order_id, shipping_type, tracking_number) VALUES ($1, $2, $3)', [
+      orderId,
+      shippingType,
+      answer.trackingNumber,
+    ]);
   },
 });
 
