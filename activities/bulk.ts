@@ -1,7 +1,7 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { RetryPolicy } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { stepsOf, type Batch } from '../src/definitions';
+import { stepsOf, type Batch } from '../src/batch';
 import { NonRetryableError } from '../src/errors';
 import { DEFAULT_UNIT_RETRY } from '../workflows/retry';
 import { addStepCounts, chainOutcome } from '../workflows/steps';

@@ -12,7 +12,8 @@ import { logFailure, type FailureEvent, type FailureHook, type HookRetry, type R
 import { hookRetryOf } from '../src/hooks/delivery';
 import { enqueueHookEvent, type HookName } from '../src/hooks/outbox';
 import type { BatchRegistry } from '../src/registry';
-import { stepsOf, type Batch, type Db } from '../src/definitions';
+import { type Db } from '../src/db/types';
+import { stepsOf, type Batch } from '../src/batch';
 import { checkTargetRows } from '../src/targets';
 import { verifyRun } from '../src/verify';
 import { triggerWorkflowId } from '../workflows/ids';

@@ -4,4 +4,4 @@ const [first, ...rest] = process.argv.slice(2);
 const app = first === 'post-purchase' ? 'post-purchase' : 'billing';
 const args = first === 'post-purchase' || first === 'billing' ? rest : process.argv.slice(2);
 process.argv = [process.argv[0], process.argv[1], 'demo', ...args];
-require(`./${app}/cli`);
+void import(`./${app}/cli`);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { stepsOf, type Batch } from './definitions';
+import { stepsOf, type Batch } from './batch';
 import { UserError } from './errors';
 import type { FailureHook, HookRetry } from './hooks';
 

@@ -1,21 +1,14 @@
 import { z } from 'zod';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
-import type { TjuConfig } from './appConfig';
 import type { PayloadCodec } from '@temporalio/common';
 import { codecFromEnv } from './codec';
+import { parseDuration } from './duration';
 import { UserError } from './errors';
 
+export { parseDuration };
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-
-const DURATION = /^(\d+)(ms|s|m|h|d)$/;
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/** `30s`, `15m`, `12h`, `1d` in milliseconds; undefined when malformed. */
-export function parseDuration(value: string): number | undefined {
-  const match = DURATION.exec(value.trim());
-  return match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] : undefined;
-}
 
 const duration = z.string().refine((v) => parseDuration(v) !== undefined, 'expected a duration like 30s, 15m, 12h');
 
@@ -48,6 +41,13 @@ const envSchema = z.object({
 /** Every environment variable tju reads. */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
+/** The settings an app's config file gives, under the environment's. */
+export interface AppSettings {
+  databaseUrl?: string;
+  schema?: string;
+  taskQueue?: string;
+}
+
 export interface Config {
   databaseUrl: string;
   /** PostgreSQL schema of tju's own tables. */
@@ -78,10 +78,7 @@ export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/tju';
  * tju's settings: environment variables over the app's config file over defaults. A bad value is a one-line
  * UserError naming the variable.
  */
-export function loadConfig(
-  env: NodeJS.ProcessEnv = process.env,
-  app: Pick<TjuConfig, 'databaseUrl' | 'schema' | 'taskQueue'> = {},
-): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, app: AppSettings = {}): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== '')) as Record<
     string,
     string

@@ -1,24 +1,20 @@
 // tju's public API: define batches, run units, start and inspect runs, run workers.
+export { dateParam, localDate } from './dates';
 export {
-  dateParam,
-  localDate,
   defineBatch,
-  defineUnit,
   stepsOf,
   type Batch,
-  type ChainStep,
-  type Step,
   type BatchDefinition,
-  type Db,
+  type ChainStep,
   type JobOptions,
   type PartitionRequest,
+  type ScheduleOptions,
+  type Step,
   type TargetPage,
   type TargetRow,
   type TriggerOptions,
-  type Unit,
-  type UnitContext,
-  type UnitOutcome,
-} from './definitions';
+} from './batch';
+export { defineUnit, type Db, type Unit, type UnitContext, type UnitDefinition, type UnitOutcome } from './unit';
 export { NonRetryableError, UserError } from './errors';
 export { defineConfig, type TjuConfig } from './appConfig';
 export { runCli, type CliOptions } from './cli/main';

@@ -1,5 +1,7 @@
 import type { RetryPolicy } from '@temporalio/common';
-import { dateIn, runsAsActivity, stepsOf, type Batch, type TriggerOptions } from './definitions';
+import { runsAsActivity } from './unit';
+import { dateIn } from './dates';
+import { stepsOf, type Batch, type TriggerOptions } from './batch';
 import { UserError } from './errors';
 import type { JobSettings, StepSettings, TargetSource, TriggerInput } from '../workflows/types';
 import { DEFAULT_UNIT_RETRY } from '../workflows/retry';

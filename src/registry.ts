@@ -1,4 +1,4 @@
-import type { Batch } from './definitions';
+import type { Batch } from './batch';
 import { UserError } from './errors';
 
 /** The batches a worker runs and a client may trigger, by name. */

@@ -3,14 +3,14 @@
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
-import type { Batch } from './definitions';
+import type { Batch } from './batch';
 import { listFailures, type StoredFailure } from './db/ledger';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import { DEFAULT_SCHEMA } from './db/schema';
 import { TjuClient } from './temporal/client';
 import { connectClient, connectWorker } from './temporal/connect';
-import { freePort, startDevServer, startDevServerOnFreePorts, type DevServer } from './temporal/devServer';
+import { startDevServerOnFreePorts, type DevServer } from './temporal/devServer';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
 import { createUnitWorkers, createWorker } from './temporal/worker';
 import { startHookDelivery } from './hooks/delivery';

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { stepsOf, type Batch } from './definitions';
+import { stepsOf, type Batch } from './batch';
 import { tjuTables } from './db/schema';
 import { checkTargetRows } from './targets';
 import type { Target, Verification } from '../workflows/types';

@@ -11,7 +11,7 @@ import { mixedBilling } from './fixtures/batches';
 import { insertMixedSubscriptions, invoiceCounts, ledgerCount } from './helpers/billing';
 import { startHarness, type Harness } from './helpers/harness';
 import { replayAll } from './helpers/replay';
-import { startWorkerProcess, type WorkerProcess } from './helpers/workerProcess';
+import { startWorkerProcess } from './helpers/workerProcess';
 
 let h: Harness;
 beforeAll(async () => {

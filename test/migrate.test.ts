@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { applyBillingSchema } from '../examples/billing/schema';
 import { clearRun, failedTargets, listFailures, runRecords } from '../src/db/ledger';
 import { createPool } from '../src/db/pool';
-import { defineUnit } from '../src/definitions';
+import { defineUnit } from '../src/unit';
 import { ensureDatabase, listMigrations, migrate, migrationsDir } from '../src/db/migrate';
 import { adminUrl, dropTestDatabase } from './helpers/databases';
 

@@ -2,7 +2,8 @@
 import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { z } from 'zod';
 import { processOrders } from '../examples/post-purchase/batches/process-orders';
-import { defineBatch, defineUnit } from '../src/definitions';
+import { defineUnit } from '../src/unit';
+import { defineBatch } from '../src/batch';
 import { unitQueuesOf } from '../src/temporal/worker';
 import { UserError } from '../src/errors';
 import { buildTriggerInput, resolveRun, resolveScheduledRun } from '../src/plan';

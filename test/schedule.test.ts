@@ -84,7 +84,7 @@ it("applies, lists, pauses and triggers through the CLI; a triggered run bills t
   expect(await tju(['schedule', 'apply'], env)).toMatchObject({ code: 0, stdout: 'created billing.issue-invoices\n' });
   expect(await tju(['schedule', 'pause', 'billing.issue-invoices', '--note', 'month-end freeze'], env)).toMatchObject({ code: 0 });
   const listed = await tju(['schedule', 'list'], env);
-  expect(listed.stdout).toMatch(/^billing\.issue-invoices  0 2 \* \* \* Asia\/Tokyo  paused \(month-end freeze\)\n  next: /);
+  expect(listed.stdout).toMatch(/^billing\.issue-invoices {2}0 2 \* \* \* Asia\/Tokyo {2}paused \(month-end freeze\)\n {2}next: /);
   const [asJson] = JSON.parse((await tju(['schedule', 'list', '--json'], env)).stdout);
   expect(asJson).toMatchObject({
     batch: 'billing.issue-invoices',

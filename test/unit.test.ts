@@ -1,7 +1,7 @@
 // A Unit alone: plain PostgreSQL, no Temporal — how app code and a "retry" button call it.
 import type { Pool } from 'pg';
 import { issueInvoice } from '../examples/billing/batches/issue-invoices/unit';
-import { defineUnit } from '../src/definitions';
+import { defineUnit } from '../src/unit';
 import { failedTargets, listFailures, recordFailure } from '../src/db/ledger';
 import { createPool } from '../src/db/pool';
 import { NonRetryableError } from '../src/errors';

@@ -202,7 +202,7 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
 
   if ((input.partitions ?? 1) > 1 && !state) {
     // Key ranges, each a trigger of its own; this run adds up their summaries as they finish.
-    let keys: string[] = [];
+    let keys: string[];
     try {
       keys = await partitionKeys({ ...input, count: input.partitions! });
     } catch (err) {

@@ -1,6 +1,6 @@
 import type { TjuConfig } from '../appConfig';
 import { loadConfig, type Config } from '../config';
-import type { Batch } from '../definitions';
+import type { Batch } from '../batch';
 import type { FailureHook, HookRetry } from '../hooks';
 
 /** What every command works with: the app's batches, and its settings (read when first needed). */

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { Batch } from '../definitions';
+import type { Batch } from '../batch';
 
 /** A param's flag name: `startDate` → `start-date`. */
 export const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

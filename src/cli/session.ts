@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { uiUrlFor, type Config } from '../config';
 import type { CliApp } from './app';
-import type { Batch } from '../definitions';
+import type { Batch } from '../batch';
 import { checkReachable, createPool } from '../db/pool';
 import { connectClient } from '../temporal/connect';
 import { TjuClient } from '../temporal/client';

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient, QueryResult } from 'pg';
-import type { Db } from '../definitions';
+import type { Db } from '../db/types';
 import { tjuTables } from './schema';
 import type { FailureRecord, Target } from '../../workflows/types';
 

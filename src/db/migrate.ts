@@ -108,7 +108,7 @@ export async function migrate(
         done.push(migration.name);
       } catch (err) {
         await client.query('ROLLBACK');
-        throw new Error(`migration ${migration.name} failed: ${(err as Error).message}`);
+        throw new Error(`migration ${migration.name} failed: ${(err as Error).message}`, { cause: err });
       }
     }
   } finally {
@@ -145,6 +145,6 @@ async function upgradeFromPublic(client: Client, s: string, first: Migration): P
     return true;
   } catch (err) {
     await client.query('ROLLBACK');
-    throw new Error(`moving tju's tables into their schema failed: ${(err as Error).message}`);
+    throw new Error(`moving tju's tables into their schema failed: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -1,4 +1,4 @@
-import type { Db } from '../definitions';
+import type { Db } from '../db/types';
 import type { RunRecordUpdate, RunSummary } from '../../workflows/types';
 import { runIdOf } from './ledger';
 import { tjuTables } from './schema';

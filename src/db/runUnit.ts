@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import type { UnitDefinition, UnitOutcome } from '../definitions';
+import type { RunnableUnit, UnitOutcome } from './types';
 import { beginClaimed, cachedRunId, commitClaimed, type TargetRef } from './ledger';
 
 export interface RunUnitOptions {
@@ -18,7 +18,7 @@ export interface RunUnitOptions {
  * the same for every attempt, crash and run of the batch (never the run key: a target that a later run selects
  * again must not be acted on twice).
  */
-export function unitIdempotencyKey<I>(unit: Pick<UnitDefinition<I>, 'name' | 'idempotencyKey'>, input: I, key?: TargetRef): string {
+export function unitIdempotencyKey<I>(unit: Pick<RunnableUnit<I>, 'name' | 'idempotencyKey'>, input: I, key?: TargetRef): string {
   if (unit.idempotencyKey) return unit.idempotencyKey(input);
   return key ? `${key.batch}/${key.targetKey}/${unit.name}` : randomUUID();
 }
@@ -32,7 +32,7 @@ export interface UnitResult {
  * key, the transaction first claims the key's ledger row (in the same round trip as BEGIN): a key already
  * claimed means the work is done, and the unit does not run.
  */
-export async function runUnit<I>(pool: Pool, unit: UnitDefinition<I>, input: I, options: RunUnitOptions = {}): Promise<UnitResult> {
+export async function runUnit<I>(pool: Pool, unit: RunnableUnit<I>, input: I, options: RunUnitOptions = {}): Promise<UnitResult> {
   const key = options.idempotencyKey;
   const runId = key && (await cachedRunId(pool, key, options.schema));
   const client = await pool.connect();

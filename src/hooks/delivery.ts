@@ -1,7 +1,7 @@
 import { Runtime } from '@temporalio/worker';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Pool } from 'pg';
-import type { Batch } from '../definitions';
+import type { Batch } from '../batch';
 import { logger } from '../log';
 import { DEFAULT_HOOK_RETRY, type FailureEvent, type FailureHook, type HookRetry, type RunCompleted } from './index';
 import { claimHookEvents, markDelivered, markFailed, type HookEvent } from './outbox';

@@ -1,4 +1,4 @@
-import type { Db } from '../definitions';
+import type { Db } from '../db/types';
 import { runIdOf } from '../db/ledger';
 import { tjuTables } from '../db/schema';
 import type { FailureEvent, RunCompleted } from './index';

@@ -5,7 +5,7 @@ import { listRunRecords, type RunRecord } from '../db/runHistory';
 import { hookProblems, type HookProblem } from '../hooks/outbox';
 import { liveRunKey, type LiveRuns } from '../db/prune';
 import { verifyRun } from '../verify';
-import type { Batch, TriggerOptions } from '../definitions';
+import type { Batch, TriggerOptions } from '../batch';
 import { UserError } from '../errors';
 import { buildTriggerInput, resolveRun, type ResolvedRun } from '../plan';
 import { BatchRegistry } from '../registry';

@@ -1,5 +1,5 @@
 import { ScheduleNotFoundError, type CalendarSpec, type Client, type ScheduleOptions as TemporalScheduleOptions } from '@temporalio/client';
-import type { Batch, ScheduleOptions } from '../definitions';
+import type { Batch, ScheduleOptions } from '../batch';
 import { UserError } from '../errors';
 import { BatchRegistry } from '../registry';
 

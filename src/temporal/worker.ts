@@ -2,7 +2,7 @@ import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions }
 import type { Duration, Logger, PayloadCodec } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities, type ActivityDeps } from '../../activities';
-import { stepsOf, type Batch } from '../definitions';
+import { stepsOf, type Batch } from '../batch';
 import { unitTaskQueue } from '../../workflows/ids';
 import { temporalLogger } from '../log';
 import { BatchRegistry } from '../registry';

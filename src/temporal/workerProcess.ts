@@ -1,7 +1,7 @@
 import type { Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { parseDuration, type TemporalTarget } from '../config';
-import type { Batch } from '../definitions';
+import type { Batch } from '../batch';
 import type { FailureHook, HookRetry } from '../hooks';
 import { startHookDelivery } from '../hooks/delivery';
 import { logger } from '../log';

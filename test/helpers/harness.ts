@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type Long from 'long';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
-import type { Batch } from '../../src/definitions';
+import type { Batch } from '../../src/batch';
 import { createPool } from '../../src/db/pool';
 import { TjuClient } from '../../src/temporal/client';
 import { installRuntime } from '../../src/temporal/runtime';

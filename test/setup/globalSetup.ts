@@ -10,7 +10,6 @@ import { bundleWorkflows } from '../../src/temporal/worker';
 import { adminUrl, TEMPLATE_DB } from '../helpers/databases';
 
 declare global {
-  // eslint-disable-next-line no-var
   var tjuDevServer: DevServer | undefined;
 }
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliApp } from '../app';
-import type { Batch } from '../../definitions';
+import type { Batch } from '../../batch';
 import { resolveRun } from '../../plan';
 import type { RunHandle } from '../../temporal/client';
 import type { RunProgress } from '../../../workflows/types';

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { CliApp } from '../app';
-import type { Batch } from '../../definitions';
 import { listFailures } from '../../db/ledger';
 import { resolveRun } from '../../plan';
 import { addBatchCommands } from '../batchCommands';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliApp } from '../app';
-import type { Batch } from '../../definitions';
+import type { Batch } from '../../batch';
 import { clearRun, runRecords } from '../../db/ledger';
 import { resolveRun } from '../../plan';
 import { UserError } from '../../errors';

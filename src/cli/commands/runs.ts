@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { CliApp } from '../app';
-import type { Batch } from '../../definitions';
 import { formatCounts, formatHook, jsonOption, printJson } from '../format';
 import { withDatabase, withSession } from '../session';
 import { positiveInt } from '../parsers';

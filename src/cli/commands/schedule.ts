@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliApp } from '../app';
-import { dateParam, startOfDayIn, type Batch } from '../../definitions';
+import { dateParam, startOfDayIn } from '../../dates';
 import { UserError } from '../../errors';
 import { BatchRegistry } from '../../registry';
 import { TjuSchedules } from '../../temporal/schedules';

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { CliApp } from '../app';
-import type { Batch } from '../../definitions';
 import { resolveRun } from '../../plan';
 import { addBatchCommands } from '../batchCommands';
 import { follow, waitOption } from '../follow';

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import type { CliApp } from '../app';
 import { parseDuration } from '../../config';
 import { UnreachableError } from '../../errors';
-import type { Batch } from '../../definitions';
 import { checkReachable, createPool } from '../../db/pool';
 import { connectClient } from '../../temporal/connect';
 import { ensureSearchAttributes } from '../../temporal/searchAttributes';

@@ -1,69 +1,17 @@
 import type { CalendarSpec } from '@temporalio/client';
 import type { Duration, RetryPolicy } from '@temporalio/common';
-import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
-import { runUnit, type RunUnitOptions, type UnitResult } from './db/runUnit';
 import type { Granularity } from '../workflows/types';
+import { dateIn } from './dates';
+import type { Db } from './db/types';
+import { parseDuration } from './duration';
 import type { CompletionHook, FailureHook, HookRetry } from './hooks';
-import { parseDuration } from './config';
-
-/** What a Unit or a target query may run SQL on: a pooled client inside a transaction. */
-export type Db = Pick<PoolClient, 'query'>;
-
-/** A Unit reports `skipped` when its guard finds the work already done; anything else counts as done. */
-export type UnitOutcome = 'succeeded' | 'skipped';
-
-export interface UnitContext {
-  /** 1 on the first try; Temporal's attempt number when run by a job. */
-  attempt: number;
-  /**
-   * Names the unit's effect, for an external API's `Idempotency-Key` header: a call repeated after a crash, a
-   * retry or in a later run is deduplicated there. The unit's own `idempotencyKey(input)` when it declares one;
-   * otherwise, when run by a job, `<batch>/<targetKey>/<unit>` — the same in every run of the batch, so a
-   * target that a later run selects again (its step failed after the call) is not acted on twice. From app
-   * code without a declared key: a fresh UUID per call.
-   */
-  idempotencyKey: string;
-  /** Tells Temporal a slow regular-activity unit is alive (see `heartbeatTimeout`); a no-op elsewhere. */
-  heartbeat(details?: unknown): void;
-}
-
-export interface UnitDefinition<I> {
-  name: string;
-  /** The unit's own retry policy, wherever it runs; a batch's `job.retry` overrides it field by field. */
-  retry?: RetryPolicy;
-  /** Time one attempt may take; a batch's `job.timeout` overrides it. Default 1 minute. */
-  timeout?: Duration;
-  /**
-   * `local` (default): a local activity, run inside the job's workflow task — cheapest, for short database
-   * work. `regular`: an activity task of its own — for slow calls to other services, long timeouts,
-   * heartbeats, its own task queue or a rate limit (each implies it).
-   */
-  activity?: 'local' | 'regular';
-  /** A task queue of its own for this unit's activities, e.g. to run them on workers near a service. */
-  taskQueue?: string;
-  /**
-   * At most this many calls a second across all workers: Temporal's task-queue rate limit, on a queue of the
-   * unit's own (`<job's queue>.<unit name>` unless `taskQueue` is set).
-   */
-  rateLimit?: number;
-  /** For a slow regular unit that calls `ctx.heartbeat()`: how long Temporal waits between beats. */
-  heartbeatTimeout?: Duration;
-  /**
-   * The key of this unit's effect on another service, from its input: what `ctx.idempotencyKey` is. Declare it
-   * when a target takes the effect again in a later run — a subscription charged every month:
-   * `(input) => 'charge/' + input.subscriptionId + '/' + input.billingDate` — or to name the effect in the
-   * other service's terms: `(order) => 'shipment/' + order.orderId`.
-   */
-  idempotencyKey?: (input: I) => string;
-  /** Business logic for one target. Runs inside one transaction that tju opens and commits. */
-  run(tx: Db, input: I, ctx: UnitContext): Promise<UnitOutcome | void>;
-}
+import type { Unit } from './unit';
 
 /** One step of a batch's chain: a unit, run for the targets whose input `when` accepts (all without it). */
 export interface ChainStep<I> {
   unit: Unit<I>;
-  when?: (input: I) => boolean;
+  when?(input: I): boolean;
 }
 
 export type Step<I> = Unit<I> | ChainStep<I>;
@@ -72,20 +20,6 @@ export type Step<I> = Unit<I> | ChainStep<I>;
 export function stepsOf<I>(batch: { unit?: Unit<I>; steps?: Step<I>[] }): ChainStep<I>[] {
   if (batch.steps) return batch.steps.map((step) => (step && 'execute' in step ? { unit: step } : step));
   return batch.unit ? [{ unit: batch.unit }] : [];
-}
-
-/** Whether a unit runs as a regular activity (an activity task), not a local one. */
-export const runsAsActivity = (unit: UnitDefinition<unknown>): boolean =>
-  unit.activity === 'regular' || unit.taskQueue !== undefined || unit.rateLimit !== undefined;
-
-export interface Unit<I> extends UnitDefinition<I> {
-  /** Run this unit in its own transaction, from app code, a test or a job. */
-  execute(pool: Pool, input: I, options?: RunUnitOptions): Promise<UnitResult>;
-}
-
-export function defineUnit<I>(definition: UnitDefinition<I>): Unit<I> {
-  const unit: Unit<I> = { ...definition, execute: (pool, input, options) => runUnit(pool, unit, input, options) };
-  return unit;
 }
 
 /** A row returned by a target query. `key` identifies the target and is the keyset cursor. */
@@ -224,8 +158,8 @@ export interface BatchDefinition<P extends z.ZodObject, T extends TargetRow, I> 
   retention?: string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Batch = BatchDefinition<z.ZodObject, any, any>;
+/** Any batch, its params, targets and input types erased: what a registry or a worker holds. */
+export type Batch = BatchDefinition<z.ZodObject, TargetRow, unknown>;
 
 const BATCH_NAME = /^[a-z][a-z0-9]*([.-][a-z0-9]+)*$/;
 
@@ -252,52 +186,4 @@ export function defineBatch<P extends z.ZodObject, T extends TargetRow, I>(defin
     throw new Error(`batch "${definition.name}": retention "${definition.retention}" is not a duration like 90d`);
   }
   return definition;
-}
-
-/** The calendar date (YYYY-MM-DD) of `date` in an IANA time zone. */
-export function dateIn(date: Date, timezone: string): string {
-  // en-CA formats dates as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(date);
-}
-
-/** A `YYYY-MM-DD` parameter that defaults to today's date in the process's time zone. */
-export function dateParam() {
-  return z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
-    .refine(isRealDate, 'not a calendar date')
-    .default(() => localDate(new Date()));
-}
-
-function isRealDate(value: string): boolean {
-  const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
-}
-
-export function localDate(date: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-}
-
-/** The instant at which the calendar day `date` (YYYY-MM-DD) starts in an IANA time zone. */
-export function startOfDayIn(date: string, timezone: string): Date {
-  const [y, m, d] = date.split('-').map(Number);
-  const utcMidnight = Date.UTC(y, m - 1, d);
-  // The zone's offset at an instant: how far its wall clock is from UTC's. Twice, for days that change DST.
-  const offset = (at: number) => {
-    const parts = new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    }).formatToParts(new Date(at));
-    const get = (type: string) => Number(parts.find((p) => p.type === type)!.value);
-    return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - at;
-  };
-  const first = utcMidnight - offset(utcMidnight);
-  return new Date(utcMidnight - offset(first));
 }
