@@ -41,6 +41,8 @@ export default tseslint.config(
         },
       ],
       'no-restricted-globals': ['error', 'process', 'Buffer', 'setTimeout', 'setInterval', 'require'],
+      // Workflow code is read on replay by whoever debugs a stuck run: small functions, one job each.
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
       'no-restricted-properties': [
         'error',
         { object: 'Date', property: 'now', message: 'use workflow time (Date inside the sandbox is replay-safe, but say so)' },

@@ -64,19 +64,27 @@ export interface RunProgress extends RunSummary {
   runningPartitions?: string[];
 }
 
+/**
+ * How a job runs its target's units: its chain, each step's unit and how it runs, in order. A batch of one unit
+ * is a chain of one. Planned with every default resolved.
+ */
 export interface JobSettings {
+  steps?: StepSettings[];
+  /**
+   * Jobs planned before every job was a chain carry a single local unit's settings here instead of `steps`
+   * (workflows/chain.ts reads both); the unit's name is also what a timeout's failure record names.
+   */
   retry?: RetryPolicy;
   timeout?: Duration;
-  /** The unit's name, for failure records whose error carries none (a timeout). */
   unit?: string;
-  /** A chain, or a unit that runs as a regular activity: each step's unit and how it runs, in order. */
-  steps?: StepSettings[];
 }
 
 /** How the job runs one step: the workflow's view of a unit (its code stays in the worker). */
 export interface StepSettings {
   unit: string;
+  /** Resolved by the plan (workflows/retry.ts); older plans may leave fields to the defaults. */
   retry?: RetryPolicy;
+  /** Time one attempt may take; resolved by the plan. */
   timeout?: Duration;
   /** A regular activity instead of a local one. */
   regular?: boolean;
@@ -133,6 +141,9 @@ export interface TriggerInput {
 }
 
 export type TargetSource = 'query' | 'failures';
+
+/** The Trigger's signature (workflows/trigger.ts), for the workflows that start it by name. */
+export type TriggerWorkflow = (input: TriggerInput, state?: TriggerState) => Promise<RunSummary>;
 
 /** Carried across continue-as-new. */
 export interface TriggerState {

@@ -1,0 +1,36 @@
+// Every job is a chain of steps, one per unit; a batch of one unit is a chain of one. Plain code, shared by the
+// job, the chunk, the trigger and the bulk activity.
+import { DEFAULT_UNIT_RETRY } from './retry';
+import type { JobSettings, StepCounts, StepOutcome, StepSettings } from './types';
+
+export interface Chain {
+  steps: StepSettings[];
+  /**
+   * Planned before every job was a chain: a single local unit, whose jobs issued their commands their own way
+   * (failure records inside a chunk's lanes unless patched); they must replay as they were recorded.
+   */
+  legacySingle: boolean;
+  /** Whether summaries count outcomes per step: for chains of more than one unit. */
+  countsSteps: boolean;
+}
+
+/** A job's chain, from the settings the plan gave it — of this version or an earlier one. */
+export function chainOf(settings: JobSettings): Chain {
+  // Earlier plans listed steps beside `unit` for a single regular unit too, and their summaries counted them.
+  if (settings.steps) return { steps: settings.steps, legacySingle: false, countsSteps: settings.steps.length > 1 || !!settings.unit };
+  const step: StepSettings = { unit: settings.unit ?? '', retry: settings.retry ?? DEFAULT_UNIT_RETRY, timeout: settings.timeout ?? '1m' };
+  return { steps: [step], legacySingle: true, countsSteps: false };
+}
+
+/** A chain that did something succeeded; one whose steps were all done before (or did not apply) is skipped. */
+export const chainOutcome = (steps: Record<string, StepOutcome>): 'succeeded' | 'skipped' =>
+  Object.values(steps).includes('succeeded') ? 'succeeded' : 'skipped';
+
+/** Adds one chain's outcome per step, or another's counts per step, to `into`. */
+export function addStepCounts(into: StepCounts, steps: Record<string, StepOutcome> | StepCounts): void {
+  for (const [unit, outcome] of Object.entries(steps)) {
+    const counts = (into[unit] ??= {});
+    const add = typeof outcome === 'string' ? { [outcome]: 1 } : outcome;
+    for (const [kind, n] of Object.entries(add) as Array<[StepOutcome, number]>) counts[kind] = (counts[kind] ?? 0) + n;
+  }
+}

@@ -1,0 +1,98 @@
+import { CancellationScope, condition, isCancellation, metricMeter, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import type { Target } from '../types';
+import type { StartJob } from './jobs';
+import { countEnd } from './outcome';
+import type { RunState } from './state';
+
+const { fetchTargets } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumInterval: '1m' } });
+
+/**
+ * The Trigger's loop: pages through the targets not yet processed (keyset, never OFFSET), starts a job per
+ * target or chunk with at most `window` in flight, holds while paused, and stops when cancelled or past the
+ * batch's threshold. True when the history grew long: the jobs in flight have finished and the run should
+ * continue as new, carrying its counts and cursor.
+ */
+export async function dispatchTargets(run: RunState, startJob: StartJob): Promise<boolean> {
+  const { input } = run;
+  const size = input.granularity === 'per-target' ? 1 : input.chunkSize;
+  let dispatchedHere = 0;
+  for (;;) {
+    const page = await nextPage(run);
+    for (let i = 0; i < page.length; i += size) {
+      const targets = page.slice(i, i + size);
+      // Paused: dispatch nothing new until resumed or cancelled; the jobs in flight finish meanwhile.
+      await condition(() => run.stopped !== undefined || (!run.paused && run.inFlight < input.window));
+      if (run.stopped) break;
+      // Dispatch at least one job per run, so a tiny history limit still makes progress.
+      if (dispatchedHere > 0 && historyIsLong(run)) {
+        // Children belong to this run: let them finish, then carry the counters and cursor over.
+        await condition(() => run.inFlight === 0);
+        if (!run.stopped) return true; // cancelled or past its threshold meanwhile: end here, not in a new run
+        break;
+      }
+      run.inFlight++;
+      dispatchedHere++;
+      run.counts.total += targets.length;
+      run.cursor = targets[targets.length - 1].key;
+      void dispatch(run, targets, startJob);
+    }
+    if (run.stopped || page.length < input.pageSize) break;
+  }
+  await condition(() => run.inFlight === 0);
+  return false;
+}
+
+/** The next keyset page; a query that failed for good stops the run (it could not tell what is left to do). */
+async function nextPage(run: RunState): Promise<Target[]> {
+  const { input } = run;
+  try {
+    return await fetchTargets({
+      source: input.source,
+      batch: input.batch,
+      runKey: input.runKey,
+      params: input.params,
+      after: run.cursor,
+      upTo: input.upTo,
+      limit: input.pageSize,
+    });
+  } catch (err) {
+    run.queryFailed(err);
+    return [];
+  }
+}
+
+/**
+ * One job, in a cancellation scope of its own (`cancel --now` cancels the jobs in flight and nothing else),
+ * counted when it ends. An error no job should end with stops the run deliberately, with its message, rather
+ * than failing the trigger's workflow task again and again.
+ */
+async function dispatch(run: RunState, targets: Target[], startJob: StartJob): Promise<void> {
+  const metrics = metricMeter.withTags({ batch: run.input.batch });
+  const scope = new CancellationScope();
+  run.jobsInFlight.add(scope);
+  metrics.createCounter('tju_jobs_started', '', 'Jobs (child workflows) dispatched').add(1);
+  let outcome = 'completed';
+  try {
+    outcome = await scope.run(async () => countEnd(run, targets, await startJob(targets)));
+  } catch (err) {
+    if (isCancellation(err)) {
+      outcome = 'cancelled';
+      run.counts.cancelled = (run.counts.cancelled ?? 0) + targets.length;
+    } else {
+      outcome = 'failed';
+      run.counts.failed += targets.length;
+      run.stop({ state: 'failed', reason: `a job ended with an error tju does not expect: ${(err as Error)?.message ?? String(err)}` });
+    }
+  } finally {
+    metrics.createCounter('tju_jobs_finished', '', 'Jobs ended, by outcome').add(1, { outcome });
+    run.jobsInFlight.delete(scope);
+    run.inFlight--;
+    run.checkThreshold();
+  }
+}
+
+function historyIsLong(run: RunState): boolean {
+  const info = workflowInfo();
+  return info.historyLength >= run.input.maxHistoryEvents || info.continueAsNewSuggested;
+}

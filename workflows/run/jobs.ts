@@ -1,0 +1,69 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { executeChild, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import { chunkJobWorkflow } from '../chunk';
+import { chunkWorkflowId, jobWorkflowId, legacyIds, runSearchAttributes, searchAttributes, searchValue } from '../ids';
+import { jobWorkflow } from '../job';
+import type { ChunkInput, JobInput, Target } from '../types';
+import { endOf, type Ended } from './outcome';
+import type { RunState } from './state';
+
+/**
+ * The bulk granularity's job: one activity per chunk. It heartbeats as its targets finish (and every few
+ * seconds while one waits for a retry), so a worker that dies is noticed within the heartbeat timeout and the
+ * chunk resumes elsewhere after its last finished target; its targets' own failures are counted inside it.
+ */
+const { runChunk } = proxyActivities<Activities>({
+  startToCloseTimeout: '24h',
+  // The SDK sends at most one heartbeat per 0.8 × this: what a resumed chunk may run again.
+  heartbeatTimeout: '5s',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+
+/** Waiting for a job another trigger started: as long as that job takes, alive by heartbeat. */
+const { awaitJob } = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: '1m', retry: { maximumInterval: '1m' } });
+
+/** Runs one job over some of a page's targets (one per-target, a chunk otherwise) and says how it ended. */
+export type StartJob = (targets: Target[]) => Promise<Ended>;
+
+/**
+ * The job of each granularity, behind one interface: a child workflow per target, one per chunk, or one
+ * activity per chunk. A job already running under the same ID — another trigger of the run started it: a retry
+ * beside a re-run, a reset trigger — is awaited and its result counted. Runs started before unambiguous IDs
+ * keep their IDs and count such a job as skipped.
+ */
+export function jobStarter(run: RunState, unambiguousIds: boolean): StartJob {
+  const { input } = run;
+  const job: Omit<JobInput, 'target'> = { batch: input.batch, runKey: input.runKey, params: input.params, settings: input.job };
+  const chunk = (targets: Target[]): ChunkInput => ({ ...job, targets, concurrency: input.chunkConcurrency });
+  const attributes = runSearchAttributes(input.batch, input.runKey);
+  const idOf = (targets: Target[]): string => {
+    const [first, last] = [targets[0].key, targets[targets.length - 1].key];
+    if (input.granularity === 'bulk') return ''; // an activity of the trigger's own: no workflow ID
+    if (input.granularity === 'per-target')
+      return unambiguousIds ? jobWorkflowId(input.batch, input.runKey, first) : legacyIds.job(input.batch, input.runKey, first);
+    return unambiguousIds
+      ? chunkWorkflowId(workflowInfo().workflowId, ++run.chunks, first, last)
+      : legacyIds.chunk(input.batch, input.runKey, first, last);
+  };
+  const start = (targets: Target[], workflowId: string) => {
+    if (input.granularity === 'bulk') return runChunk(chunk(targets));
+    if (input.granularity === 'per-chunk')
+      return executeChild(chunkJobWorkflow, { workflowId, args: [chunk(targets)], typedSearchAttributes: attributes });
+    const key = unambiguousIds ? searchValue(targets[0].key) : targets[0].key;
+    return executeChild(jobWorkflow, {
+      workflowId,
+      args: [{ ...job, target: targets[0] }],
+      typedSearchAttributes: [...attributes, { key: searchAttributes.targetKey, value: key }],
+    });
+  };
+  return async (targets) => {
+    const workflowId = idOf(targets);
+    try {
+      return { status: 'completed', result: await start(targets, workflowId) };
+    } catch (err) {
+      if (isCancellation(err) || !(err instanceof WorkflowExecutionAlreadyStartedError)) return endOf(err, unambiguousIds);
+      return unambiguousIds ? awaitJob({ workflowId }) : { status: 'duplicate' };
+    }
+  };
+}

@@ -1,0 +1,30 @@
+import { executeChild, workflowInfo } from '@temporalio/workflow';
+import { legacyIds, partitionWorkflowId, runSearchAttributes } from '../ids';
+import type { TriggerWorkflow } from '../types';
+import type { RunState } from './state';
+
+/**
+ * A partitioned run: key ranges between the split keys, each a trigger of its own (a child), run side by side;
+ * this run adds up their summaries as they finish. Each partition applies the controls and the threshold to
+ * its own range.
+ */
+export async function runPartitions(run: RunState, splitKeys: string[], unambiguousIds: boolean): Promise<void> {
+  const { input } = run;
+  const bounds = [input.after ?? null, ...splitKeys, input.upTo ?? null];
+  await Promise.all(
+    bounds.slice(0, -1).map(async (after, i) => {
+      const trigger = workflowInfo().workflowId;
+      const workflowId = unambiguousIds ? partitionWorkflowId(trigger, i) : legacyIds.partition(trigger, i);
+      run.runningPartitions.add(workflowId);
+      const part = await executeChild<TriggerWorkflow>('triggerWorkflow', {
+        workflowId,
+        args: [{ ...input, partitions: 1, partition: i, after, upTo: bounds[i + 1] }],
+        typedSearchAttributes: runSearchAttributes(input.batch, input.runKey),
+      });
+      run.runningPartitions.delete(workflowId);
+      run.counts.total += part.total;
+      run.tally(part);
+      if (part.stopped) run.stop(part.stopped);
+    }),
+  );
+}

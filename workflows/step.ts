@@ -1,0 +1,78 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  TemporalFailure,
+  workflowInfo,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { unitFailureDetails } from './details';
+import { unitTaskQueue } from './ids';
+import { DEFAULT_UNIT_RETRY } from './retry';
+import type { FailureRecord, JobInput, StepOutcome, StepSettings } from './types';
+
+// Writing the failure record must not be lost to a short database outage: retry it until it lands.
+export const { recordFailure } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumInterval: '1m' },
+});
+
+/** What one step did for one target: a unit that gave up comes back as the failure its job records. */
+export type StepResult =
+  { outcome: Exclude<StepOutcome, 'failed'> } | { outcome: 'failed'; failure: FailureRecord; cause: TemporalFailure };
+
+/**
+ * The one step runner: runs `step` (the `index`-th of the chain) for one target as the unit declares — a local
+ * activity, executed inside the job's workflow task and recorded as one marker, or a regular activity (on
+ * the unit's own task queue when it has one) — with the step's retry policy and timeout.
+ */
+export async function runStep(
+  job: JobInput,
+  step: StepSettings,
+  index: number,
+  local: Pick<LocalActivityOptions, 'localRetryThreshold'> = {},
+): Promise<StepResult> {
+  const startToCloseTimeout = step.timeout ?? '1m';
+  const retry = step.retry ?? DEFAULT_UNIT_RETRY;
+  const { runUnit } = step.regular
+    ? proxyActivities<Activities>({
+        startToCloseTimeout,
+        retry,
+        ...(step.heartbeatTimeout ? { heartbeatTimeout: step.heartbeatTimeout } : {}),
+        ...(step.taskQueue || step.ownQueue ? { taskQueue: step.taskQueue ?? unitTaskQueue(workflowInfo().taskQueue, step.unit) } : {}),
+      })
+    : proxyLocalActivities<Activities>({ startToCloseTimeout, retry, ...local });
+  // The activity needs only which step; the failure record, the step's own settings.
+  const settings = { retry: step.retry, timeout: step.timeout, unit: step.unit };
+  try {
+    return { outcome: await runUnit({ ...job, settings, step: index }) };
+  } catch (err) {
+    if (isCancellation(err) || !(err instanceof TemporalFailure)) throw err;
+    return { outcome: 'failed', failure: failureRecord(job, step, err), cause: err };
+  }
+}
+
+/**
+ * What the failure record says. The unit's name and the attempt count come from the step where the error
+ * carries none (a timeout has no details: the unit gave up after every attempt its policy allows).
+ */
+function failureRecord(job: JobInput, step: StepSettings, err: TemporalFailure): FailureRecord {
+  // A local activity's failure arrives bare (ApplicationFailure, TimeoutFailure); a regular one's wrapped.
+  const reason = err instanceof ActivityFailure ? (err.cause ?? err) : err;
+  const cause = reason instanceof ApplicationFailure ? reason : undefined;
+  const details = unitFailureDetails.decode(cause?.details);
+  return {
+    batch: job.batch,
+    runKey: job.runKey,
+    targetKey: job.target.key,
+    unit: details.unit ?? step.unit,
+    error: reason.message,
+    errorType: cause?.type ?? reason.name,
+    attempts: details.attempt ?? (step.retry ?? DEFAULT_UNIT_RETRY).maximumAttempts ?? 0,
+    nonRetryable: cause?.nonRetryable ?? false,
+    target: job.target,
+  };
+}
