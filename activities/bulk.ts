@@ -1,24 +1,11 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { RetryPolicy } from '@temporalio/common';
-import { msToNumber } from '@temporalio/common/lib/time';
-import { stepsOf, type Batch } from '../src/batch';
-import { NonRetryableError } from '../src/errors';
-import { DEFAULT_UNIT_RETRY } from '../workflows/retry';
-import { addStepCounts, chainOutcome } from '../workflows/steps';
+import { addStepCounts, chainOf, chainOutcome } from '../workflows/chain';
+import { bulkProgress } from '../workflows/details';
+import { NON_RETRYABLE_ERROR, nextRetryDelay, resolveRetry } from '../workflows/retry';
 import type { ChunkInput, FailureRecord, RunSummary, StepOutcome } from '../workflows/types';
 
-/** What a bulk chunk's heartbeat carries: where a retried activity resumes, and the counts so far. */
-interface BulkProgress {
-  /** Every target before this index is finished (committed, skipped or failed and recorded)… */
-  next: number;
-  /** …and counted here. */
-  counts: Omit<RunSummary, 'total'>;
-  /** Targets after `next` that lanes finished already, with their outcomes: not run again on resume. */
-  ahead: Record<number, Record<string, StepOutcome>>;
-}
-
 export interface BulkDeps {
-  batch: Batch;
   /**
    * Runs one step of one target as the regular path does (ledger, lost connections, metrics); `keepAlive` is
    * what the unit's `ctx.heartbeat()` calls: it keeps the chunk alive and leaves its resume point alone.
@@ -42,10 +29,12 @@ export interface BulkDeps {
  */
 export async function runBulkChunk(deps: BulkDeps, input: ChunkInput): Promise<Omit<RunSummary, 'total'>> {
   const context = Context.current();
-  const resumed = context.info.heartbeatDetails as BulkProgress | undefined;
+  const resumed = bulkProgress.decode(context.info.heartbeatDetails);
   const counts: Omit<RunSummary, 'total'> = resumed?.counts ?? { succeeded: 0, failed: 0, skipped: 0 };
-  const steps = stepsOf(deps.batch);
-  const policies = steps.map((_, i) => input.settings.steps?.[i]?.retry ?? input.settings.retry ?? DEFAULT_UNIT_RETRY);
+  const chain = chainOf(input.settings);
+  const steps = chain.steps;
+  // The same policy Temporal applies to the other granularities' activities, field by field over tju's defaults.
+  const policies = steps.map((step) => resolveRetry(step.retry));
   // Outcomes of finished targets not yet folded into `counts` (the prefix has not reached them).
   const results = new Map<number, Record<string, StepOutcome>>(Object.entries(resumed?.ahead ?? {}).map(([i, o]) => [Number(i), o]));
   let prefix = resumed?.next ?? 0;
@@ -55,14 +44,14 @@ export async function runBulkChunk(deps: BulkDeps, input: ChunkInput): Promise<O
     for (let outcomes; (outcomes = results.get(prefix)); prefix++) {
       results.delete(prefix);
       counts[Object.values(outcomes).includes('failed') ? 'failed' : chainOutcome(outcomes)]++;
-      if (steps.length > 1) addStepCounts((counts.steps ??= {}), outcomes);
+      if (chain.countsSteps) addStepCounts((counts.steps ??= {}), outcomes);
     }
     // Each call converts the details and crosses into the SDK's core; twice a second is plenty (the core sends
     // at most one per 0.8 × the heartbeat timeout anyway).
     if (!force && Date.now() - lastBeat < 500) return;
     lastBeat = Date.now();
     // A copy: the SDK may send the details later, when `counts` has moved on.
-    context.heartbeat(structuredClone({ next: prefix, counts, ahead: Object.fromEntries(results) }) satisfies BulkProgress);
+    context.heartbeat(bulkProgress.encode(structuredClone({ next: prefix, counts, ahead: Object.fromEntries(results) })));
   };
 
   // A unit's own heartbeat only says the chunk is alive: its details must never replace the resume point.
@@ -74,22 +63,21 @@ export async function runBulkChunk(deps: BulkDeps, input: ChunkInput): Promise<O
     for (const [stepIndex, step] of steps.entries()) {
       const result = await withRetries(policies[stepIndex], (attempt) => deps.runStep(target, stepIndex, attempt, keepAlive), context);
       if ('error' in result) {
-        outcomes[step.unit.name] = 'failed';
-        const failure: FailureRecord = {
+        outcomes[step.unit] = 'failed';
+        await deps.recordFailure({
           batch: input.batch,
           runKey: input.runKey,
           targetKey: target.key,
-          unit: step.unit.name,
+          unit: step.unit,
           error: result.error.message,
           errorType: result.error.name,
           attempts: result.attempts,
-          nonRetryable: result.error.name === NonRetryableError.name,
+          nonRetryable: result.nonRetryable,
           target,
-        };
-        await deps.recordFailure(failure);
+        });
         break;
       }
-      outcomes[step.unit.name] = result.outcome;
+      outcomes[step.unit] = result.outcome;
     }
     results.set(index, outcomes);
   };
@@ -114,27 +102,22 @@ export async function runBulkChunk(deps: BulkDeps, input: ChunkInput): Promise<O
   return counts;
 }
 
-/** Attempts `work` as a retry policy says: backoff between attempts, none after a non-retryable error. */
+/** Attempts `work` as the retry policy says (workflows/retry.ts): backoff between attempts, none after a non-retryable error. */
 async function withRetries<T>(
   policy: RetryPolicy,
   work: (attempt: number) => Promise<T>,
   context: Context,
-): Promise<{ outcome: T } | { error: Error; attempts: number }> {
-  const initial = msToNumber(policy.initialInterval ?? DEFAULT_UNIT_RETRY.initialInterval);
-  const maximum = msToNumber(policy.maximumInterval ?? DEFAULT_UNIT_RETRY.maximumInterval);
-  const coefficient = policy.backoffCoefficient ?? DEFAULT_UNIT_RETRY.backoffCoefficient;
-  const maxAttempts = policy.maximumAttempts ?? DEFAULT_UNIT_RETRY.maximumAttempts;
+): Promise<{ outcome: T } | { error: Error; attempts: number; nonRetryable: boolean }> {
   for (let attempt = 1; ; attempt++) {
     try {
       return { outcome: await work(attempt) };
     } catch (err) {
+      // The chunk was cancelled: its units are stopped, not failed, and nothing is retried.
+      if (context.cancellationSignal.aborted) throw err;
       const error = err instanceof Error ? err : new Error(String(err));
-      const final =
-        error.name === NonRetryableError.name ||
-        (policy.nonRetryableErrorTypes ?? []).includes(error.name) ||
-        (maxAttempts > 0 && attempt >= maxAttempts);
-      if (final) return { error, attempts: attempt };
-      await context.sleep(Math.min(initial * coefficient ** (attempt - 1), maximum));
+      const delay = nextRetryDelay(policy, attempt, { type: error.name });
+      if (delay === undefined) return { error, attempts: attempt, nonRetryable: error.name === NON_RETRYABLE_ERROR };
+      await context.sleep(delay);
     }
   }
 }

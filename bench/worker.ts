@@ -4,7 +4,8 @@ import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { createPool } from '../src/db/pool';
 import { connectWorker } from '../src/temporal/connect';
 import { installRuntime } from '../src/temporal/runtime';
-import { createWorker } from '../src/temporal/worker';
+import { createUnitWorkers, createWorker, poolSizeFor } from '../src/temporal/worker';
+import { rateLimitedBilling } from './rateLimitedBatch';
 
 export interface BenchWorkerConfig {
   address: string;
@@ -13,6 +14,8 @@ export interface BenchWorkerConfig {
   concurrency: number;
   /** The workflow bundle the bench process wrote, so each worker does not bundle again. */
   bundlePath: string;
+  /** Also run the rate-limited batch, with its unit's own queue (bench/rateLimit.ts). */
+  rateLimited?: boolean;
 }
 
 /** Messages a bench worker sends: ready to poll, then batches of [scheduledAt, finishedAt, ...] pairs. */
@@ -21,26 +24,29 @@ export type BenchWorkerMessage = { ready: true } | { units: number[] };
 async function main() {
   const config = JSON.parse(process.argv[2]) as BenchWorkerConfig;
   installRuntime();
-  const pool = createPool(config.databaseUrl, config.concurrency + 2);
+  const pool = createPool(config.databaseUrl, poolSizeFor(config.concurrency));
   const connection = await connectWorker({ address: config.address, namespace: 'default' });
   let units: number[] = [];
-  const worker = await createWorker({
+  const options = {
     connection,
     taskQueue: config.taskQueue,
-    batches: [issueInvoices],
+    batches: config.rateLimited ? [issueInvoices, rateLimitedBilling] : [issueInvoices],
     pool,
     maxConcurrentUnits: config.concurrency,
     workflowBundle: { codePath: config.bundlePath },
-    onUnitFinished: (e) => e.outcome === 'succeeded' && units.push(e.scheduledAt, e.finishedAt),
-  });
+    onUnitFinished: (e: { outcome: string; scheduledAt: number; finishedAt: number }) =>
+      e.outcome === 'succeeded' && units.push(e.scheduledAt, e.finishedAt),
+  };
+  const worker = await createWorker(options);
+  const unitWorkers = await createUnitWorkers(options);
   const send = (message: BenchWorkerMessage) => process.send!(message);
   const flush = () => {
     if (units.length) send({ units });
     units = [];
   };
   const timer = setInterval(flush, 100);
-  process.on('message', (message) => message === 'stop' && worker.shutdown());
-  const running = worker.run();
+  process.on('message', (message) => message === 'stop' && [worker, ...unitWorkers].forEach((w) => w.shutdown()));
+  const running = Promise.all([worker, ...unitWorkers].map((w) => w.run()));
   send({ ready: true });
   await running;
   clearInterval(timer);

@@ -1,22 +1,30 @@
-import type { RetryPolicy } from '@temporalio/common';
 import { runsAsActivity } from './unit';
 import { dateIn } from './dates';
 import { stepsOf, type Batch, type TriggerOptions } from './batch';
 import { UserError } from './errors';
 import type { JobSettings, StepSettings, TargetSource, TriggerInput } from '../workflows/types';
-import { DEFAULT_UNIT_RETRY } from '../workflows/retry';
+import { resolveRetry } from '../workflows/retry';
 
-export const TRIGGER_DEFAULTS = { window: 100, pageSize: 500, maxHistoryEvents: 5000 } satisfies TriggerOptions;
-/**
- * Per-chunk jobs hold their workflow task open while their units run, so only as many chunks should be in
- * flight as the workers have unit slots for (8 chunks x 10 units covers 4 workers' default 20 slots).
- */
-export const PER_CHUNK_DEFAULT_WINDOW = 8;
-/**
- * Bulk chunks run their units in the worker's own process, so two chunks of 500 with 10 lanes each fill a
- * worker's default 20 unit slots; a chunk is cut from one page of targets, so it is at most a page.
- */
-export const BULK_DEFAULTS = { window: 2, chunkSize: 500, chunkConcurrency: 10 } as const;
+/** Where a batch and its run say nothing: each granularity's own, from the measurements in the README. */
+export const TRIGGER_DEFAULTS = { pageSize: 500, maxHistoryEvents: 5000 } as const;
+export const GRANULARITY_DEFAULTS = {
+  /** Enough children in flight to keep several workers busy; a history stays under 5,000 + 3 × window events. */
+  'per-target': { window: 100 },
+  /**
+   * Per-chunk jobs hold their workflow task open while their units run, so only as many chunks should be in
+   * flight as the workers have unit slots for (8 chunks x 10 units covers 4 workers' default 20 slots).
+   */
+  'per-chunk': { window: 8, chunkSize: 100, chunkConcurrency: 10 },
+  /**
+   * Bulk chunks run their units in the worker's own process, so two chunks of 500 with 10 lanes each fill a
+   * worker's default 20 unit slots; a chunk is cut from one page of targets, so it is at most a page.
+   */
+  bulk: { window: 2, chunkSize: 500, chunkConcurrency: 10 },
+} as const;
+/** Temporal refuses more than 2,000 pending children per workflow; stay well below. */
+export const MAX_WINDOW = 1000;
+/** A unit attempt's time when neither the unit nor its batch sets one. */
+export const DEFAULT_UNIT_TIMEOUT = '1m';
 
 export interface ResolvedRun {
   batch: Batch;
@@ -52,15 +60,16 @@ export function buildTriggerInput(
         '(a rate limit, a task queue): use per-chunk or per-target',
     );
   }
-  return {
+  const granularity = ordered ? 'per-target' : (options.granularity ?? 'per-target');
+  const input: TriggerInput = {
     batch: batch.name,
     runKey,
     params,
     ...TRIGGER_DEFAULTS,
-    ...(options.granularity === 'per-chunk' ? { window: PER_CHUNK_DEFAULT_WINDOW } : {}),
-    ...(options.granularity === 'bulk' ? BULK_DEFAULTS : {}),
+    ...GRANULARITY_DEFAULTS[granularity],
     ...options,
-    ...(ordered ? { window: 1, granularity: 'per-target' as const } : {}),
+    granularity,
+    ...(ordered ? { window: 1 } : {}),
     // A retry pages the run's failure records, which the batch's partition keys know nothing of: one trigger
     // takes each open failure once.
     ...(options.source === 'failures' ? { partitions: 1 } : {}),
@@ -68,35 +77,45 @@ export function buildTriggerInput(
     // Only then a command of its own: the histories of batches without the hook keep their shape.
     ...(batch.onComplete ? { onComplete: true } : {}),
   };
+  checkTriggerInput(batch, input);
+  return input;
+}
+
+/** A setting no run can work with is a one-line UserError, before anything starts. */
+function checkTriggerInput(batch: Batch, input: TriggerInput): void {
+  const wholeAtLeastOne = {
+    window: input.window,
+    pageSize: input.pageSize,
+    maxHistoryEvents: input.maxHistoryEvents,
+    chunkSize: input.chunkSize,
+    chunkConcurrency: input.chunkConcurrency,
+    partitions: input.partitions,
+  };
+  for (const [name, value] of Object.entries(wholeAtLeastOne)) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1))
+      throw new UserError(`${batch.name}: ${name} must be a whole number of at least 1 (got ${value})`);
+  }
+  if (input.window > MAX_WINDOW)
+    throw new UserError(`${batch.name}: window must be at most ${MAX_WINDOW} (got ${input.window}); use partitions for more`);
+  if (input.maxFailureRatio !== undefined && !(input.maxFailureRatio > 0 && input.maxFailureRatio <= 1)) {
+    throw new UserError(`${batch.name}: maxFailureRatio must be above 0 and at most 1 (got ${input.maxFailureRatio})`);
+  }
 }
 
 /**
- * How jobs run the batch's units. A single local unit keeps the settings' original shape (its histories do
- * not change); a chain, or a unit that runs as a regular activity, lists its steps.
+ * How jobs run the batch's units: a chain, one step per unit (a single unit is a chain of one), each with its
+ * retry policy and timeout resolved — the unit's, then the batch's `job.retry` and `job.timeout` over them.
  */
 function jobSettings(batch: Batch): JobSettings {
-  const steps = stepsOf(batch);
-  const first = steps[0].unit;
-  const settings: JobSettings = {
-    retry: mergeRetry(first.retry, batch.job.retry),
-    timeout: batch.job.timeout ?? first.timeout,
-    unit: first.name,
-  };
-  if (steps.length === 1 && !runsAsActivity(first)) return settings;
   return {
-    ...settings,
-    steps: steps.map(({ unit }): StepSettings => {
-      const retry = mergeRetry(unit.retry, batch.job.retry);
-      const timeout = batch.job.timeout ?? unit.timeout;
-      return {
-        unit: unit.name,
-        ...(retry ? { retry } : {}),
-        ...(timeout ? { timeout } : {}),
-        ...(runsAsActivity(unit) ? { regular: true } : {}),
-        ...(unit.taskQueue ? { taskQueue: unit.taskQueue } : unit.rateLimit ? { ownQueue: true } : {}),
-        ...(unit.heartbeatTimeout ? { heartbeatTimeout: unit.heartbeatTimeout } : {}),
-      };
-    }),
+    steps: stepsOf(batch).map(({ unit }): StepSettings => ({
+      unit: unit.name,
+      retry: resolveRetry(unit.retry, batch.job.retry),
+      timeout: batch.job.timeout ?? unit.timeout ?? DEFAULT_UNIT_TIMEOUT,
+      ...(runsAsActivity(unit) ? { regular: true } : {}),
+      ...(unit.taskQueue ? { taskQueue: unit.taskQueue } : unit.rateLimit ? { ownQueue: true } : {}),
+      ...(unit.heartbeatTimeout ? { heartbeatTimeout: unit.heartbeatTimeout } : {}),
+    })),
   };
 }
 
@@ -109,12 +128,4 @@ export function resolveScheduledRun(batch: Batch, scheduledAt: Date): ResolvedRu
       ? { date: dateIn(scheduledAt, timezone) }
       : {};
   return resolveRun(batch, raw);
-}
-
-/**
- * The unit's policy, overridden field by field by the job's. Backoffs are capped at a minute unless a policy
- * says otherwise (Temporal's own cap, 100 × the first interval, would be unbounded by anything tju knows).
- */
-function mergeRetry(unit?: RetryPolicy, job?: RetryPolicy): RetryPolicy | undefined {
-  return unit || job ? { maximumInterval: DEFAULT_UNIT_RETRY.maximumInterval, ...unit, ...job } : undefined;
 }

@@ -3,14 +3,18 @@ import { UnreachableError, UserError } from '../errors';
 import { logger } from '../log';
 import { tjuTables } from './schema';
 
+/** How long a query waits for a free connection of the pool before it fails with a clear error. */
+export const CONNECTION_WAIT_MS = 10_000;
+
 /**
  * A pool whose clients never crash the process when PostgreSQL drops their connection (a restart, a
  * failover, an idle-connection reaper, `pg_terminate_backend`). pg-pool listens for errors only on idle
  * clients; a checked-out client would emit an unhandled 'error'. The query in flight fails instead, and a
  * client released with that error is discarded, so the pool opens a fresh connection next time.
  */
-export function createPool(databaseUrl: string, max = 10): Pool {
-  const pool = new Pool({ connectionString: databaseUrl, max });
+export function createPool(databaseUrl: string, max = 10, { connectionTimeoutMillis = CONNECTION_WAIT_MS } = {}): Pool {
+  // A bounded wait for a free connection: a unit must not spend its own timeout waiting for one unseen.
+  const pool = new Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis });
   pool.on('error', (err) => logger.warn({ err: err.message }, 'an idle PostgreSQL connection was lost'));
   pool.on('connect', (client: PoolClient) =>
     client.on('error', (err) => logger.warn({ err: err.message }, 'a PostgreSQL connection in use was lost')),
@@ -18,9 +22,25 @@ export function createPool(databaseUrl: string, max = 10): Pool {
   return pool;
 }
 
+/** No connection of the pool came free in time: passing, like a lost one, and said plainly. */
+export const POOL_EXHAUSTED = 'TJU_POOL_EXHAUSTED';
+
+/** A client of the pool, or an error that says how long it waited and how full the pool is. */
+export async function connectWithin(pool: Pool): Promise<PoolClient> {
+  try {
+    return await pool.connect();
+  } catch (err) {
+    if (!/timeout exceeded when trying to connect/.test((err as Error).message)) throw err;
+    const message =
+      `no PostgreSQL connection came free within ${pool.options.connectionTimeoutMillis! / 1000}s: all ${pool.options.max} ` +
+      `of the pool are in use (its size follows TJU_MAX_CONCURRENT_UNITS)`;
+    throw Object.assign(new Error(message, { cause: err }), { code: POOL_EXHAUSTED });
+  }
+}
+
 // SQLSTATE classes and codes that mean "the connection or the server went away", not "the SQL was wrong".
 const LOST_CONNECTION_STATES = /^(08...|57P01|57P02|57P03|53300)$/;
-const LOST_CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
+const LOST_CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', POOL_EXHAUSTED]);
 const LOST_CONNECTION_MESSAGES = /Connection terminated|not queryable|timeout exceeded when trying to connect/;
 
 /** True for an error that says the database connection was lost or could not be made, not that a statement failed. */

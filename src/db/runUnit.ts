@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { Client, Pool } from 'pg';
 import type { RunnableUnit, UnitOutcome } from './types';
 import { beginClaimed, cachedRunId, commitClaimed, type TargetRef } from './ledger';
+import { connectWithin } from './pool';
 
 export interface RunUnitOptions {
   /** When given, the run is recorded in the ledger in the same transaction: a second run changes nothing. */
@@ -11,6 +12,12 @@ export interface RunUnitOptions {
   schema?: string;
   /** Called by `ctx.heartbeat()` (a job's regular activity passes Temporal's). */
   heartbeat?: (details?: unknown) => void;
+  /**
+   * Stops the unit: its connection is closed at once, so PostgreSQL rolls its transaction back and nothing it
+   * does after can commit; the unit sees it as `ctx.signal` too (to pass to `fetch`, say). A job aborts a unit
+   * whose timeout passed or whose activity was cancelled.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -33,10 +40,18 @@ export interface UnitResult {
  * claimed means the work is done, and the unit does not run.
  */
 export async function runUnit<I>(pool: Pool, unit: RunnableUnit<I>, input: I, options: RunUnitOptions = {}): Promise<UnitResult> {
+  const { signal } = options;
+  signal?.throwIfAborted();
   const key = options.idempotencyKey;
   const runId = key && (await cachedRunId(pool, key, options.schema));
-  const client = await pool.connect();
+  const client = await connectWithin(pool);
   let broken: Error | undefined;
+  // Closing the connection is the one sure way to stop a transaction mid-statement: the server rolls it back.
+  const abort = () => {
+    broken = signal!.reason instanceof Error ? signal!.reason : new Error('the unit was stopped');
+    void (client as unknown as Client).end().catch(() => undefined);
+  };
+  signal?.addEventListener('abort', abort, { once: true });
   try {
     try {
       if (!runId) {
@@ -50,16 +65,21 @@ export async function runUnit<I>(pool: Pool, unit: RunnableUnit<I>, input: I, op
           attempt: options.attempt ?? 1,
           idempotencyKey: unitIdempotencyKey(unit, input, key),
           heartbeat: options.heartbeat ?? (() => undefined),
+          signal: signal ?? new AbortController().signal,
         })) ?? 'succeeded';
+      signal?.throwIfAborted();
       if (runId) await commitClaimed(client, runId, key.targetKey, unit.name, outcome === 'skipped', options.schema);
       else await client.query('COMMIT');
       return { outcome };
     } catch (err) {
+      // Stopped: whatever the unit's own error says (a closed connection), this is why.
+      if (signal?.aborted) throw signal.reason;
       await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
       throw err;
     }
   } finally {
-    // A client whose rollback failed has a dead or confused connection: drop it rather than pool it.
+    signal?.removeEventListener('abort', abort);
+    // A client whose rollback failed, or that was stopped, has a dead or confused connection: drop it.
     client.release(broken);
   }
 }

@@ -22,6 +22,12 @@ export interface UnitContext {
   idempotencyKey: string;
   /** Tells Temporal a slow regular-activity unit is alive (see `heartbeatTimeout`); a no-op elsewhere. */
   heartbeat(details?: unknown): void;
+  /**
+   * Aborted when the unit must stop — its timeout passed, its job was cancelled, its worker is shutting down.
+   * tju closes the unit's connection then (its transaction rolls back); pass it to calls that can be stopped,
+   * e.g. `fetch(url, { signal: ctx.signal })`.
+   */
+  signal: AbortSignal;
 }
 
 /** What the unit runner needs of a unit: its name, its key, its logic. */

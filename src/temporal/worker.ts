@@ -6,6 +6,16 @@ import { stepsOf, type Batch } from '../batch';
 import { unitTaskQueue } from '../../workflows/ids';
 import { temporalLogger } from '../log';
 import { BatchRegistry } from '../registry';
+import { Slots } from '../util/slots';
+
+/**
+ * Activities beside the units: the triggers' reads and records (pages, failure records, run history), bulk
+ * chunks and waits for jobs. Each holds a task slot, and most a pooled connection for a moment.
+ */
+export const ACTIVITY_RESERVE = 10;
+
+/** A worker process's PostgreSQL pool: a connection for each unit it runs at once, and some for the rest. */
+export const poolSizeFor = (maxConcurrentUnits: number): number => maxConcurrentUnits + ACTIVITY_RESERVE;
 
 export interface TjuWorkerOptions {
   connection: NativeConnection;
@@ -15,8 +25,13 @@ export interface TjuWorkerOptions {
   pool: Pool;
   /** The schema of tju's tables (default `tju`). */
   schema?: string;
-  /** Units running at once in this worker; keep at or below the pool's size. */
+  /**
+   * Units running at once in this worker process, whatever runs them (local or regular activities, rate-limited
+   * queues, bulk lanes); size its pool with `poolSizeFor`. Default 20.
+   */
   maxConcurrentUnits?: number;
+  /** The process's unit slots, shared by all its workers (one per task queue); default: slots of its own. */
+  unitSlots?: Slots;
   /** Workflows kept in memory between tasks (Temporal's sticky cache). */
   maxCachedWorkflows?: number;
   /** How long in-flight units may take to finish after shutdown begins, before they are cancelled. */
@@ -99,6 +114,7 @@ export async function createUnitWorkers(options: TjuWorkerOptions & { defaultTas
         namespace: options.namespace ?? 'default',
         taskQueue,
         activities,
+        // The process's unit slots bound the units; the task slots only keep a queue from taking them all.
         maxConcurrentActivityTaskExecutions: options.maxConcurrentUnits ?? 20,
         ...(rateLimit !== undefined ? { maxTaskQueueActivitiesPerSecond: rateLimit } : {}),
         shutdownGraceTime: options.shutdownGraceTime ?? '30s',
@@ -113,6 +129,7 @@ const activitiesFor = (options: TjuWorkerOptions) =>
     pool: options.pool,
     batches: new BatchRegistry(options.batches),
     schema: options.schema,
+    unitSlots: options.unitSlots ?? new Slots(options.maxConcurrentUnits ?? 20),
     onUnitFinished: options.onUnitFinished,
     onFailure: options.onFailure,
     hookRetry: options.hookRetry,
@@ -127,9 +144,10 @@ export async function createWorker(options: TjuWorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     activities: activitiesFor(options),
-    // Units run as local activities (or regular ones, as a unit declares); failure records as regular ones.
+    // Units run as local activities (or regular ones, as a unit declares), each in one of the process's unit
+    // slots; the trigger's own activities (pages, records, bulk chunks) take task slots beside them.
     maxConcurrentLocalActivityExecutions: options.maxConcurrentUnits ?? 20,
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentUnits ?? 20,
+    maxConcurrentActivityTaskExecutions: (options.maxConcurrentUnits ?? 20) + ACTIVITY_RESERVE,
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',
     ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),

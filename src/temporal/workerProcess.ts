@@ -7,6 +7,7 @@ import { startHookDelivery } from '../hooks/delivery';
 import { logger } from '../log';
 import { connectWorker } from './connect';
 import { bundleWorkflows, createUnitWorkers, createWorker } from './worker';
+import { Slots } from '../util/slots';
 
 export interface WorkerProcessOptions {
   temporal: TemporalTarget;
@@ -45,6 +46,8 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
   const workers: Worker[] = [];
   // Hooks are called here, apart from the runs that queued them.
   const hooks = startHookDelivery(options);
+  // One bound for every unit the process runs, whichever of its workers runs it.
+  const unitSlots = new Slots(options.maxConcurrentUnits);
   try {
     const workflowBundle = await bundleWorkflows();
     const unitQueues: string[] = [];
@@ -61,6 +64,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
           hookRetry: options.hookRetry,
           onHookQueued: hooks.wake,
           maxConcurrentUnits: options.maxConcurrentUnits,
+          unitSlots,
           maxCachedWorkflows: options.maxCachedWorkflows,
           shutdownGraceTime: parseDuration(options.shutdownGrace),
           workflowBundle,
@@ -79,6 +83,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
         hookRetry: options.hookRetry,
         onHookQueued: hooks.wake,
         maxConcurrentUnits: options.maxConcurrentUnits,
+        unitSlots,
         shutdownGraceTime: parseDuration(options.shutdownGrace),
         payloadCodec: options.temporal.codec,
       });
@@ -98,7 +103,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
       else if (options.maxMemoryMb && rssMb >= options.maxMemoryMb) drain(`memory ${rssMb.toFixed(0)} MB ≥ ${options.maxMemoryMb} MB`);
     }, 1000);
     console.error(
-      `tju worker polling ${[...options.taskQueues, ...unitQueues].join(', ')} on ${options.temporal.address} (${options.maxConcurrentUnits} units at once per queue)`,
+      `tju worker polling ${[...options.taskQueues, ...unitQueues].join(', ')} on ${options.temporal.address} (${options.maxConcurrentUnits} units at once)`,
     );
     try {
       await Promise.all(workers.map((worker) => worker.run()));

@@ -6,6 +6,7 @@ import { checkReachable, createPool } from '../../db/pool';
 import { connectClient } from '../../temporal/connect';
 import { ensureSearchAttributes } from '../../temporal/searchAttributes';
 import { runWorkerProcess, taskQueuesOf } from '../../temporal/workerProcess';
+import { poolSizeFor } from '../../temporal/worker';
 import { duration, port, positiveInt } from '../parsers';
 import { installRuntime } from '../../temporal/runtime';
 
@@ -42,7 +43,11 @@ export function registerWorker(program: Command, app: CliApp): void {
     .command('worker')
     .description('run the workflows and units of every batch; SIGINT/SIGTERM drain it and exit 0')
     .option('--task-queue <names>', "comma-separated queues to poll (default: TJU_TASK_QUEUE and each batch's own)")
-    .option('--max-concurrent-units <n>', 'units at once per queue (TJU_MAX_CONCURRENT_UNITS, default 20)', positiveInt)
+    .option(
+      '--max-concurrent-units <n>',
+      'units at once in this worker, all queues together (TJU_MAX_CONCURRENT_UNITS, default 20)',
+      positiveInt,
+    )
     .option('--max-cached-workflows <n>', 'workflows kept in memory (TJU_MAX_CACHED_WORKFLOWS)', positiveInt)
     .option('--shutdown-grace <duration>', 'time in-flight units get to finish on shutdown (TJU_SHUTDOWN_GRACE, default 30s)', duration)
     .option('--max-lifetime <duration>', 'drain and exit after this long (TJU_MAX_LIFETIME)', duration)
@@ -63,7 +68,7 @@ export function registerWorker(program: Command, app: CliApp): void {
             .map((q) => q.trim())
             .filter(Boolean)
         : taskQueuesOf(app.batches, config.taskQueue);
-      const pool = createPool(config.databaseUrl, maxConcurrentUnits * taskQueues.length + 2);
+      const pool = createPool(config.databaseUrl, poolSizeFor(maxConcurrentUnits));
       try {
         const patience = parseDuration(flags.connectTimeout ?? config.connectTimeout)!;
         await untilReachable(() => checkReachable(pool, config.databaseUrl, config.schema), patience);

@@ -1,0 +1,43 @@
+import { Context } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import type { FailureHook, HookRetry } from '../src/hooks';
+import type { BatchRegistry } from '../src/registry';
+import type { Slots } from '../src/util/slots';
+
+/** What one unit run did, for metrics: outcome, and when it was scheduled and finished (epoch ms). */
+export interface UnitEvent {
+  batch: string;
+  runKey: string;
+  targetKey: string;
+  outcome: 'succeeded' | 'skipped' | 'failed';
+  attempt: number;
+  scheduledAt: number;
+  finishedAt: number;
+}
+
+export interface ActivityDeps {
+  pool: Pool;
+  batches: BatchRegistry;
+  /** The schema of tju's tables (default `tju`). */
+  schema?: string;
+  /**
+   * The units this worker process runs at once, whatever runs them; shared by all the process's task queues.
+   * Default: slots of its own, `maxConcurrentUnits` of them.
+   */
+  unitSlots?: Slots;
+  maxConcurrentUnits?: number;
+  /** Called after every unit attempt, committed or not. Must not throw. */
+  onUnitFinished?: (event: UnitEvent) => void;
+  /** App-wide failure hook, for batches that declare none; unset: a structured log line. */
+  onFailure?: FailureHook;
+  /** App-wide hook retry policy, for batches that declare none. */
+  hookRetry?: HookRetry;
+  /** Told when an event was queued, so the worker's hook delivery looks at once. */
+  onHookQueued?: () => void;
+}
+
+/** The same for every retry of the running activity: a retried write of an event adds nothing. */
+export function activityKey(): string {
+  const { workflowExecution, activityId } = Context.current().info;
+  return `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}`;
+}

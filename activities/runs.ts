@@ -1,0 +1,62 @@
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { TerminatedFailure, TimeoutFailure } from '@temporalio/common';
+import { buildTriggerInput, resolveScheduledRun } from '../src/plan';
+import { verifyRun } from '../src/verify';
+import { TARGET_FAILED, targetFailedDetails } from '../workflows/details';
+import { triggerWorkflowId } from '../workflows/ids';
+import type { JobEnd, ScheduledRunPlan, Verification } from '../workflows/types';
+import type { ActivityDeps } from './deps';
+
+/** What a trigger asks of the world beside its targets: other workflows, its schedule, its verification. */
+export function runActivities({ pool, batches, schema }: ActivityDeps) {
+  return {
+    /**
+     * Waits for a job that another trigger of the run started under the same ID, and says how it ended: its
+     * result, its recorded failure, or an end that said nothing of its targets.
+     */
+    async awaitJob({ workflowId }: { workflowId: string }): Promise<JobEnd> {
+      const context = Context.current();
+      const beat = setInterval(() => context.heartbeat(), 5000);
+      try {
+        const cancelled = new Promise<never>((_, reject) =>
+          context.cancellationSignal.addEventListener('abort', () => reject(new CancelledFailure('the trigger stopped waiting'))),
+        );
+        const result = await Promise.race([context.client.workflow.getHandle(workflowId).result(), cancelled]);
+        return { status: 'completed', result };
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return { status: 'ended', how: 'could not be found' };
+        if (!(err instanceof WorkflowFailedError)) throw err;
+        const cause = err.cause;
+        if (cause instanceof ApplicationFailure && cause.type === TARGET_FAILED) {
+          const { steps } = targetFailedDetails.decode(cause.details);
+          return { status: 'failed', ...(steps ? { steps } : {}) };
+        }
+        return { status: 'ended', how: endOf(cause) ?? `failed: ${cause?.message ?? err.message}` };
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    /** Params, run key and trigger input of the run a schedule started for its nominal time. */
+    async planScheduledRun(request: { batch: string; scheduledAt: string }): Promise<ScheduledRunPlan> {
+      const run = resolveScheduledRun(batches.get(request.batch), new Date(request.scheduledAt));
+      return { workflowId: triggerWorkflowId(run.batch.name, run.runKey), input: buildTriggerInput(run) };
+    },
+
+    /** `trigger: { verify: true }`: what `tju verify` says of the run, at its end. */
+    async verifyRun(request: { batch: string; runKey: string; params: Record<string, unknown> }): Promise<Verification> {
+      const context = Context.current();
+      return verifyRun(pool, batches.get(request.batch), request, { schema, onPage: (checked) => context.heartbeat(checked) });
+    },
+  };
+}
+
+const endOf = (cause: Error | undefined): string | undefined =>
+  cause instanceof TerminatedFailure
+    ? 'was terminated'
+    : cause instanceof TimeoutFailure
+      ? 'timed out'
+      : cause instanceof CancelledFailure
+        ? 'was cancelled'
+        : undefined;

@@ -1,0 +1,65 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { failedTargets } from '../src/db/ledger';
+import { isConnectionError } from '../src/db/pool';
+import { noteRunProblem } from '../src/db/runHistory';
+import { NonRetryableError } from '../src/errors';
+import { checkTargetRows } from '../src/targets';
+import type { FetchTargetsRequest, Target } from '../workflows/types';
+import type { ActivityDeps } from './deps';
+
+/** Attempts of a failing target query (not a lost connection) before the run fails with its error. */
+export const TARGET_QUERY_ATTEMPTS = 5;
+
+/** The Trigger's reads: pages of the batch's target query (or a run's open failures), and partition keys. */
+export function targetActivities({ pool, batches, schema }: ActivityDeps) {
+  /** A failing query is retried a few times (a lock timeout passes); then the run fails with its error. */
+  const runQuery = async <T>(request: { batch: string; runKey: string }, query: () => Promise<T>): Promise<T> => {
+    const { attempt } = Context.current().info;
+    try {
+      const result = await query();
+      if (attempt > 1) await noteRunProblem(pool, request.batch, request.runKey, null, schema).catch(() => undefined);
+      return result;
+    } catch (err) {
+      // A lost connection is an outage, not the query's fault: retried until the database answers.
+      if (isConnectionError(err)) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      const last = attempt >= TARGET_QUERY_ATTEMPTS || err instanceof NonRetryableError;
+      const problem = `target query ${last ? 'failed' : `failing (attempt ${attempt} of ${TARGET_QUERY_ATTEMPTS})`}: ${message}`;
+      await noteRunProblem(pool, request.batch, request.runKey, problem, schema).catch(() => undefined);
+      if (last) throw ApplicationFailure.create({ type: 'TargetQueryFailed', message, nonRetryable: true });
+      throw err;
+    }
+  };
+
+  return {
+    /** One keyset page of the Trigger's query, checked: every row has a key, none twice. */
+    async fetchTargets(request: FetchTargetsRequest): Promise<Target[]> {
+      if (request.source === 'failures') {
+        return runQuery(request, () => failedTargets(pool, request, request.after, request.limit, schema, request.upTo ?? null));
+      }
+      const batch = batches.get(request.batch);
+      return runQuery(request, async () => {
+        const page = {
+          params: request.params,
+          runKey: request.runKey,
+          after: request.after,
+          upTo: request.upTo ?? null,
+          limit: request.limit,
+        };
+        const rows = await batch.targets(pool, page);
+        try {
+          return checkTargetRows(batch.name, rows, request.after);
+        } catch (err) {
+          throw new NonRetryableError((err as Error).message);
+        }
+      });
+    },
+
+    /** Split keys of a partitioned run, from the batch's partitionKeys query. */
+    async partitionKeys(request: { batch: string; runKey: string; params: Record<string, unknown>; count: number }): Promise<string[]> {
+      const batch = batches.get(request.batch);
+      if (!batch.partitionKeys) throw ApplicationFailure.nonRetryable(`${batch.name} defines no partitionKeys`);
+      return runQuery(request, async () => (await batch.partitionKeys!(pool, request)).map(String));
+    },
+  };
+}

@@ -1,0 +1,158 @@
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { stepsOf } from '../src/batch';
+import { isConnectionError } from '../src/db/pool';
+import { NonRetryableError } from '../src/errors';
+import { Slots } from '../src/util/slots';
+import { chainOf } from '../workflows/chain';
+import { unitFailureDetails } from '../workflows/details';
+import type { ChunkInput, FailureRecord, JobInput, RunSummary, StepOutcome } from '../workflows/types';
+import { runBulkChunk } from './bulk';
+import { activityKey, type ActivityDeps, type UnitEvent } from './deps';
+
+/** How one unit runs, beside its job's input: its attempt, what its heartbeat does, where it was scheduled. */
+interface UnitRun {
+  attempt: number;
+  /** What the unit's `ctx.heartbeat()` does: Temporal's in an activity of its own; in a bulk chunk, its keep-alive. */
+  heartbeat?: (details?: unknown) => void;
+  /** In a bulk chunk: the activity was scheduled once for all its targets, so each is timed from its own start. */
+  inChunk?: boolean;
+}
+
+/**
+ * The Unit's runner, behind the `runUnit` and `runChunk` activities: one step of one target — its `when`, one
+ * of the process's unit slots, its transaction and ledger row, retried through lost connections — within its
+ * own timeout: when that passes, or its activity is cancelled, the unit is stopped and its transaction rolled
+ * back (`ctx.signal`). Measured for the metrics.
+ */
+export function unitActivities(deps: ActivityDeps, recordFailure: (failure: FailureRecord, dedupeKey: string) => Promise<void>) {
+  const { pool, batches, schema, onUnitFinished } = deps;
+  const slots = deps.unitSlots ?? new Slots(deps.maxConcurrentUnits ?? 20);
+  const unitsInFlight = new Map<string, number>(); // by batch
+  const countInFlight = (batch: string, delta: number) => {
+    const n = (unitsInFlight.get(batch) ?? 0) + delta;
+    unitsInFlight.set(batch, n);
+    return n;
+  };
+
+  const runStep = async (job: JobInput, { attempt, heartbeat, inChunk }: UnitRun): Promise<Exclude<StepOutcome, 'failed'>> => {
+    const batch = batches.get(job.batch);
+    const index = job.step ?? 0;
+    const step = stepsOf(batch)[index];
+    if (!step) throw new NonRetryableError(`${batch.name} has no step ${index}: was the batch changed mid-run?`);
+    const input = batch.job.input(job.target, job.params);
+    if (step.when && !step.when(input)) return 'not-applicable';
+    const context = Context.current();
+    const timeoutMs = msToNumber(stepSettings(job).timeout ?? '1m');
+    const release = await slots.acquire(context.cancellationSignal);
+    const stop = new AbortController();
+    const onCancel = () => stop.abort(context.cancellationSignal.reason);
+    context.cancellationSignal.addEventListener('abort', onCancel, { once: true });
+    const timer = setTimeout(() => stop.abort(timedOut(timeoutMs)), timeoutMs);
+    const measure = measured(job, step.unit.name, attempt, inChunk);
+    try {
+      const { outcome } = await throughLostConnections(Date.now() + timeoutMs, stop.signal, () =>
+        step.unit.execute(pool, input, {
+          idempotencyKey: { batch: job.batch, runKey: job.runKey, targetKey: job.target.key },
+          attempt,
+          schema,
+          heartbeat: heartbeat ?? (context.info.isLocal ? undefined : (details) => context.heartbeat(details)),
+          signal: stop.signal,
+        }),
+      );
+      measure(outcome);
+      return outcome;
+    } catch (err) {
+      measure('failed');
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      context.cancellationSignal.removeEventListener('abort', onCancel);
+      release();
+    }
+  };
+
+  /** Times and counts one unit attempt: Temporal's metrics (when served) and the worker's own callback. */
+  const measured = (job: JobInput, unit: string, attempt: number, inChunk?: boolean) => {
+    const { info, metricMeter } = Context.current();
+    // Exported only when the worker serves metrics (`tju worker --metrics-port`); no-ops otherwise.
+    const metrics = metricMeter.withTags({ batch: job.batch, unit });
+    const inFlight = metrics.createGauge('tju_units_in_flight', 'int', '', 'Units of the batch running in this worker now');
+    const started = Date.now();
+    inFlight.set(countInFlight(job.batch, 1));
+    return (outcome: UnitEvent['outcome']) => {
+      inFlight.set(countInFlight(job.batch, -1));
+      metrics.createCounter('tju_units', '', 'Unit attempts by batch, unit and outcome').add(1, { outcome });
+      metrics.createHistogram('tju_unit_duration', 'int', 'ms', 'Time of one unit attempt').record(Date.now() - started, { outcome });
+      const { runKey, target } = job;
+      const scheduledAt = inChunk ? started : info.scheduledTimestampMs;
+      onUnitFinished?.({ batch: job.batch, runKey, targetKey: target.key, outcome, attempt, scheduledAt, finishedAt: Date.now() });
+    };
+  };
+
+  return {
+    /**
+     * One target's Unit (the job's step of the batch's chain), in one transaction, recorded in the ledger under
+     * the job's idempotency key. A step whose `when` leaves the target out does nothing.
+     */
+    async runUnit(job: JobInput): Promise<Exclude<StepOutcome, 'failed'>> {
+      const { attempt } = Context.current().info;
+      try {
+        return await runStep(job, { attempt });
+      } catch (err) {
+        if (err instanceof CancelledFailure) throw err;
+        const error = err instanceof Error ? err : new Error(String(err));
+        // The attempt number rides along so the job can record how many tries the target got.
+        throw ApplicationFailure.create({
+          type: error.name,
+          message: error.message,
+          // By name: an app may hold a second copy of tju (a nested install), whose class is another object.
+          nonRetryable: error.name === NonRetryableError.name,
+          details: unitFailureDetails.encode({ attempt, unit: stepsOf(batches.get(job.batch))[job.step ?? 0]?.unit.name }),
+        });
+      }
+    },
+
+    /** The bulk granularity: a chunk of targets in one activity, each with its own transactions and retries. */
+    async runChunk(input: ChunkInput): Promise<Omit<RunSummary, 'total'>> {
+      const chunkKey = activityKey();
+      const job = { batch: input.batch, runKey: input.runKey, params: input.params, settings: input.settings };
+      return runBulkChunk(
+        {
+          runStep: (target, step, attempt, keepAlive) =>
+            runStep({ ...job, target, step }, { attempt, heartbeat: keepAlive, inChunk: true }),
+          recordFailure: (failure) => recordFailure(failure, `${chunkKey}/${failure.targetKey}`),
+        },
+        input,
+      );
+    },
+  };
+}
+
+/** The step's settings as the job carries them: its chain's, or (a single step's activity) its own. */
+function stepSettings(job: JobInput) {
+  return job.settings.steps ? chainOf(job.settings).steps[job.step ?? 0] : chainOf(job.settings).steps[0];
+}
+
+const timedOut = (ms: number) =>
+  Object.assign(new Error(`the unit did not finish within its timeout of ${ms} ms`), { name: 'TimeoutError' });
+
+/**
+ * Runs `work` again while PostgreSQL is unreachable or drops the connection (a restart, a failover, a
+ * terminated backend), waiting with backoff until the unit's own deadline is near; then the error counts as
+ * the attempt's. Running the unit again is safe: a transaction cut off never committed, and one whose COMMIT
+ * was acknowledged by the server just before the loss finds its ledger entry and is skipped. An outage must
+ * not use up the attempts that the retry policy keeps for the unit's own failures.
+ */
+async function throughLostConnections<T>(deadline: number, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+    try {
+      return await work();
+    } catch (err) {
+      if (!isConnectionError(err) || signal.aborted || Date.now() + wait >= deadline - 1000) throw err;
+      context.log.warn('PostgreSQL connection lost; running the unit again once it answers', { error: (err as Error).message });
+      await context.sleep(wait);
+    }
+  }
+}
