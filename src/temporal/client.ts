@@ -5,7 +5,8 @@ import { listRunRecords, type RunRecord } from '../db/runHistory';
 import { hookProblems, type HookProblem } from '../hooks/outbox';
 import { liveRunKey, type LiveRuns } from '../db/prune';
 import { verifyRun } from '../verify';
-import type { Batch, TriggerOptions } from '../batch';
+import type { z } from 'zod';
+import type { Batch, BatchDefinition, TriggerOptions } from '../batch';
 import { UserError } from '../errors';
 import { buildTriggerInput, resolveRun, type ResolvedRun } from '../plan';
 import { BatchRegistry } from '../registry';
@@ -283,7 +284,19 @@ function statusFromRecord(record: RunRecord): RunStatus {
   };
 }
 
-/** Starts and inspects batch runs: what the CLI uses, and what app code uses to start a batch. */
+/** A batch by its definition (params typed by its schema) or by name (the CLI's way). */
+export type BatchRef = Batch | string;
+
+/** The params a batch's schema accepts: typed for a definition, any object for a name. */
+export type ParamsOf<B> = B extends BatchDefinition<infer P, infer _T, infer _I> ? z.input<P> : Record<string, unknown>;
+
+const nameOf = (batch: BatchRef): string => (typeof batch === 'string' ? batch : batch.name);
+
+/**
+ * Starts and inspects batch runs: what the CLI uses, and what app code uses to start a batch —
+ * `tju.trigger(issueInvoices, { date: '2026-11-01' })`, its params checked against the batch's schema by the
+ * compiler, or `tju.trigger('billing.issue-invoices', { date })` by name.
+ */
 export class TjuClient {
   private readonly batches: BatchRegistry;
 
@@ -292,16 +305,16 @@ export class TjuClient {
   }
 
   /** Validates params against the batch's schema; a bad value is a one-line UserError. */
-  resolve(batchName: string, rawParams: Record<string, unknown> = {}): ResolvedRun {
-    return resolveRun(this.batches.get(batchName), rawParams);
+  resolve<B extends BatchRef>(batch: B, rawParams: ParamsOf<B> = {} as ParamsOf<B>): ResolvedRun {
+    return resolveRun(this.batches.get(nameOf(batch)), rawParams as Record<string, unknown>);
   }
 
   /**
    * Starts the run for these params, or returns the one already running: the run key names the
    * workflow, so concurrent triggers of one run share it.
    */
-  async trigger(batchName: string, rawParams: Record<string, unknown> = {}, overrides: TriggerOptions = {}) {
-    const run = this.resolve(batchName, rawParams);
+  async trigger<B extends BatchRef>(batch: B, rawParams: ParamsOf<B> = {} as ParamsOf<B>, overrides: TriggerOptions = {}) {
+    const run = this.resolve(batch, rawParams);
     return this.start(run, triggerWorkflowId(run.batch.name, run.runKey), overrides);
   }
 
@@ -309,8 +322,8 @@ export class TjuClient {
    * Processes the failed targets of a finished run again, and only those, each with the options its job
    * carried. Runs as its own trigger workflow, `<batch>/<runKey>/retry`.
    */
-  async retry(batchName: string, rawParams: Record<string, unknown> = {}, overrides: TriggerOptions = {}) {
-    const run = this.resolve(batchName, rawParams);
+  async retry<B extends BatchRef>(batch: B, rawParams: ParamsOf<B> = {} as ParamsOf<B>, overrides: TriggerOptions = {}) {
+    const run = this.resolve(batch, rawParams);
     const main = this.handleFor(run.batch.name, run.runKey);
     const state = await main.state();
     if (!state) throw new UserError(`no run of ${run.batch.name} for ${run.runKey} (workflow ${main.workflowId}): nothing to retry`);
@@ -332,31 +345,31 @@ export class TjuClient {
   }
 
   /** The run for these params, started or not. */
-  run(batchName: string, rawParams: Record<string, unknown> = {}): RunHandle {
-    const { batch, runKey } = this.resolve(batchName, rawParams);
-    return this.handleFor(batch.name, runKey);
+  run<B extends BatchRef>(batch: B, rawParams: ParamsOf<B> = {} as ParamsOf<B>): RunHandle {
+    const run = this.resolve(batch, rawParams);
+    return this.handleFor(run.batch.name, run.runKey);
   }
 
   /** Pauses the running run of these params: no new jobs until `resume`. */
-  pause(batchName: string, rawParams: Record<string, unknown> = {}): Promise<string[]> {
-    return this.run(batchName, rawParams).pause();
+  pause<B extends BatchRef>(batch: B, rawParams: ParamsOf<B> = {} as ParamsOf<B>): Promise<string[]> {
+    return this.run(batch, rawParams).pause();
   }
 
-  resume(batchName: string, rawParams: Record<string, unknown> = {}): Promise<string[]> {
-    return this.run(batchName, rawParams).resume();
+  resume<B extends BatchRef>(batch: B, rawParams: ParamsOf<B> = {} as ParamsOf<B>): Promise<string[]> {
+    return this.run(batch, rawParams).resume();
   }
 
   /** Cancels the running run of these params; `run(…).result()` resolves with its summary. */
-  cancel(batchName: string, rawParams: Record<string, unknown> = {}, request: CancelRequest = {}): Promise<string[]> {
-    return this.run(batchName, rawParams).cancel(request);
+  cancel<B extends BatchRef>(batch: B, rawParams: ParamsOf<B> = {} as ParamsOf<B>, request: CancelRequest = {}): Promise<string[]> {
+    return this.run(batch, rawParams).cancel(request);
   }
 
   /**
    * The run key's first run, with its re-runs; live counts while one is running. Once Temporal has dropped the
    * run (its retention period), what tju's run history recorded, when the client has the database.
    */
-  async status(batchName: string, rawParams: Record<string, unknown> = {}): Promise<RunStatus> {
-    const handle = this.run(batchName, rawParams);
+  async status<B extends BatchRef>(batch: B, rawParams: ParamsOf<B> = {} as ParamsOf<B>): Promise<RunStatus> {
+    const handle = this.run(batch, rawParams);
     const hooks = await this.hooksOf(handle.batch, handle.runKey);
     if (this.options.db && (await handle.state()) === undefined) {
       const records = (await listRunRecords(this.options.db, handle.batch, { runKey: handle.runKey }, this.options.schema))
@@ -374,10 +387,14 @@ export class TjuClient {
    * Proves a run complete, or names what it lost: every target the batch's query still selects for the run
    * key has a ledger row for each applicable step or an open failure record (see `tju verify`). Needs `db`.
    */
-  async verify(batchName: string, rawParams: Record<string, unknown> = {}): Promise<Verification & { batch: string; runKey: string }> {
-    const { batch, params, runKey } = this.resolve(batchName, rawParams);
+  async verify<B extends BatchRef>(
+    batch: B,
+    rawParams: ParamsOf<B> = {} as ParamsOf<B>,
+  ): Promise<Verification & { batch: string; runKey: string }> {
+    const run = this.resolve(batch, rawParams);
     if (!this.options.db) throw new UserError('verify reads the ledger: give TjuClient a `db` pool');
-    return { batch: batch.name, runKey, ...(await verifyRun(this.options.db, batch, { runKey, params }, { schema: this.options.schema })) };
+    const verified = await verifyRun(this.options.db, run.batch, run, { schema: this.options.schema });
+    return { batch: run.batch.name, runKey: run.runKey, ...verified };
   }
 
   /** A run's hook calls not yet delivered, when the client has the database. */
@@ -388,8 +405,8 @@ export class TjuClient {
   }
 
   /** The latest runs of a batch (retries included), newest first, with their counts where known. */
-  async runs(batchName: string, limit = 20): Promise<RunStatus[]> {
-    const batch = this.batches.get(batchName);
+  async runs(batchRef: BatchRef, limit = 20): Promise<RunStatus[]> {
+    const batch = this.batches.get(nameOf(batchRef));
     // No ORDER BY: SQL visibility (the dev server's) refuses it; its default order is running, then newest closed.
     const query = `WorkflowType = 'triggerWorkflow' AND TjuBatch = '${batch.name}' AND ExecutionStatus != 'ContinuedAsNew'`;
     const runs: RunStatus[] = [];
