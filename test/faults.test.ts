@@ -1,14 +1,14 @@
-// Hard faults during a run: the worker SIGKILLed, PostgreSQL connections terminated, PostgreSQL restarted.
+// Hard faults during a run: the worker SIGKILLed, PostgreSQL connections terminated (the restart of PostgreSQL
+// itself is in test/serial/, which runs alone).
 // Each run mixes succeeding, retried and failing targets; afterwards every effect is checked by SQL:
 // one invoice per billable subscription, one failure record per failing one, nothing doubled or lost.
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { seedSubscriptions } from '../examples/billing/demo/seed';
 import { listFailures } from '../src/db/ledger';
+import { mixedRuns } from './helpers/mixedRuns';
 import type { Granularity, RunSummary } from '../workflows/types';
 import { mixedBilling } from './fixtures/batches';
-import { insertMixedSubscriptions, invoiceCounts, ledgerCount } from './helpers/billing';
+import { insertMixedSubscriptions, invoiceCounts } from './helpers/billing';
 import { startHarness, type Harness } from './helpers/harness';
 import { replayAll } from './helpers/replay';
 import { startWorkerProcess } from './helpers/workerProcess';
@@ -19,19 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits until `atLeast` invoices exist for the date; tolerates the database being down meanwhile. */
-async function waitForInvoices(date: string, atLeast: number): Promise<void> {
-  for (;;) {
-    const invoices = await invoiceCounts(h.pool, date).then(
-      (c) => c.invoices,
-      () => 0,
-    );
-    if (invoices >= atLeast) return;
-    await sleep(100);
-  }
-}
+const { waitForInvoices, expectMixedRunEffects } = mixedRuns(() => h);
 
 /** Runs the mixed batch for `date` on a worker process SIGKILLed at 20%, 45% and 70% of its invoices. */
 async function runThroughKills(
@@ -51,23 +39,6 @@ async function runThroughKills(
   } finally {
     await worker.kill('SIGTERM');
   }
-}
-
-/** Checks, by SQL, that a mixed run did each target's effect exactly once and recorded each failure once. */
-async function expectMixedRunEffects(date: string, summary: RunSummary, failing: string[], billable: string[]) {
-  expect(await invoiceCounts(h.pool, date)).toEqual({
-    invoices: billable.length,
-    subscriptions: billable.length,
-    duplicates: 0,
-    inactive: 0,
-  });
-  const failures = await listFailures(h.pool, 'test.mixed-billing', date);
-  expect(failures.map((f) => f.targetKey).sort()).toEqual([...failing].sort());
-  expect(await ledgerCount(h.pool, date)).toBe(billable.length);
-  // Units that committed just before a fault run again and find their ledger entry: skipped, not doubled.
-  expect(summary.total).toBe(billable.length + failing.length);
-  expect(summary.failed).toBe(failing.length);
-  expect(summary.succeeded + summary.skipped).toBe(billable.length);
 }
 
 it('per-chunk: survives three SIGKILLs of the worker with retried and failing targets in every chunk', async () => {
@@ -151,51 +122,6 @@ async function terminateBackends(): Promise<number> {
   );
   return rows[0].n;
 }
-
-/** The machine's own PostgreSQL cluster, when this test may restart it (pg_ctlcluster manages it). */
-function localCluster(): string[] | undefined {
-  if (!fs.existsSync('/etc/postgresql') || process.env.TJU_TEST_NO_PG_RESTART) return undefined;
-  try {
-    const line = execFileSync('pg_lsclusters', ['--no-header'], { encoding: 'utf8' })
-      .split('\n')
-      .find((l) => /\b5432\b.*\bonline\b/.test(l));
-    return line ? line.trim().split(/\s+/).slice(0, 2) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const cluster = localCluster();
-const pgCtlCluster = (...args: string[]) =>
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', ...cluster!, ...args], { stdio: 'ignore' });
-(cluster ? it : it.skip)(
-  'per-chunk: PostgreSQL restarted mid-run; the run completes with every effect once',
-  async () => {
-    await h.pool.query('TRUNCATE invoices, subscriptions, tju.ledger, tju.failures RESTART IDENTITY CASCADE');
-    const date = '2026-11-05';
-    const { failing, billable } = await insertMixedSubscriptions(h.pool, 1500);
-    const worker = await startWorkerProcess(h);
-    const run = await h.tju.trigger('test.mixed-billing', { date }, { granularity: 'per-chunk' });
-
-    await waitForInvoices(date, Math.floor(billable.length * 0.3));
-    try {
-      pgCtlCluster('restart', '-m', 'fast');
-    } finally {
-      // Leave the machine's cluster running whatever happened; `start` fails harmlessly when it already runs.
-      try {
-        pgCtlCluster('start');
-      } catch {
-        // running
-      }
-    }
-    const summary = await run.result();
-
-    expect(worker.child.exitCode).toBeNull();
-    expect(await worker.kill('SIGTERM')).toBe(0);
-    await expectMixedRunEffects(date, summary, failing, billable);
-  },
-  600_000,
-);
 
 it('drains on SIGTERM and exits 0; a restarted worker finishes the run with nothing done twice or lost', async () => {
   const { active } = await seedSubscriptions(h.pool, 600, { inactiveEvery: 50, brokenEvery: 0 });

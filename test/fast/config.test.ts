@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config';
+import { loadConfig } from '../../src/config';
 
 it('takes the database from DATABASE_URL, then the config file, then the PG* variables', () => {
   const pg = { PGHOST: 'db.internal', PGPORT: '6432', PGUSER: 'billing', PGDATABASE: 'acme', PGSSLMODE: 'require' };

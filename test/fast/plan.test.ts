@@ -1,12 +1,12 @@
 // How a run is planned from a batch definition: params, run key, and the trigger's input.
-import { issueInvoices } from '../examples/billing/batches/issue-invoices';
+import { issueInvoices } from '../../examples/billing/batches/issue-invoices';
 import { z } from 'zod';
-import { processOrders } from '../examples/post-purchase/batches/process-orders';
-import { defineUnit } from '../src/unit';
-import { defineBatch } from '../src/batch';
-import { unitQueuesOf } from '../src/temporal/worker';
-import { UserError } from '../src/errors';
-import { buildTriggerInput, resolveRun, resolveScheduledRun } from '../src/plan';
+import { processOrders } from '../../examples/post-purchase/batches/process-orders';
+import { defineUnit } from '../../src/unit';
+import { defineBatch } from '../../src/batch';
+import { unitQueuesOf } from '../../src/temporal/worker';
+import { UserError } from '../../src/errors';
+import { buildTriggerInput, resolveRun, resolveScheduledRun } from '../../src/plan';
 
 it("merges the unit's own retry policy with the job's, the job winning field by field", () => {
   const unit = defineUnit({
@@ -16,19 +16,47 @@ it("merges the unit's own retry policy with the job's, the job winning field by 
   });
   const batch = { ...issueInvoices, unit, job: { ...issueInvoices.job, retry: { maximumAttempts: 2 } } };
   const input = buildTriggerInput(resolveRun(batch, { date: '2026-11-01' }));
-  expect(input.job.retry).toEqual({ maximumAttempts: 2, maximumInterval: '10m', nonRetryableErrorTypes: ['CardDeclined'] });
+  // Every field resolved over tju's defaults, so Temporal and a bulk chunk read the same policy.
+  expect(input.job.steps![0].retry).toEqual({
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumAttempts: 2,
+    maximumInterval: '10m',
+    nonRetryableErrorTypes: ['CardDeclined'],
+  });
 });
 
 it('plans ordered batches as one target at a time, per-chunk with a window sized to unit slots', () => {
   const run = resolveRun(issueInvoices, { date: '2026-11-01' });
-  expect(buildTriggerInput(run)).toMatchObject({ window: 100, runKey: '2026-11-01' });
-  expect(buildTriggerInput(run).granularity).toBeUndefined(); // per-target
-  expect(buildTriggerInput(run, { granularity: 'per-chunk' })).toMatchObject({ window: 8, granularity: 'per-chunk' });
+  expect(buildTriggerInput(run)).toMatchObject({ window: 100, runKey: '2026-11-01', granularity: 'per-target' });
+  expect(buildTriggerInput(run, { granularity: 'per-chunk' })).toMatchObject({
+    window: 8,
+    granularity: 'per-chunk',
+    chunkSize: 100,
+    chunkConcurrency: 10,
+  });
+  expect(buildTriggerInput(run, { granularity: 'bulk' })).toMatchObject({
+    window: 2,
+    granularity: 'bulk',
+    chunkSize: 500,
+    chunkConcurrency: 10,
+  });
   expect(buildTriggerInput(run, { window: undefined, chunkSize: undefined })).toMatchObject({ window: 100 });
   expect(buildTriggerInput(run, { ordered: true, window: 50, granularity: 'per-chunk' })).toMatchObject({
     window: 1,
     granularity: 'per-target',
   });
+});
+
+it('refuses trigger settings no run can work with, in one line', () => {
+  const run = resolveRun(issueInvoices, { date: '2026-11-01' });
+  expect(() => buildTriggerInput(run, { window: 5000 })).toThrow(
+    'billing.issue-invoices: window must be at most 1000 (got 5000); use partitions for more',
+  );
+  expect(() => buildTriggerInput(run, { chunkSize: 0, granularity: 'per-chunk' })).toThrow(
+    'chunkSize must be a whole number of at least 1 (got 0)',
+  );
+  expect(() => buildTriggerInput(run, { maxFailureRatio: 2 })).toThrow('maxFailureRatio must be above 0 and at most 1 (got 2)');
 });
 
 it("derives a scheduled run from its nominal time in the schedule's zone", () => {
@@ -41,24 +69,28 @@ it('refuses unknown params and bad dates as user errors', () => {
   expect(() => resolveRun(issueInvoices, { date: '2026-11-31' })).toThrow('date: not a calendar date (got "2026-11-31")');
 });
 
-it('plans a chain as steps, each with its own policy, timeout and way of running; a single local unit as before', () => {
+it('plans every job as a chain, each step with its resolved policy, timeout and way of running', () => {
   const run = resolveRun(processOrders, { date: '2026-11-01' });
   const { job } = buildTriggerInput(run);
-  expect(job.unit).toBe('shop.issue-receipt');
-  expect(job.steps).toEqual([
-    { unit: 'shop.issue-receipt' },
-    { unit: 'shop.grant-points' },
-    {
-      unit: 'shop.request-shipping',
-      retry: { maximumAttempts: 5, initialInterval: '200ms', maximumInterval: '5s' },
-      timeout: '30s',
-      regular: true,
-      ownQueue: true,
-    },
-    { unit: 'shop.queue-notification' },
-  ]);
-  // A batch with one local unit keeps the job settings its recorded histories have.
-  expect(buildTriggerInput(resolveRun(issueInvoices, { date: '2026-11-01' })).job.steps).toBeUndefined();
+  const defaults = { retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 3 }, timeout: '1m' };
+  expect(job).toEqual({
+    steps: [
+      { unit: 'shop.issue-receipt', ...defaults },
+      { unit: 'shop.grant-points', ...defaults },
+      {
+        unit: 'shop.request-shipping',
+        retry: { maximumAttempts: 5, initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
+        timeout: '30s',
+        regular: true,
+        ownQueue: true,
+      },
+      { unit: 'shop.queue-notification', ...defaults },
+    ],
+  });
+  // A batch of one unit is a chain of one, with the batch's job.retry and job.timeout over the unit's.
+  expect(buildTriggerInput(resolveRun(issueInvoices, { date: '2026-11-01' })).job).toEqual({
+    steps: [{ unit: 'billing.issue-invoice', retry: { ...defaults.retry, maximumAttempts: 3, initialInterval: '1s' }, timeout: '30s' }],
+  });
   expect(unitQueuesOf([processOrders], 'tju')).toEqual([{ taskQueue: 'tju.shop.request-shipping', rateLimit: 50 }]);
   expect(unitQueuesOf([processOrders], 'other', 'tju')).toEqual([]); // its jobs do not run there
 });

@@ -1,25 +1,51 @@
 // The workflows' own logic in seconds: the real trigger, job and chunk workflows on the dev server, with
 // stub activities in place of PostgreSQL (Temporal's own way to test workflows: Worker.runUntil).
 import { Client, Connection } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import type { Activities } from '../activities';
-import { installRuntime } from '../src/temporal/runtime';
-import type { FailureRecord, FetchTargetsRequest, JobInput, RunRecordUpdate, RunSummary, Target, TriggerInput } from '../workflows/types';
+import type { Activities, ActivityDeps } from '../../activities';
+import { runActivities } from '../../activities/runs';
+import { jobWorkflowId } from '../../workflows/ids';
+import { installRuntime } from '../../src/temporal/runtime';
+import type {
+  ChunkInput,
+  FailureRecord,
+  FetchTargetsRequest,
+  JobInput,
+  JobSettings,
+  RunRecordUpdate,
+  RunSummary,
+  SettleRequest,
+  Target,
+  TriggerInput,
+} from '../../workflows/types';
 
 /** `n` targets keyed 001…n, in key order, as a target query returns them. */
 const targetsOf = (n: number): Target[] => Array.from({ length: n }, (_, i) => ({ key: String(i + 1).padStart(3, '0') }));
 
+type Outcome = 'succeeded' | 'skipped' | 'not-applicable';
+
 interface Stubs {
-  /** What a unit does for a target: resolve with an outcome, or throw. */
-  unit?: (target: Target, attempt: number) => Promise<'succeeded' | 'skipped'>;
+  /** What a unit does for a target (and step of its chain): resolve with an outcome, or throw. */
+  unit?: (target: Target, attempt: number, step: number) => Promise<Outcome>;
+  /** A bulk chunk: its counts, or a throw (the chunk gave up). */
+  chunk?: (input: ChunkInput) => Promise<Omit<RunSummary, 'total'>>;
 }
 
 /** Runs `fn` with a worker whose activities are stubs over `targets`; returns what the stubs saw. */
 async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: Client, taskQueue: string) => Promise<T>) {
   installRuntime();
-  const seen = { failures: [] as FailureRecord[], history: [] as RunRecordUpdate[], unitsInFlight: 0, maxUnitsInFlight: 0, units: 0 };
+  const seen = {
+    failures: [] as FailureRecord[],
+    history: [] as RunRecordUpdate[],
+    settled: [] as SettleRequest[],
+    unitsInFlight: 0,
+    maxUnitsInFlight: 0,
+    units: 0,
+  };
   const activities: Partial<Activities> = {
-    async fetchTargets({ after, upTo, limit }: FetchTargetsRequest) {
+    async fetchTargets({ batch, after, upTo, limit }: FetchTargetsRequest) {
+      if (batch === 'stub.broken-query') throw ApplicationFailure.nonRetryable('relation "stubs" does not exist', 'TargetQueryFailed');
       return targets.filter((t) => (after === null || t.key > after) && (!upTo || t.key <= upTo)).slice(0, limit);
     },
     async partitionKeys({ count }: { count: number }) {
@@ -30,7 +56,7 @@ async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: C
       seen.maxUnitsInFlight = Math.max(seen.maxUnitsInFlight, ++seen.unitsInFlight);
       try {
         const { Context } = await import('@temporalio/activity');
-        return await (stubs.unit ?? (async () => 'succeeded' as const))(job.target, Context.current().info.attempt);
+        return await (stubs.unit ?? (async () => 'succeeded' as const))(job.target, Context.current().info.attempt, job.step ?? 0);
       } finally {
         seen.unitsInFlight--;
       }
@@ -42,6 +68,16 @@ async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: C
     async recordRun(update: RunRecordUpdate) {
       seen.history.push(update);
     },
+    async runChunk(chunk: ChunkInput) {
+      return (stubs.chunk ?? (async () => ({ succeeded: chunk.targets.length, failed: 0, skipped: 0 })))(chunk);
+    },
+    // What the ledger would say: nothing done, so every target gets a failure record.
+    async settleTargets(request: SettleRequest) {
+      seen.settled.push(request);
+      return { succeeded: 0, failed: request.targets.length, skipped: 0 };
+    },
+    // The real one: it waits through the worker's own client.
+    awaitJob: runActivities({} as ActivityDeps).awaitJob,
   };
   const address = process.env.TEMPORAL_ADDRESS!;
   const taskQueue = `workflows-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
@@ -69,9 +105,24 @@ const input = (overrides: Partial<TriggerInput> = {}): TriggerInput => ({
   window: 10,
   pageSize: 7,
   maxHistoryEvents: 5000,
-  job: { retry: { maximumAttempts: 2, initialInterval: '10ms' }, unit: 'stub.unit' },
+  granularity: 'per-target',
+  job: { steps: [{ unit: 'stub.unit', retry: { maximumAttempts: 2, initialInterval: '10ms' }, timeout: '10s' }] },
   ...overrides,
 });
+
+/** A chain of three steps: the second applies to odd keys only. */
+const chain: JobSettings = {
+  steps: ['stub.first', 'stub.odd-only', 'stub.last'].map((unit) => ({
+    unit,
+    retry: { maximumAttempts: 2, initialInterval: '10ms' },
+    timeout: '10s',
+  })),
+};
+const chainUnit = async (target: Target, _attempt: number, step: number): Promise<Outcome> => {
+  if (step === 1 && Number(target.key) % 2 === 0) return 'not-applicable';
+  if (step === 2 && target.key === '003') throw new Error('last step refused');
+  return 'succeeded';
+};
 
 const runTrigger = (client: Client, taskQueue: string, args: TriggerInput) =>
   client.workflow.execute('triggerWorkflow', {
@@ -156,4 +207,70 @@ it('per-target: a failed job records its failure and the run counts it, never fa
   const { result, seen } = await withStubWorker(targetsOf(5), { unit }, (client, queue) => runTrigger(client, queue, input()));
   expect(result).toEqual({ total: 5, succeeded: 4, failed: 1, skipped: 0 });
   expect(seen.failures).toEqual([expect.objectContaining({ targetKey: '003', attempts: 2, error: 'no fee' })]);
+});
+
+it.each(['per-target', 'per-chunk'] as const)("%s: runs each target's chain in order and counts every step", async (granularity) => {
+  const { result, seen } = await withStubWorker(targetsOf(6), { unit: chainUnit }, (client, queue) =>
+    runTrigger(client, queue, input({ job: chain, granularity, chunkSize: 4, chunkConcurrency: 2 })),
+  );
+  expect(result).toEqual({
+    total: 6,
+    succeeded: 5,
+    failed: 1,
+    skipped: 0,
+    steps: {
+      'stub.first': { succeeded: 6 },
+      'stub.odd-only': { succeeded: 3, 'not-applicable': 3 },
+      'stub.last': { succeeded: 5, failed: 1 },
+    },
+  });
+  expect(seen.failures).toEqual([expect.objectContaining({ targetKey: '003', unit: 'stub.last', attempts: 2 })]);
+});
+
+it('bulk: counts each chunk, and settles the targets of a chunk that failed for good instead of counting them blind', async () => {
+  const chunk = async (input: ChunkInput) => {
+    if (input.targets[0].key === '006') throw ApplicationFailure.nonRetryable('the chunk cannot go on');
+    return { succeeded: input.targets.length, failed: 0, skipped: 0 };
+  };
+  const { result, seen } = await withStubWorker(targetsOf(12), { chunk }, (client, queue) =>
+    runTrigger(client, queue, input({ granularity: 'bulk', chunkSize: 5, chunkConcurrency: 2, window: 2, pageSize: 50 })),
+  );
+  // Pages of 12, chunks of 5: 001–005, 006–010 (gave up), 011–012.
+  expect(result).toEqual({ total: 12, succeeded: 7, failed: 5, skipped: 0 });
+  expect(seen.settled.map((s) => s.targets.map((t) => t.key))).toEqual([['006', '007', '008', '009', '010']]);
+  expect(seen.settled[0].reason).toEqual({ type: 'JobEnded', message: expect.stringMatching(/^its job gave up: /) });
+});
+
+it('per-target: awaits a job another trigger started under the same ID, and settles one an operator terminated', async () => {
+  const args = input({ window: 5 });
+  const unit = async (target: Target) => {
+    await new Promise((resolve) => setTimeout(resolve, target.key === '002' ? 1500 : target.key === '004' ? 5000 : 10));
+    return 'succeeded' as const;
+  };
+  const { result, seen } = await withStubWorker(targetsOf(5), { unit }, async (client, queue) => {
+    // Another trigger of the run already runs the job of 002.
+    const job = { batch: args.batch, runKey: args.runKey, params: {}, target: { key: '002' }, settings: args.job };
+    await client.workflow.start('jobWorkflow', {
+      workflowId: jobWorkflowId(args.batch, args.runKey, '002'),
+      taskQueue: queue,
+      args: [job],
+    });
+    const run = runTrigger(client, queue, args);
+    const stuck = client.workflow.getHandle(jobWorkflowId(args.batch, args.runKey, '004'));
+    while (!(await stuck.describe().catch(() => undefined))) await new Promise((resolve) => setTimeout(resolve, 50));
+    await stuck.terminate('an operator');
+    return run;
+  });
+  expect(result).toEqual({ total: 5, succeeded: 4, failed: 1, skipped: 0 });
+  expect(seen.settled).toEqual([
+    expect.objectContaining({ targets: [{ key: '004' }], reason: { type: 'JobEnded', message: 'its job was terminated' } }),
+  ]);
+});
+
+it('stops the run deliberately, with its error, when the target query fails for good', async () => {
+  const { result } = await withStubWorker([], {}, async (client, queue) => {
+    const args = input({ batch: 'stub.broken-query' });
+    return runTrigger(client, queue, args);
+  });
+  expect(result).toMatchObject({ total: 0, stopped: { state: 'failed', reason: 'target query failed: relation "stubs" does not exist' } });
 });
