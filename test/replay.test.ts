@@ -169,6 +169,7 @@ async function record(): Promise<void> {
       await shipping.close();
     }
     await recordEdges(h, save);
+    await recordOneShape(h, save);
     save('job-succeeded.json', 'billing.issue-invoices/2026-11-01/1');
     // Subscription 13 has no fee: its first job failed, the retry's succeeded after the fee was set.
     save('job-retried.json', 'billing.issue-invoices/2026-11-01/13');
@@ -213,6 +214,26 @@ async function recordEdges(h: Harness, save: (file: string, workflowId: string, 
   await stuck.terminate('fixture');
   await awaiting.result();
   save('trigger-edges-awaited-0.json', awaiting.workflowId);
+}
+
+/**
+ * Every job a chain, defaults resolved at plan time: a single unit's per-target job and its per-chunk chunk
+ * (retried and failing targets in lanes), and a bulk run's trigger.
+ */
+async function recordOneShape(h: Harness, save: (file: string, workflowId: string, runId?: string) => unknown): Promise<void> {
+  await insertMixedSubscriptions(h.pool, 30);
+  const perTarget = await h.tju.trigger('test.mixed-billing', { date: '2026-11-22' }, { window: 5 });
+  await perTarget.result();
+  save('trigger-one-shape-per-target.json', perTarget.workflowId);
+  save('job-chain-of-one.json', jobWorkflowId('test.mixed-billing', '2026-11-22', '7'));
+  const perChunk = await h.tju.trigger('test.mixed-billing', { date: '2026-11-23' }, { granularity: 'per-chunk', chunkSize: 40, chunkConcurrency: 6 });
+  await perChunk.result();
+  for await (const wf of h.client.workflow.list({ query: `WorkflowType = 'chunkJobWorkflow' AND TjuRunKey = '2026-11-23'` })) {
+    save('chunk-job-chain-of-one.json', wf.workflowId, wf.runId);
+  }
+  const bulk = await h.tju.trigger('test.mixed-billing', { date: '2026-11-24' }, { granularity: 'bulk', chunkSize: 20 });
+  await bulk.result();
+  save('trigger-one-shape-bulk.json', bulk.workflowId);
 }
 
 const fixtures = () =>
