@@ -24,9 +24,12 @@ function plain(meta: LogMetadata = {}): Record<string, unknown> {
 
 type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
+/** What the SDK warns of that is tju's design: a rate-limited unit's queue has an activity-only worker. */
+const EXPECTED = new Set(['No workflows registered, not polling for workflow tasks']);
+
 /** Skips building the line when its level is off: the SDK logs every activity and workflow at debug. */
 function write(level: Level, message: string, meta?: LogMetadata): void {
-  if (logger.isLevelEnabled(level)) logger[level](plain(meta), message);
+  if (logger.isLevelEnabled(level) && !EXPECTED.has(message)) logger[level](plain(meta), message);
 }
 
 /** Temporal's worker logs, as tju log lines; its WARN becomes pino's warn, and so on. */
