@@ -196,7 +196,8 @@ it("runs a rate-limited unit's activities on a queue of its own, polled by every
   expect(await invoiceCounts(h.pool, '2099-01-04')).toMatchObject({ invoices: 200, duplicates: 0 });
   // Every unit's activity task went to the unit's own queue, whose rate limit Temporal applies.
   const chunks = [];
-  for await (const wf of h.client.workflow.list({ query: `WorkflowType = 'chunkJobWorkflow' AND TaskQueue = '${queue.TJU_TASK_QUEUE}'` })) chunks.push(wf);
+  for await (const wf of h.client.workflow.list({ query: `WorkflowType = 'chunkJobWorkflow' AND TaskQueue = '${queue.TJU_TASK_QUEUE}'` }))
+    chunks.push(wf);
   expect(chunks).toHaveLength(4);
   const queues = new Set<string>();
   for (const chunk of chunks) {

@@ -226,7 +226,11 @@ async function recordOneShape(h: Harness, save: (file: string, workflowId: strin
   await perTarget.result();
   save('trigger-one-shape-per-target.json', perTarget.workflowId);
   save('job-chain-of-one.json', jobWorkflowId('test.mixed-billing', '2026-11-22', '7'));
-  const perChunk = await h.tju.trigger('test.mixed-billing', { date: '2026-11-23' }, { granularity: 'per-chunk', chunkSize: 40, chunkConcurrency: 6 });
+  const perChunk = await h.tju.trigger(
+    'test.mixed-billing',
+    { date: '2026-11-23' },
+    { granularity: 'per-chunk', chunkSize: 40, chunkConcurrency: 6 },
+  );
   await perChunk.result();
   for await (const wf of h.client.workflow.list({ query: `WorkflowType = 'chunkJobWorkflow' AND TjuRunKey = '2026-11-23'` })) {
     save('chunk-job-chain-of-one.json', wf.workflowId, wf.runId);

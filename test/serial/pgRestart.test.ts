@@ -60,4 +60,3 @@ const pgCtlCluster = (...args: string[]) =>
   },
   600_000,
 );
-
