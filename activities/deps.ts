@@ -1,7 +1,10 @@
-import { Context } from '@temporalio/activity';
+import os from 'node:os';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { UNKNOWN_BATCH } from '../workflows/details';
+import type { Batch } from '../src/batch';
 import type { Pool } from 'pg';
 import type { FailureHook, HookRetry } from '../src/hooks';
-import type { BatchRegistry } from '../src/registry';
+import { UnknownBatchError, type BatchRegistry } from '../src/registry';
 import type { Slots } from '../src/util/slots';
 
 /** What one unit run did, for metrics: outcome, and when it was scheduled and finished (epoch ms). */
@@ -40,4 +43,32 @@ export interface ActivityDeps {
 export function activityKey(): string {
   const { workflowExecution, activityId } = Context.current().info;
   return `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}`;
+}
+
+/**
+ * The batch an activity works for. One this worker does not define is never the target's failure: the
+ * activity fails with `UnknownBatch`, retried within a second (by another worker, in time), and a unit's job
+ * leaves its workflow task for a worker that knows the batch (workflows/step.ts). Said each time, naming this
+ * worker.
+ */
+export function batchOf(batches: BatchRegistry, name: string): Batch {
+  try {
+    return batches.get(name);
+  } catch (err) {
+    if (!(err instanceof UnknownBatchError)) throw err;
+    const { taskQueue, activityType } = Context.current().info;
+    const worker = `${os.hostname()}/${process.pid}`;
+    Context.current().log.warn('this worker does not define the batch; it leaves the work to a worker that does', {
+      batch: name,
+      worker,
+      taskQueue,
+      activityType,
+      known: batches.names().join(', '),
+    });
+    throw ApplicationFailure.create({
+      type: UNKNOWN_BATCH,
+      message: `worker ${worker} does not define batch ${name}`,
+      nextRetryDelay: '1s',
+    });
+  }
 }

@@ -8,7 +8,7 @@ import { hookRetryOf } from '../src/hooks/delivery';
 import { enqueueHookEvent, type HookName } from '../src/hooks/outbox';
 import { addStepCounts, chainOutcome } from '../workflows/chain';
 import type { FailureRecord, RunRecordUpdate, RunSummary, SettleRequest, StepOutcome } from '../workflows/types';
-import { activityKey, type ActivityDeps } from './deps';
+import { activityKey, batchOf, type ActivityDeps } from './deps';
 import { Context } from '@temporalio/activity';
 
 /** Failure records and the run's history, and the hook events they raise (an outbox the workers deliver). */
@@ -27,7 +27,7 @@ export function recordKeeping({ pool, batches, schema, onFailure, hookRetry, onH
 
   /** Writes a failure record and queues its failure event, in one transaction. */
   const recordAndRaise = async (failure: FailureRecord, dedupeKey: string) => {
-    const batch = batches.get(failure.batch);
+    const batch = batchOf(batches, failure.batch);
     const { target: _target, unit: _unit, ...event } = failure;
     await inTransaction(pool, async (tx) => {
       await recordFailure(tx, failure, schema);
@@ -49,13 +49,13 @@ export function recordKeeping({ pool, batches, schema, onFailure, hookRetry, onH
 
     /** Queues the failure hook's event for a run that ended with failed targets. */
     async runFailed(event: Omit<Extract<FailureEvent, { kind: 'run-failed' }>, 'kind'>): Promise<void> {
-      await raise(pool, batches.get(event.batch), 'onFailure', { kind: 'run-failed', ...event }, activityKey());
+      await raise(pool, batchOf(batches, event.batch), 'onFailure', { kind: 'run-failed', ...event }, activityKey());
       onHookQueued?.();
     },
 
     /** Queues the batch's `onComplete` call, once per run; the run does not wait for the hook. */
     async runCompleted(event: RunCompleted): Promise<void> {
-      await raise(pool, batches.get(event.batch), 'onComplete', event, activityKey());
+      await raise(pool, batchOf(batches, event.batch), 'onComplete', event, activityKey());
       onHookQueued?.();
     },
 
@@ -65,7 +65,7 @@ export function recordKeeping({ pool, batches, schema, onFailure, hookRetry, onH
      * naming its first step without one, so `tju failures` lists it and `tju retry` does it.
      */
     async settleTargets(request: SettleRequest): Promise<Omit<RunSummary, 'total'>> {
-      const batch = batches.get(request.batch);
+      const batch = batchOf(batches, request.batch);
       const steps = stepsOf(batch);
       const runId = await runIdOf(pool, batch.name, request.runKey, schema);
       const keys = request.targets.map((target) => target.key);

@@ -6,7 +6,7 @@ import { verifyRun } from '../src/verify';
 import { TARGET_FAILED, targetFailedDetails } from '../workflows/details';
 import { triggerWorkflowId } from '../workflows/ids';
 import type { JobEnd, ScheduledRunPlan, Verification } from '../workflows/types';
-import type { ActivityDeps } from './deps';
+import { batchOf, type ActivityDeps } from './deps';
 
 /** What a trigger asks of the world beside its targets: other workflows, its schedule, its verification. */
 export function runActivities({ pool, batches, schema }: ActivityDeps) {
@@ -40,14 +40,14 @@ export function runActivities({ pool, batches, schema }: ActivityDeps) {
 
     /** Params, run key and trigger input of the run a schedule started for its nominal time. */
     async planScheduledRun(request: { batch: string; scheduledAt: string }): Promise<ScheduledRunPlan> {
-      const run = resolveScheduledRun(batches.get(request.batch), new Date(request.scheduledAt));
+      const run = resolveScheduledRun(batchOf(batches, request.batch), new Date(request.scheduledAt));
       return { workflowId: triggerWorkflowId(run.batch.name, run.runKey), input: buildTriggerInput(run) };
     },
 
     /** `trigger: { verify: true }`: what `tju verify` says of the run, at its end. */
     async verifyRun(request: { batch: string; runKey: string; params: Record<string, unknown> }): Promise<Verification> {
       const context = Context.current();
-      return verifyRun(pool, batches.get(request.batch), request, { schema, onPage: (checked) => context.heartbeat(checked) });
+      return verifyRun(pool, batchOf(batches, request.batch), request, { schema, onPage: (checked) => context.heartbeat(checked) });
     },
   };
 }

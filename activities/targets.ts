@@ -5,7 +5,7 @@ import { noteRunProblem } from '../src/db/runHistory';
 import { NonRetryableError } from '../src/errors';
 import { checkTargetRows } from '../src/targets';
 import type { FetchTargetsRequest, Target } from '../workflows/types';
-import type { ActivityDeps } from './deps';
+import { batchOf, type ActivityDeps } from './deps';
 
 /** Attempts of a failing target query (not a lost connection) before the run fails with its error. */
 export const TARGET_QUERY_ATTEMPTS = 5;
@@ -37,7 +37,7 @@ export function targetActivities({ pool, batches, schema }: ActivityDeps) {
       if (request.source === 'failures') {
         return runQuery(request, () => failedTargets(pool, request, request.after, request.limit, schema, request.upTo ?? null));
       }
-      const batch = batches.get(request.batch);
+      const batch = batchOf(batches, request.batch);
       return runQuery(request, async () => {
         const page = {
           params: request.params,
@@ -57,7 +57,7 @@ export function targetActivities({ pool, batches, schema }: ActivityDeps) {
 
     /** Split keys of a partitioned run, from the batch's partitionKeys query. */
     async partitionKeys(request: { batch: string; runKey: string; params: Record<string, unknown>; count: number }): Promise<string[]> {
-      const batch = batches.get(request.batch);
+      const batch = batchOf(batches, request.batch);
       if (!batch.partitionKeys) throw ApplicationFailure.nonRetryable(`${batch.name} defines no partitionKeys`);
       return runQuery(request, async () => (await batch.partitionKeys!(pool, request)).map(String));
     },

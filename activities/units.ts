@@ -5,10 +5,11 @@ import { isConnectionError } from '../src/db/pool';
 import { NonRetryableError } from '../src/errors';
 import { Slots } from '../src/util/slots';
 import { chainOf } from '../workflows/chain';
-import { unitFailureDetails } from '../workflows/details';
+import { UNKNOWN_BATCH, unitFailureDetails } from '../workflows/details';
 import type { ChunkInput, FailureRecord, JobInput, RunSummary, StepOutcome } from '../workflows/types';
 import { runBulkChunk } from './bulk';
-import { activityKey, type ActivityDeps, type UnitEvent } from './deps';
+import { activityKey, batchOf, type ActivityDeps, type UnitEvent } from './deps';
+import { activityMeter } from '../src/temporal/metrics';
 
 /** How one unit runs, beside its job's input: its attempt, what its heartbeat does, where it was scheduled. */
 interface UnitRun {
@@ -36,7 +37,7 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
   };
 
   const runStep = async (job: JobInput, { attempt, heartbeat, inChunk }: UnitRun): Promise<Exclude<StepOutcome, 'failed'>> => {
-    const batch = batches.get(job.batch);
+    const batch = batchOf(batches, job.batch);
     const index = job.step ?? 0;
     const step = stepsOf(batch)[index];
     if (!step) throw new NonRetryableError(`${batch.name} has no step ${index}: was the batch changed mid-run?`);
@@ -74,16 +75,17 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
 
   /** Times and counts one unit attempt: Temporal's metrics (when served) and the worker's own callback. */
   const measured = (job: JobInput, unit: string, attempt: number, inChunk?: boolean) => {
-    const { info, metricMeter } = Context.current();
+    const { info } = Context.current();
     // Exported only when the worker serves metrics (`tju worker --metrics-port`); no-ops otherwise.
-    const metrics = metricMeter.withTags({ batch: job.batch, unit });
+    const metrics = activityMeter({ batch: job.batch, unit });
     const inFlight = metrics.createGauge('tju_units_in_flight', 'int', '', 'Units of the batch running in this worker now');
     const started = Date.now();
     inFlight.set(countInFlight(job.batch, 1));
     return (outcome: UnitEvent['outcome']) => {
       inFlight.set(countInFlight(job.batch, -1));
       metrics.createCounter('tju_units', '', 'Unit attempts by batch, unit and outcome').add(1, { outcome });
-      metrics.createHistogram('tju_unit_duration', 'int', 'ms', 'Time of one unit attempt').record(Date.now() - started, { outcome });
+      const seconds = (Date.now() - started) / 1000;
+      metrics.createHistogram('tju_unit_duration_seconds', 'float', 's', 'Time of one unit attempt').record(seconds, { outcome });
       const { runKey, target } = job;
       const scheduledAt = inChunk ? started : info.scheduledTimestampMs;
       onUnitFinished?.({ batch: job.batch, runKey, targetKey: target.key, outcome, attempt, scheduledAt, finishedAt: Date.now() });
@@ -101,6 +103,10 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
         return await runStep(job, { attempt });
       } catch (err) {
         if (err instanceof CancelledFailure) throw err;
+        // Not the target's failure: the job leaves it to a worker that knows the batch (workflows/step.ts).
+        if (err instanceof ApplicationFailure && err.type === UNKNOWN_BATCH) {
+          throw ApplicationFailure.create({ type: UNKNOWN_BATCH, message: err.message, nonRetryable: true });
+        }
         const error = err instanceof Error ? err : new Error(String(err));
         // The attempt number rides along so the job can record how many tries the target got.
         throw ApplicationFailure.create({
@@ -115,6 +121,7 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
 
     /** The bulk granularity: a chunk of targets in one activity, each with its own transactions and retries. */
     async runChunk(input: ChunkInput): Promise<Omit<RunSummary, 'total'>> {
+      batchOf(batches, input.batch); // a worker that does not define it leaves the whole chunk to one that does
       const chunkKey = activityKey();
       const job = { batch: input.batch, runKey: input.runKey, params: input.params, settings: input.settings };
       return runBulkChunk(

@@ -1,6 +1,14 @@
 import type { Batch } from './batch';
 import { UserError } from './errors';
 
+/**
+ * A batch this process does not define: a mistake when a person names it, and work for another worker when a
+ * job of it reaches this one (another app, or an older release during a deploy).
+ */
+export class UnknownBatchError extends UserError {
+  override name = 'UnknownBatch';
+}
+
 /** The batches a worker runs and a client may trigger, by name. */
 export class BatchRegistry {
   private readonly byName = new Map<string, Batch>();
@@ -14,7 +22,7 @@ export class BatchRegistry {
 
   get(name: string): Batch {
     const batch = this.byName.get(name);
-    if (!batch) throw new UserError(`unknown batch "${name}" (known: ${this.names().join(', ') || 'none'})`);
+    if (!batch) throw new UnknownBatchError(`unknown batch "${name}" (known: ${this.names().join(', ') || 'none'})`);
     return batch;
   }
 

@@ -19,6 +19,9 @@ export const unitFailureDetails = {
   },
 };
 
+/** The type of a unit's failure on a worker that does not define its batch: never the target's failure. */
+export const UNKNOWN_BATCH = 'UnknownBatch';
+
 /** What a per-target job that gave up says: its failure record, and a chain's step outcomes so far. */
 export interface TargetFailedDetails {
   failure?: FailureRecord;

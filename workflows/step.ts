@@ -2,14 +2,16 @@ import {
   ActivityFailure,
   ApplicationFailure,
   isCancellation,
+  log,
   proxyActivities,
   proxyLocalActivities,
+  sleep,
   TemporalFailure,
   workflowInfo,
   type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { unitFailureDetails } from './details';
+import { UNKNOWN_BATCH, unitFailureDetails } from './details';
 import { unitTaskQueue } from './ids';
 import { DEFAULT_UNIT_RETRY } from './retry';
 import type { FailureRecord, JobInput, StepOutcome, StepSettings } from './types';
@@ -47,13 +49,27 @@ export async function runStep(
     : proxyLocalActivities<Activities>({ startToCloseTimeout, retry, ...local });
   // The activity needs only which step; the failure record, the step's own settings.
   const settings = { retry: step.retry, timeout: step.timeout, unit: step.unit };
-  try {
-    return { outcome: await runUnit({ ...job, settings, step: index }) };
-  } catch (err) {
-    if (isCancellation(err) || !(err instanceof TemporalFailure)) throw err;
-    return { outcome: 'failed', failure: failureRecord(job, step, err), cause: err };
+  for (;;) {
+    try {
+      return { outcome: await runUnit({ ...job, settings, step: index }) };
+    } catch (err) {
+      if (isCancellation(err) || !(err instanceof TemporalFailure)) throw err;
+      if (!ranOnWorkerWithoutBatch(err)) return { outcome: 'failed', failure: failureRecord(job, step, err), cause: err };
+      // Not the target's failure: a worker that does not define the batch took the unit (another app on the
+      // queue, or an older release mid-deploy). A local activity ran in this very workflow task, so fail the
+      // task: Temporal hands it to a worker again. A regular one failed in history: ask again in a while.
+      if (!step.regular)
+        throw new Error(`this worker does not define batch ${job.batch}; the task is left for a worker that does`, { cause: err });
+      log.warn('a worker that does not define the batch took its unit; asking again', { batch: job.batch, unit: step.unit });
+      await sleep('10s');
+    }
   }
 }
+
+const ranOnWorkerWithoutBatch = (err: TemporalFailure): boolean => {
+  const reason = err instanceof ActivityFailure ? err.cause : err;
+  return reason instanceof ApplicationFailure && reason.type === UNKNOWN_BATCH;
+};
 
 /**
  * What the failure record says. The unit's name and the attempt count come from the step where the error

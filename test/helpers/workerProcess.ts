@@ -9,8 +9,8 @@ const BIN = path.join(__dirname, '..', '..', 'bin', 'tju.js');
  * A `tju worker` process (the built binary, with the test config) on a harness's database, namespace and
  * task queue; resolves once it polls. Its stderr is kept in `output()` for assertions.
  */
-export function startWorkerProcess(h: Harness, env: Record<string, string> = {}): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [BIN, '--config', TEST_CONFIG, 'worker'], {
+export function startWorkerProcess(h: Harness, env: Record<string, string> = {}, config = TEST_CONFIG): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [BIN, '--config', config, 'worker'], {
     env: {
       ...process.env,
       ...h.env,
