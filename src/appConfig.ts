@@ -11,8 +11,16 @@ export interface TjuConfig {
   databaseUrl?: string;
   /** The PostgreSQL schema of tju's own tables (default `tju`); `TJU_SCHEMA` overrides it. */
   schema?: string;
-  /** The default task queue (default `tju`); `TJU_TASK_QUEUE` overrides it. */
+  /**
+   * The task queue of this app's triggers, jobs and units (default: the `name` in the app's package.json, so
+   * two apps on one Temporal namespace never take each other's work); `TJU_TASK_QUEUE` overrides it.
+   */
   taskQueue?: string;
+  /**
+   * A folder of the app's own SQL migrations (`001_users.sql`, …), relative to this file: `tju migrate` applies
+   * them after tju's own, in order, each once (recorded with its checksum in tju's schema).
+   */
+  migrations?: string;
   /** Failure hook for batches that declare none. */
   onFailure?: FailureHook;
   /** How the workers call hooks, for batches that declare no `hookRetry`. */
@@ -26,16 +34,47 @@ export function defineConfig(config: TjuConfig): TjuConfig {
 
 export const CONFIG_FILES = ['tju.config.ts', 'tju.config.mts', 'tju.config.mjs', 'tju.config.js', 'tju.config.cjs'];
 
-/** The config file: `explicit` (from `--config`), else the first of CONFIG_FILES in `cwd`. */
+/**
+ * The config file: `explicit` (from `--config`), else the first of CONFIG_FILES in `cwd` or the nearest folder
+ * above it, as eslint, tsc and jest find theirs.
+ */
 export function findConfigFile(explicit: string | undefined, cwd = process.cwd()): string {
   if (explicit) {
     const file = path.resolve(cwd, explicit);
     if (!fs.existsSync(file)) throw new UserError(`${explicit}: no such config file`);
     return file;
   }
-  const found = CONFIG_FILES.map((name) => path.join(cwd, name)).find((file) => fs.existsSync(file));
-  if (!found) throw new UserError(`no tju.config.ts in ${cwd}: run \`tju init\` to write one, or pass --config <file>`);
+  const found = searchUp(cwd, CONFIG_FILES);
+  if (!found) throw new UserError(`no tju.config.ts in ${cwd} or above it: run \`npx tju init\` to write one, or pass --config <file>`);
   return found;
+}
+
+/** The first of `names` in `dir` or the nearest folder above it. */
+export function searchUp(dir: string, names: readonly string[]): string | undefined {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    const found = names.map((name) => path.join(at, name)).find((file) => fs.existsSync(file));
+    if (found || path.dirname(at) === at) return found;
+  }
+}
+
+/** The `name` of the package.json nearest `dir`: an app's own name, the default of its task queue. */
+export function appNameNear(dir: string): string | undefined {
+  const manifest = searchUp(dir, ['package.json']);
+  try {
+    const name = manifest && (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: unknown }).name;
+    return typeof name === 'string' && name ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A config as loaded: with where it came from, for paths relative to it, and the app's name. */
+export interface LoadedConfig extends TjuConfig {
+  /** The config file, when one was loaded. */
+  file?: string;
+  /** The folder of the config file (the app's root). */
+  root: string;
+  appName?: string;
 }
 
 /**
@@ -43,15 +82,30 @@ export function findConfigFile(explicit: string | undefined, cwd = process.cwd()
  * Tailwind and Nuxt use for their TypeScript configs): it transpiles on the fly, caches the result, and
  * resolves the app's own imports the way Node does.
  */
-export async function loadConfigFile(file: string): Promise<TjuConfig> {
+export async function loadConfigFile(file: string): Promise<LoadedConfig> {
   const { createJiti } = await import('jiti');
   let loaded: unknown;
   try {
     loaded = await createJiti(file, { interopDefault: true }).import(file, { default: true });
   } catch (err) {
-    throw new UserError(`${relative(file)}: ${firstLine(err)}`);
+    throw new UserError(describeLoadError(err, file));
   }
-  return checkConfig(loaded, relative(file));
+  const root = path.dirname(file);
+  return { ...checkConfig(loaded, relative(file)), file, root, appName: appNameNear(root) };
+}
+
+/**
+ * One line for a config that does not load: where (file, line and column when the error says, as a syntax
+ * error does) and what.
+ */
+function describeLoadError(err: unknown, file: string): string {
+  const message = String((err as Error)?.message ?? err);
+  const [first, ...rest] = message.split('\n');
+  const what = first.trim();
+  const at = /(\/[^\s:()]+):(\d+):(\d+)/.exec(rest.join('\n'));
+  if (at) return `${relative(at[1])}:${at[2]}:${at[3]}: ${what}`;
+  const hint = /Cannot find module 'tju'/.test(what) ? ' (is tju installed in this app?)' : '';
+  return `${relative(file)}: ${what}${hint}`;
 }
 
 /** Refuses a config tju cannot run, naming the file and the problem in one line. */
@@ -73,5 +127,8 @@ export function checkConfig(loaded: unknown, where: string): TjuConfig {
   return config as TjuConfig;
 }
 
-const relative = (file: string) => path.relative(process.cwd(), file) || file;
-const firstLine = (err: unknown) => String((err as Error)?.message ?? err).split('\n')[0];
+/** A path as a person in the working directory would write it: relative below it, absolute elsewhere. */
+const relative = (file: string) => {
+  const below = path.relative(process.cwd(), file);
+  return below && !below.startsWith('..') ? below : file;
+};

@@ -89,14 +89,38 @@ describe("an app's config", () => {
     ['empty.ts', 'export default { batches: [] };', /empty\.ts: no batches/],
     ['no-unit.ts', `export default { batches: [${batch('a.b', '')}] };`, /no-unit\.ts: batch a\.b has no unit/],
     ['twice.ts', `export default { batches: [${batch('a.b')}, ${batch('a.b')}] };`, /twice\.ts: batch a\.b is declared twice/],
-    ['broken.ts', 'export default { batches: [ };', /broken\.ts: /],
+    ['broken.ts', 'export default { batches: [ };', /broken\.ts:1:\d+: ParseError: /],
   ])('refuses %s in one line naming the file', async (file, text, message) => {
     const args = text === null ? ['--config', path.join(dir, file), 'trigger', '--help'] : config(file, text);
     expectOneLineError(await tju(args, env), message);
   });
 
-  it('says how to start when the working directory has no config', async () => {
-    expectOneLineError(await tju(['trigger', '--help'], env, dir), /no tju\.config\.ts in .*: run `tju init`/);
+  it('says how to start when neither the working directory nor a folder above it has a config', async () => {
+    expectOneLineError(
+      await tju(['trigger', 'billing.issue-invoices'], env, dir),
+      /no tju\.config\.ts in .* or above it: run `npx tju init`/,
+    );
+  });
+
+  it('answers --help anywhere, with or without an app', async () => {
+    for (const args of [['schedule', 'list', '--help'], ['trigger', '--help'], ['--help']]) {
+      const help = await tju(args, env, dir);
+      expect(help).toMatchObject({ code: 0, stderr: '' });
+      expect(help.stdout).toMatch(/^Usage: tju /);
+    }
+  });
+
+  it('finds the config in a folder above the working directory, as eslint and tsc do', async () => {
+    const app = fs.mkdtempSync(path.join(os.tmpdir(), 'tju-app-'));
+    fs.writeFileSync(path.join(app, 'tju.config.ts'), `export default { batches: [${batch('acme.nightly')}] };`);
+    fs.mkdirSync(path.join(app, 'deep', 'down'), { recursive: true });
+    const help = await tju(['trigger', '--help'], env, path.join(app, 'deep', 'down'));
+    expect(help).toMatchObject({ code: 0, stdout: expect.stringContaining('acme.nightly') });
+  });
+
+  it('reports a syntax error in the config with its file, line and column', async () => {
+    const args = config('syntax.ts', "import { defineConfig } from 'tju';\n\nexport default defineConfig({ batches: [ }\n");
+    expectOneLineError(await tju(args, env), /^tju: .*syntax\.ts:3:\d+: ParseError: Unexpected token/);
   });
 });
 

@@ -52,7 +52,7 @@ it('restarts long-running services and pins every image by version', () => {
 });
 
 it('runs commands that exist, from an entry point that the image contains', () => {
-  const commands = buildProgram(cliApp({ batches: [] }), { extend: billingCommands }).commands.map((c) => c.name());
+  const commands = buildProgram(cliApp({ batches: [], root: process.cwd() }), { extend: billingCommands }).commands.map((c) => c.name());
   const dockerfile = read('Dockerfile');
   const finalStage = dockerfile.slice(dockerfile.lastIndexOf('FROM '));
   for (const name of ['worker', 'migrate']) {

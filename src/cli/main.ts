@@ -1,6 +1,16 @@
 import { Command, CommanderError } from 'commander';
-import { checkConfig, findConfigFile, loadConfigFile, type TjuConfig } from '../appConfig';
+import {
+  appNameNear,
+  checkConfig,
+  CONFIG_FILES,
+  findConfigFile,
+  loadConfigFile,
+  searchUp,
+  type LoadedConfig,
+  type TjuConfig,
+} from '../appConfig';
 import { UserError } from '../errors';
+import { CodecKeyError, isUnreadablePayload, unreadableNote } from '../codec';
 import { cliApp, type CliApp } from './app';
 import { registerCodecServer } from './commands/codecServer';
 import { registerControl } from './commands/control';
@@ -69,21 +79,33 @@ export function buildProgram(app: CliApp, options: CliOptions = {}): Command {
  */
 export async function runCli(argv: string[], config: TjuConfig, options: CliOptions = {}): Promise<number> {
   return guard(async () => {
-    const app = cliApp(checkConfig(config, 'config'));
+    const app = cliApp({ ...checkConfig(config, 'config'), root: process.cwd(), appName: appNameNear(process.cwd()) });
     await buildProgram(app, options).parseAsync(argv);
   });
 }
 
-/** Commands that work without an app's config: they touch only tju's own tables or Temporal. */
-const WITHOUT_CONFIG = new Set(['migrate', 'temporal', 'help', 'init', 'make:batch']);
+/** Commands that work without an app's config (they use one when there is one): tju's own tables, Temporal, scaffolding. */
+const WITHOUT_CONFIG = new Set(['migrate', 'temporal', 'init', 'make:batch', 'codec-server']);
 
-/** The `tju` binary: the app's config from `--config` or the working directory, then the command. */
+/** The `tju` binary: the app's config from `--config`, the working directory or above it, then the command. */
 export async function main(argv: string[]): Promise<number> {
   return guard(async () => {
     const { configPath, command } = peek(argv.slice(2));
-    let config: TjuConfig = { batches: [] };
-    if (configPath || !(command === undefined || WITHOUT_CONFIG.has(command))) {
+    const help = command === undefined || command === 'help' || argv.includes('--help') || argv.includes('-h');
+    let config: LoadedConfig = { batches: [], root: process.cwd() };
+    if (help) {
+      // Help works anywhere: with the app's batches when there is an app, without them when there is none.
+      // A config named with --config must load; one found on the way up only adds its batches to the help.
+      if (configPath) config = await loadConfigFile(findConfigFile(configPath));
+      else {
+        const file = searchUp(process.cwd(), CONFIG_FILES);
+        if (file) config = await loadConfigFile(file).catch(() => config);
+      }
+    } else if (configPath || !WITHOUT_CONFIG.has(command)) {
       config = await loadConfigFile(findConfigFile(configPath));
+    } else {
+      const file = searchUp(process.cwd(), CONFIG_FILES);
+      if (file) config = await loadConfigFile(file);
     }
     await buildProgram(cliApp(config)).parseAsync(argv);
   });
@@ -106,12 +128,13 @@ async function guard(run: () => Promise<void>): Promise<number> {
     return Number(process.exitCode ?? 0);
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander printed the line
-    if (err instanceof UserError) {
-      console.error(`tju: ${err.message}`);
+    // A payload this process cannot decrypt (no keys, or not the right one): one line, whatever wraps it.
+    if (err instanceof CodecKeyError || isUnreadablePayload(err)) {
+      console.error(`tju: ${unreadableNote(err)}`);
       return 2;
     }
-    if (/Unknown encoding: binary\/encrypted/.test(String((err as Error)?.message))) {
-      console.error("tju: the run's payloads are encrypted: set TJU_CODEC_KEYS to the keys its workers use");
+    if (err instanceof UserError) {
+      console.error(`tju: ${err.message}`);
       return 2;
     }
     console.error(err);

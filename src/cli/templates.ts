@@ -1,15 +1,24 @@
-// The files `tju init` and `tju make:batch` write: a batch in the shape of the reference one.
+// The files `tju init` and `tju make:batch` write: a batch in the shape of the reference one. Relative imports
+// name their `.js` file, so the same code type-checks and runs in an ES module app (NodeNext) and a CommonJS one.
 
 /** `send-reminders` → `sendReminders`; `send-reminders` → `SendReminders` with `upper`. */
 const camel = (name: string, upper = false) =>
   name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase()).replace(/^./, (c) => (upper ? c.toUpperCase() : c));
 const table = (domain: string, name: string) => `${domain}_${name}`.replace(/-/g, '_');
 
-export const configFile = () => `// tju's configuration for this app: its batches, and defaults that environment variables override.
+export const configFile = (
+  taskQueue: string,
+) => `// tju's configuration for this app: its batches, and defaults that environment variables override.
 import { defineConfig } from 'tju';
-import { batches } from './batches';
+import { batches } from './batches/index.js';
 
-export default defineConfig({ batches });
+export default defineConfig({
+  batches,
+  // This app's own task queue: another app's workers on the same Temporal namespace never take its work.
+  taskQueue: '${taskQueue}',
+  // The app's own tables: \`npx tju migrate\` applies these after tju's, each once.
+  migrations: './migrations',
+});
 `;
 
 export const indexFile = () => `// Every batch of this app: a worker runs all of them; \`tju trigger <name>\` starts any of them.
@@ -19,11 +28,16 @@ export const batches: Batch[] = [
 ];
 `;
 
+/** The line that imports a batch into batches/index.ts, or into a config that lists batches itself. */
+export const batchImport = (domain: string, name: string, from: string) =>
+  `import { ${camel(name)} } from '${from}/${domain}/${name}/index.js';`;
+export const batchConst = (name: string) => camel(name);
+
 /** batches/index.ts with one more batch: its import after the others, its entry last in the list. */
 export function addToIndex(index: string, domain: string, name: string): string {
   const lines = index.split('\n');
   const lastImport = lines.map((line) => line.startsWith('import ')).lastIndexOf(true);
-  lines.splice(lastImport + 1, 0, `import { ${camel(name)} } from './${domain}/${name}';`);
+  lines.splice(lastImport + 1, 0, `import { ${camel(name)} } from './${domain}/${name}/index.js';`);
   const close = lines.lastIndexOf('];');
   if (close < 0) return index; // not the shape tju writes: the caller says so
   lines.splice(close, 0, `  ${camel(name)},`);
@@ -89,8 +103,8 @@ export const ${camel(name)}Unit = defineUnit<${Name}Input>({
 `,
     'index.ts': `import { z } from 'zod';
 import { dateParam, defineBatch } from 'tju';
-import { select${Name}Targets } from './trigger';
-import { ${camel(name)}Unit } from './unit';
+import { select${Name}Targets } from './trigger.js';
+import { ${camel(name)}Unit } from './unit.js';
 
 /** ${domain}.${name}: once per date, for every target not yet done. */
 export const ${camel(name)} = defineBatch({
@@ -111,8 +125,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createPool } from 'tju';
 import { createTestEnv } from 'tju/testing';
-import { ${camel(name)} } from './index';
-import { ${camel(name)}Unit } from './unit';
+import { ${camel(name)} } from './index.js';
+import { ${camel(name)}Unit } from './unit.js';
 
 const skip = !process.env.DATABASE_URL && 'set DATABASE_URL to a test database';
 

@@ -86,33 +86,63 @@ export async function migrate(
     await client.query(`CREATE TABLE IF NOT EXISTS ${s}.migrations (
       version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     if (await upgradeFromPublic(client, s, migrations[0])) done.push(`moved tju_ledger and tju_failures into schema ${schema}`);
-    const { rows } = await client.query<{ version: number; name: string; checksum: string }>(`SELECT * FROM ${s}.migrations`);
-    const applied = new Map(rows.map((row) => [row.version, row]));
-    for (const migration of migrations) {
-      const recorded = applied.get(migration.version);
-      if (recorded) {
-        if (recorded.checksum !== migration.checksum) {
-          throw new UserError(`migration ${migration.name} was changed after it was applied to this database; add a new migration instead`);
-        }
-        continue;
-      }
-      await client.query('BEGIN');
-      try {
-        await client.query(fs.readFileSync(migration.file, 'utf8').replaceAll('{{schema}}', s));
-        await client.query(`INSERT INTO ${s}.migrations (version, name, checksum) VALUES ($1, $2, $3)`, [
-          migration.version,
-          migration.name,
-          migration.checksum,
-        ]);
-        await client.query('COMMIT');
-        done.push(migration.name);
-      } catch (err) {
-        await client.query('ROLLBACK');
-        throw new Error(`migration ${migration.name} failed: ${(err as Error).message}`, { cause: err });
-      }
-    }
+    done.push(...(await applyPending(client, `${s}.migrations`, migrations, (sql) => sql.replaceAll('{{schema}}', s))));
   } finally {
     await client.end(); // ends the session, releasing the advisory lock
+  }
+  return done;
+}
+
+/**
+ * Applies an app's own migrations (`NNN_name.sql` in `dir`) after tju's, the same way: in version order, each
+ * once, in its own transaction, recorded with its checksum in tju's schema (`app_migrations`), under an
+ * advisory lock. Returns the names applied.
+ */
+export async function migrateApp(
+  databaseUrl: string,
+  dir: string,
+  { schema = DEFAULT_SCHEMA }: { schema?: string } = {},
+): Promise<string[]> {
+  if (!fs.existsSync(dir)) throw new UserError(`${dir}: the config's migrations folder does not exist`);
+  const client = await connect(databaseUrl);
+  const s = quoteIdent(schema);
+  try {
+    await client.query(`SELECT pg_advisory_lock(hashtext('tju_app_migrations'))`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${s}.app_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    return await applyPending(client, `${s}.app_migrations`, listMigrations(dir), (sql) => sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The migrations not yet recorded in `table`, applied and recorded one transaction each; an edited applied one is refused. */
+async function applyPending(client: Client, table: string, migrations: Migration[], render: (sql: string) => string): Promise<string[]> {
+  const done: string[] = [];
+  const { rows } = await client.query<{ version: number; name: string; checksum: string }>(`SELECT * FROM ${table}`);
+  const applied = new Map(rows.map((row) => [row.version, row]));
+  for (const migration of migrations) {
+    const recorded = applied.get(migration.version);
+    if (recorded) {
+      if (recorded.checksum !== migration.checksum) {
+        throw new UserError(`migration ${migration.name} was changed after it was applied to this database; add a new migration instead`);
+      }
+      continue;
+    }
+    await client.query('BEGIN');
+    try {
+      await client.query(render(fs.readFileSync(migration.file, 'utf8')));
+      await client.query(`INSERT INTO ${table} (version, name, checksum) VALUES ($1, $2, $3)`, [
+        migration.version,
+        migration.name,
+        migration.checksum,
+      ]);
+      await client.query('COMMIT');
+      done.push(migration.name);
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw new UserError(`migration ${migration.name} failed: ${(err as Error).message}`, { cause: err });
+    }
   }
   return done;
 }
