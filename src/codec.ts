@@ -4,6 +4,19 @@ import { temporal } from '@temporalio/proto';
 import { UserError } from './errors';
 
 const ENCODING = 'binary/encrypted';
+
+/** A payload this process cannot decrypt: no TJU_CODEC_KEYS, or not the key that encrypted it. */
+export class CodecKeyError extends UserError {
+  override name = 'CodecKeyError';
+}
+
+/** Whether an error says a payload could not be read for want of the right key (ours, or the SDK's own). */
+export const isUnreadablePayload = (err: unknown): boolean => {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if (e instanceof CodecKeyError || /Unknown encoding: binary\/encrypted/.test(e.message)) return true;
+  }
+  return false;
+};
 const KEY_ID = 'encryption-key-id';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -43,11 +56,18 @@ export class EncryptionCodec implements PayloadCodec {
       if (!payload.metadata?.encoding || decoder.decode(payload.metadata.encoding) !== ENCODING) return payload;
       const id = payload.metadata[KEY_ID] ? decoder.decode(payload.metadata[KEY_ID]) : '';
       const key = this.keys.get(id);
-      if (!key) throw new Error(`a payload is encrypted with key "${id}", which TJU_CODEC_KEYS does not hold`);
+      if (!key) throw new CodecKeyError(`a payload is encrypted with key "${id}", which TJU_CODEC_KEYS does not hold`);
       const data = Buffer.from(payload.data ?? new Uint8Array());
       const decipher = crypto.createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-      const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      let plain: Buffer;
+      try {
+        plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      } catch (err) {
+        throw new CodecKeyError(`a payload encrypted with key "${id}" does not decrypt with the key TJU_CODEC_KEYS gives that ID`, {
+          cause: err,
+        });
+      }
       return temporal.api.common.v1.Payload.decode(plain) as Payload;
     });
   }
@@ -68,4 +88,12 @@ export function codecFromEnv(value: string | undefined): EncryptionCodec | undef
     return { id, key };
   });
   return new EncryptionCodec(keys);
+}
+
+/** What to tell a person whose process cannot read a run's payloads. */
+export function unreadableNote(err: unknown): string {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if (e instanceof CodecKeyError) return `${e.message}: set TJU_CODEC_KEYS to the keys its workers use`;
+  }
+  return "the run's payloads are encrypted: set TJU_CODEC_KEYS to the keys its workers use";
 }

@@ -36,7 +36,7 @@ it("keeps a target's options out of Temporal's histories, yet every tju command 
   await insertSubscriptions(h.pool, 3);
   const [noFee] = await insertNoFeeSubscriptions(h.pool, 1);
   await h.pool.query('UPDATE subscriptions SET payment_method = $1', [MARK]);
-  const worker = await startWorkerProcess(h, { TJU_CODEC_KEYS: env.TJU_CODEC_KEYS });
+  let worker = await startWorkerProcess(h, { TJU_CODEC_KEYS: env.TJU_CODEC_KEYS });
   try {
     const run = await tju(['trigger', 'billing.issue-invoices', '--date', date, '--wait'], env);
     expect(run.stdout).toContain('total 4, succeeded 3, failed 1, skipped 0');
@@ -51,12 +51,37 @@ it("keeps a target's options out of Temporal's histories, yet every tju command 
     expect(failures.stdout).toContain(`payment_method=${MARK}`);
     expect((await tju(['status', 'billing.issue-invoices', '--date', date], env)).stdout).toContain('total 4, succeeded 3, failed 1');
 
-    // Without the keys, the CLI cannot read the run's summary: it says so in one line.
+    // Without the keys, the CLI shows what it can and says what it cannot read; with a wrong key, which key.
     const keyless = await tju(['status', 'billing.issue-invoices', '--date', date], h.env);
-    expect(keyless).toMatchObject({
-      code: 2,
-      stderr: "tju: the run's payloads are encrypted: set TJU_CODEC_KEYS to the keys its workers use\n",
-    });
+    expect(keyless).toMatchObject({ code: 0, stderr: '' });
+    expect(keyless.stdout).toContain(`billing.issue-invoices/${date}: COMPLETED`);
+    expect(keyless.stdout).toContain("the run's payloads are encrypted: set TJU_CODEC_KEYS to the keys its workers use");
+    const wrongKey = await tju(['status', 'billing.issue-invoices', '--date', date], { ...h.env, TJU_CODEC_KEYS: `k2:${key()}` });
+    expect(wrongKey).toMatchObject({ code: 0, stderr: '' });
+    expect(wrongKey.stdout).toContain('a payload encrypted with key "k2" does not decrypt with the key TJU_CODEC_KEYS gives that ID');
+    // A plaintext run beside the encrypted ones (from before the keys, say): `runs` lists them all, the encrypted
+    // ones with their counts from the run history and a note of why the rest cannot be read.
+    await worker.kill('SIGTERM');
+    const keylessWorker = await startWorkerProcess(h);
+    try {
+      await h.pool.query(`INSERT INTO subscriptions (customer, status, monthly_fee) VALUES ('plain', 'active', 10)`);
+      const plain = await tju(['trigger', 'billing.issue-invoices', '--date', '2026-12-03', '--wait'], h.env);
+      expect(plain.stdout).toContain('total 5, succeeded 4, failed 1'); // the subscription with no fee, again
+    } finally {
+      await keylessWorker.kill('SIGTERM');
+    }
+    const runs = await tju(['runs', 'billing.issue-invoices'], h.env);
+    expect(runs.code).toBe(0);
+    expect(runs.stdout).toMatch(/billing\.issue-invoices\/2026-12-03 {2}COMPLETED {2}\S+ {2}total 5, succeeded 4, failed 1/);
+    expect(runs.stdout).toMatch(new RegExp(`billing\\.issue-invoices/${date} {2}COMPLETED {2}\\S+ {2}total 4, succeeded 3, failed 1`));
+    worker = await startWorkerProcess(h, { TJU_CODEC_KEYS: env.TJU_CODEC_KEYS });
+    // --wait without the keys: the run's own outcome decides the exit code; the unreadable summary is a warning,
+    // and the counts come from the run history.
+    await h.pool.query(`INSERT INTO subscriptions (customer, status, monthly_fee) VALUES ('late', 'active', NULL)`);
+    const waited = await tju(['trigger', 'billing.issue-invoices', '--date', date, '--wait'], h.env);
+    expect(waited.stderr).toContain("tju: warning: the run's payloads are encrypted");
+    expect(waited.stdout).toMatch(/total \d+, succeeded \d+, failed [1-9]/);
+    expect(waited.code).toBe(1);
 
     // The codec server decrypts for `temporal --codec-endpoint` and the Web UI.
     const port = await freePort();

@@ -100,10 +100,12 @@ it('a retry of a partitioned run runs each open failure once, counts each once, 
   const paused = await tju(['pause', 'test.things', '--date', date], h.env);
   expect(paused).toMatchObject({ code: 0 });
   expect(paused.stdout).toContain(`paused ${retry.workflowId}`);
-  await sleep(1000);
+  // Paused: once its job in flight has finished, nothing more happens until it is resumed.
+  while (!(await retry.progress()).paused || (await retry.progress()).inFlight > 0) await sleep(100);
   const effectsWhilePaused = (await effectsOf(h.pool, date)).size;
-  await sleep(800);
+  await sleep(2000);
   expect((await effectsOf(h.pool, date)).size).toBe(effectsWhilePaused);
+  expect(effectsWhilePaused).toBeLessThan(12);
   expect(await tju(['resume', 'test.things', '--date', date], h.env)).toMatchObject({ code: 0 });
   const retried = await within(60_000, retry.result(), 'the retry');
 

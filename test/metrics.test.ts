@@ -1,5 +1,7 @@
 // `tju worker --metrics-port`: one Prometheus endpoint with the SDK's worker metrics and tju's own, scraped
 // during and after a run that mixes succeeding, retried and failing targets.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mixedBilling } from './fixtures/batches';
 import { applyThingsSchema, hookedThings, insertThings } from './fixtures/things';
 import { insertMixedSubscriptions } from './helpers/billing';
@@ -53,7 +55,14 @@ it("serves the SDK's worker metrics and tju's units, jobs and runs, counted as t
     const kind = (prefix: string) => customers.filter((c) => c.startsWith(prefix)).length;
     expect(sample(after, 'tju_units_total', { ...batch, unit: 'test.mixed-issue-invoice', outcome: 'succeeded' })).toBe(summary.succeeded);
     expect(sample(after, 'tju_units_total', { ...batch, outcome: 'failed' })).toBe(kind('broken-') + 3 * kind('doomed-') + kind('flaky-'));
-    expect(sample(after, 'tju_unit_duration_count', batch)).toBe(sample(after, 'tju_units_total', batch));
+    expect(sample(after, 'tju_unit_duration_seconds_count', batch)).toBe(sample(after, 'tju_units_total', batch));
+    // Labelled as Prometheus and the SDK's own metrics are: snake_case, the queue and type of what counted.
+    for (const metric of ['tju_units_total', 'tju_jobs_started_total', 'tju_runs_finished_total']) {
+      const line = after.split('\n').find((l) => l.startsWith(`${metric}{`))!;
+      expect(line).toMatch(/task_queue="[^"]+"/);
+      expect(line).not.toMatch(/taskQueue=|workflowType=|activityType=/);
+    }
+    expect(after.split('\n').find((l) => l.startsWith('tju_jobs_started_total{'))).toContain('workflow_type="triggerWorkflow"');
     expect(sample(after, 'tju_units_in_flight', batch)).toBe(0);
     expect(sample(after, 'tju_jobs_started_total', batch)).toBe(120);
     expect(sample(after, 'tju_jobs_finished_total', { ...batch, outcome: 'completed' })).toBe(summary.succeeded);
@@ -95,4 +104,14 @@ it('refuses a bad metrics port in one line', async () => {
   expect(flag.stderr).toBe("tju: option '--metrics-port <port>' argument '99999' is invalid. expected a port number from 1 to 65535\n");
   const env = await tju(['worker'], { ...h.env, TJU_METRICS_PORT: 'http' });
   expect(env).toMatchObject({ code: 2, stderr: expect.stringMatching(/^tju: TJU_METRICS_PORT: .+\n$/) });
+  // A port something else holds: one line, not the runtime's stack trace.
+  const holder = http.createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '0.0.0.0', resolve));
+  try {
+    const port = (holder.address() as AddressInfo).port;
+    const taken = await tju(['worker', '--metrics-port', String(port)], h.env);
+    expect(taken).toMatchObject({ code: 2, stderr: `tju: cannot serve metrics on port ${port}: the address is in use (--metrics-port, TJU_METRICS_PORT)\n` });
+  } finally {
+    holder.close();
+  }
 });

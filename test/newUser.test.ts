@@ -1,6 +1,7 @@
 // What a new user meets from the shell: every answer is quick and plain, a mistake is one line and exit 2.
 import { retryWorkflowId } from '../workflows/ids';
 import http from 'node:http';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,7 +36,7 @@ describe('no worker polling the task queue', () => {
     const result = await tju(['trigger', 'billing.issue-invoices', '--date', '2030-01-01'], queue);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('started billing.issue-invoices/2030-01-01');
-    expect(result.stderr).toContain(`no worker is polling task queue '${queue.TJU_TASK_QUEUE}': start \`tju worker\``);
+    expect(result.stderr).toContain(`no worker is polling task queue '${queue.TJU_TASK_QUEUE}': start \`npx tju worker\``);
 
     // status answers from the workflow's state at once, instead of waiting on a query no worker answers.
     const status = await tju(['status', 'billing.issue-invoices', '--date', '2030-01-01'], queue);
@@ -107,7 +108,9 @@ it('status of a run key shows its first run, then the re-runs, and links to each
   expect(lines[1]).not.toMatch(/total 1,/); // the first, full run: not the one-target re-run
   expect(lines[2]).toMatch(new RegExp(`/workflows/billing.issue-invoices%2F${date}/${first.runId}/history$`));
   expect(status.stdout).toMatch(/re-run started .*: COMPLETED\n\s+total 1, succeeded 0, failed 1, skipped 0/);
-  expect(status.stdout).toContain(`1 failed target(s) recorded: tju failures billing.issue-invoices --date ${date}`);
+  expect(status.stdout).toContain(
+    `1 target(s) still failed (open failure records): npx tju failures billing.issue-invoices --date ${date}`,
+  );
 });
 
 it("tju temporal runs Temporal's CLI against tju's server", async () => {
@@ -147,7 +150,27 @@ it('builds the Temporal CLI with one line of output and the whole log in a file'
     Object.assign(process.env, saved);
     if (saved.TEMPORAL_CLI === undefined) delete process.env.TEMPORAL_CLI;
   }
-  expect(lines).toEqual([expect.stringMatching(/^Building the Temporal CLI .* \(once per machine, .*log: .*build\.log\)\.\.\.$/)]);
+  expect(lines).toEqual([expect.stringMatching(/^Building the Temporal CLI .*: once per machine, .*log: .*build\.log\)\.\.\.$/)]);
   const log = fs.readdirSync(cache).find((f) => f.endsWith('build.log'))!;
   expect(fs.readFileSync(path.join(cache, log), 'utf8').split('\n').filter(Boolean)).toHaveLength(160);
+});
+
+it('says how far the build is while it lasts', async () => {
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'tju-go-'));
+  fs.writeFileSync(
+    path.join(bin, 'go'),
+    '#!/bin/sh\nfor i in $(seq 1 40); do echo "go: downloading example.com/module$i v1.0.0" >&2; done\nsleep 1\n',
+    { mode: 0o755 },
+  );
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tju-gobin-'));
+  const builder = path.join(__dirname, '..', 'dist', 'src', 'temporal', 'buildCli.js');
+  const child = spawn(process.execPath, [builder, 'example.com/cmd@v1', out, path.join(out, 'build.log')], {
+    env: { ...process.env, PATH: `${bin}:/usr/bin:/bin`, TJU_BUILD_PROGRESS_MS: '300' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+  expect(stderr).toMatch(/… still building the Temporal CLI \(\d+ s\): 40 modules downloaded/);
+  expect(stderr).toMatch(/built the Temporal CLI in \d+ s/);
 });

@@ -1,4 +1,5 @@
-import { continueAsNew, metricMeter, patched, proxyActivities } from '@temporalio/workflow';
+import { continueAsNew, patched, proxyActivities } from '@temporalio/workflow';
+import { countMetric } from './metrics';
 import type { Activities } from '../activities';
 import { dispatchTargets } from './run/dispatch';
 import { finish } from './run/finish';
@@ -30,7 +31,7 @@ const { partitionKeys } = proxyActivities<Activities>({ startToCloseTimeout: '1m
 export async function triggerWorkflow(input: TriggerInput, state?: TriggerState): Promise<RunSummary> {
   const run = new RunState(resolveTriggerInput(input), state);
   // Exported by workers that serve metrics; not emitted while replaying, so a run is counted once.
-  if (run.isRun && !state) metricMeter.withTags({ batch: input.batch }).createCounter('tju_runs_started', '', 'Runs started').add(1);
+  if (run.isRun && !state) countMetric('tju_runs_started', 'Runs started', { batch: input.batch });
   run.listen();
   // Behind patches: histories from before each replay without its commands.
   const history = run.isRun && patched('run-history') ? new HistoryRecorder(run) : undefined;

@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
+import { isUnreadablePayload, unreadableNote } from '../codec';
+import { listRunRecords } from '../db/runHistory';
 import { noWorkerNote, type RunHandle } from '../temporal/client';
+import type { RunSummary } from '../../workflows/types';
+import type { CliApp } from './app';
 import { formatCounts, formatSteps, runNeedsAttention } from './format';
 import { createProgressBar } from './progressBar';
+import { withDatabase } from './session';
 
 export const waitOption = (command: Command): Command =>
   command.option('--wait', 'follow the run with a progress bar; exit 1 if a target failed or the run stopped failed');
@@ -10,7 +15,7 @@ export const waitOption = (command: Command): Command =>
 const WATCH_MS = 3000;
 
 /** Prints where a run is; with `wait`, follows it to the end and sets exit code 1 when it needs attention. */
-export async function follow(run: RunHandle, wait: unknown): Promise<void> {
+export async function follow(run: RunHandle, wait: unknown, app: CliApp): Promise<void> {
   console.log(`started ${run.workflowId}`);
   if (run.uiUrl) console.log(run.uiUrl);
   // The run is started either way; without a worker it waits, and a person should know why nothing moves.
@@ -18,12 +23,26 @@ export async function follow(run: RunHandle, wait: unknown): Promise<void> {
   if (!wait) return;
   const bar = createProgressBar(run.workflowId);
   const watching = watch(run, (line) => bar.log(`tju: ${line}`));
-  const summary = await run
-    .wait((progress) => bar.update(progress))
-    .finally(() => {
-      watching.stop();
-      bar.stop();
-    });
+  let summary: RunSummary | undefined;
+  try {
+    summary = await run
+      .wait((progress) => bar.update(progress))
+      .finally(() => {
+        watching.stop();
+        bar.stop();
+      });
+  } catch (err) {
+    if (!isUnreadablePayload(err)) throw err;
+    // The run ended; only its summary is unreadable here. Its end is in the run history, in plain text.
+    console.error(`tju: warning: ${unreadableNote(err)}; reading the run's end from its run history`);
+    summary = await recordedEnd(app, run).catch(() => undefined);
+    if (!summary) {
+      const state = await run.state();
+      console.log(`${run.workflowId}: ${state}`);
+      if (state !== 'COMPLETED') process.exitCode = 1;
+      return;
+    }
+  }
   console.log(formatCounts(summary));
   for (const line of formatSteps(summary.steps, '  ')) console.log(line);
   if (runNeedsAttention(summary)) process.exitCode = 1;
@@ -37,9 +56,7 @@ function watch(run: RunHandle, say: (line: string) => void): { stop(): void } {
   let said = '';
   let stopped = false;
   const look = async () => {
-    const lines: string[] = [];
-    if (!(await run.workerPolling().catch(() => true))) lines.push(`${noWorkerNote(run.taskQueue)}; the run waits for one`);
-    lines.push(...(await run.problems().catch(() => [])));
+    const lines = await run.problems().catch(() => []);
     const now = lines.join('\n');
     if (now !== said && !stopped) for (const line of lines) say(line);
     said = now;
@@ -51,4 +68,10 @@ function watch(run: RunHandle, say: (line: string) => void): { stop(): void } {
       clearInterval(timer);
     },
   };
+}
+
+/** The counts the run's trigger recorded at its end, in tju's run history. */
+async function recordedEnd(app: CliApp, run: RunHandle): Promise<RunSummary | undefined> {
+  const records = await withDatabase(app, (pool) => listRunRecords(pool, run.batch, { runKey: run.runKey }, app.config.schema));
+  return records.find((record) => record.workflowId === run.workflowId && record.finishedAt !== null)?.counts ?? undefined;
 }

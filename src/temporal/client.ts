@@ -4,6 +4,8 @@ import type { Pool } from 'pg';
 import { listRunRecords, type RunRecord } from '../db/runHistory';
 import { hookProblems, type HookProblem } from '../hooks/outbox';
 import { liveRunKey, type LiveRuns } from '../db/prune';
+import { ensureSearchAttributes } from './searchAttributes';
+import { isUnreadablePayload, unreadableNote } from '../codec';
 import { verifyRun } from '../verify';
 import type { z } from 'zod';
 import type { Batch, BatchDefinition, TriggerOptions } from '../batch';
@@ -90,33 +92,53 @@ export class RunHandle {
   }
 
   /**
-   * What holds a running trigger up, from Temporal's view of it and of its running partitions: an activity
-   * being retried (its target query failing, say) with its attempt and last error. Empty when nothing does.
+   * What holds a running trigger up, from Temporal's view of it (and of the partitions named): its next
+   * workflow task waiting for a worker — no worker polls the task queue, or none has for a while — or an
+   * activity being retried (its target query failing, say) with its attempt and last error.
    */
-  async problems(partitions: string[] = []): Promise<string[]> {
+  async problems(partitions: string[] = [], own = true): Promise<string[]> {
     const problems: string[] = [];
-    for (const workflowId of [this.workflowId, ...partitions]) {
+    for (const workflowId of own ? [this.workflowId, ...partitions] : partitions) {
       const described = await this.client.workflow
         .getHandle(workflowId)
         .describe()
         .catch(() => undefined);
+      const task = described?.raw.pendingWorkflowTask;
+      const waited = task?.scheduledTime ? Date.now() - timestampMs(task.scheduledTime) : 0;
+      if (task?.state === temporal.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED && waited > NO_WORKER_MS) {
+        problems.push(await this.waitingForWorker(waited));
+      }
       for (const activity of described?.raw.pendingActivities ?? []) {
         if ((activity.attempt ?? 0) < 2 || !activity.lastFailure) continue;
         const what = ACTIVITY_PROBLEMS[activity.activityType?.name ?? ''] ?? `${activity.activityType?.name} failing`;
         problems.push(`${what} (attempt ${activity.attempt}): ${activity.lastFailure.message}`);
       }
     }
-    return problems;
+    return [...new Set(problems)];
   }
 
-  /** True when a worker has polled the run's task queue lately: without one, a run waits and queries hang. */
-  async workerPolling(): Promise<boolean> {
+  /** Why a task waits: no worker polls its queue, or the last poll was long ago. */
+  private async waitingForWorker(waitedMs: number): Promise<string> {
+    const pollers = await this.pollers().catch(() => []);
+    const waited = `its next task has waited ${Math.round(waitedMs / 1000)} s`;
+    if (pollers.length === 0) return `${noWorkerNote(this.taskQueue)} (${waited})`;
+    const last = Math.max(...pollers.map((poller) => (poller.lastAccessTime ? timestampMs(poller.lastAccessTime) : 0)));
+    const ago = Math.round((Date.now() - last) / 1000);
+    return `${waited} for a worker of task queue '${this.taskQueue}', whose last poll was ${ago} s ago: is \`npx tju worker\` running?`;
+  }
+
+  private async pollers() {
     const { pollers } = await this.client.workflowService.describeTaskQueue({
       namespace: this.client.options.namespace,
       taskQueue: { name: this.taskQueue },
       taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     });
-    return (pollers ?? []).length > 0;
+    return pollers ?? [];
+  }
+
+  /** True when a worker has polled the run's task queue lately: without one, a run waits and queries hang. */
+  async workerPolling(): Promise<boolean> {
+    return (await this.pollers()).length > 0;
   }
 
   /**
@@ -155,18 +177,29 @@ export class RunHandle {
   async statusOf({ runId, state, startTime }: { runId: string; state: string; startTime: Date }): Promise<RunStatus> {
     const base = { batch: this.batch, runKey: this.runKey, workflowId: this.workflowId, runId, state, startTime, uiUrl: this.link(runId) };
     if (state === 'COMPLETED') {
-      return { ...base, counts: await this.client.workflow.getHandle<typeof triggerWorkflow>(this.workflowId, runId).result() };
+      try {
+        return { ...base, counts: await this.client.workflow.getHandle<typeof triggerWorkflow>(this.workflowId, runId).result() };
+      } catch (err) {
+        // Encrypted, and this process has not the key: show what can be shown.
+        if (!isUnreadablePayload(err)) throw err;
+        return { ...base, note: unreadableNote(err) };
+      }
     }
     if (state !== 'RUNNING') return base;
+    // No worker at all: say so at once, rather than wait for a query nobody answers.
     if (!(await this.workerPolling())) return { ...base, note: noWorkerNote(this.taskQueue) };
+    const problems = await this.problems();
+    const said = problems.length ? { problems } : {};
     let counts: RunProgress;
     try {
       counts = await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => this.progress());
-    } catch {
-      return { ...base, note: `its worker did not answer within ${QUERY_DEADLINE_MS / 1000}s; is \`tju worker\` running?` };
+    } catch (err) {
+      if (isUnreadablePayload(err)) return { ...base, ...said, note: unreadableNote(err) };
+      if (problems.length) return { ...base, ...said };
+      return { ...base, note: `its worker did not answer within ${QUERY_DEADLINE_MS / 1000}s; is \`npx tju worker\` running?` };
     }
-    const problems = await this.problems(counts.runningPartitions);
-    return { ...base, counts, ...(problems.length ? { problems } : {}) };
+    const partitions = counts.runningPartitions?.length ? await this.problems(counts.runningPartitions, false) : [];
+    return { ...base, counts, ...(problems.length + partitions.length ? { problems: [...problems, ...partitions] } : {}) };
   }
 
   /**
@@ -232,6 +265,12 @@ async function stateOf(handle: WorkflowHandle): Promise<string | undefined> {
   }
 }
 
+/** How long a run's next workflow task may wait before `status` and `--wait` say no worker takes it. */
+const NO_WORKER_MS = 5000;
+
+const timestampMs = (t: { seconds?: unknown; nanos?: number | null }): number =>
+  Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
+
 /** What a trigger's retried activity means to a person. */
 const ACTIVITY_PROBLEMS: Record<string, string> = {
   fetchTargets: 'target query failing',
@@ -241,7 +280,7 @@ const ACTIVITY_PROBLEMS: Record<string, string> = {
 };
 
 /** What to tell a person whose run waits for a worker. */
-export const noWorkerNote = (taskQueue: string) => `no worker is polling task queue '${taskQueue}': start \`tju worker\``;
+export const noWorkerNote = (taskQueue: string) => `no worker is polling task queue '${taskQueue}': start \`npx tju worker\``;
 
 export interface RunStatus {
   batch: string;
@@ -334,13 +373,39 @@ export class TjuClient {
   }
 
   private async start(run: ResolvedRun, workflowId: string, overrides: TriggerOptions & { source?: TargetSource }): Promise<RunHandle> {
-    const started = await this.options.client.workflow.start<typeof triggerWorkflow>('triggerWorkflow', {
-      workflowId,
-      taskQueue: this.taskQueueOf(run.batch.name),
-      args: [buildTriggerInput(run, overrides)],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: runSearchAttributes(run.batch.name, run.runKey),
-    });
+    const start = () =>
+      this.options.client.workflow.start<typeof triggerWorkflow>('triggerWorkflow', {
+        workflowId,
+        taskQueue: this.taskQueueOf(run.batch.name),
+        args: [buildTriggerInput(run, overrides)],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        typedSearchAttributes: runSearchAttributes(run.batch.name, run.runKey),
+      });
+    const unmapped = (err: unknown): boolean => {
+      for (let e = err; e instanceof Error; e = e.cause) if (/no mapping defined for search attribute Tju/.test(e.message)) return true;
+      return false;
+    };
+    let started;
+    try {
+      started = await start();
+    } catch (err) {
+      // A server no worker has met yet (a fresh dev server) lacks tju's search attributes: register them, and
+      // start again once the server's cache has them (a few seconds).
+      if (!unmapped(err)) throw err;
+      const { client } = this.options;
+      await ensureSearchAttributes(client.connection, client.options.namespace).catch((cause: Error) => {
+        throw new UserError(`Temporal has no search attribute TjuBatch, and registering it failed (${cause.message}): start a worker once`);
+      });
+      for (let tries = 1; ; tries++) {
+        try {
+          started = await start();
+          break;
+        } catch (again) {
+          if (!unmapped(again) || tries >= 40) throw again;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
+    }
     return this.handleFor(run.batch.name, run.runKey, workflowId, started.firstExecutionRunId);
   }
 
@@ -418,9 +483,16 @@ export class TjuClient {
       if (runs.length >= limit) break;
     }
     if (this.options.db) {
+      const records = await listRunRecords(this.options.db, batch.name, { limit }, this.options.schema);
+      // Runs whose summary this process cannot decrypt: their counts, as the run history has them.
+      for (const run of runs) {
+        if (run.counts || run.state !== 'COMPLETED') continue;
+        const record = records.find((r) => r.workflowId === run.workflowId && r.executionId === run.runId && r.counts);
+        if (record?.counts) run.counts = record.counts;
+      }
       // Runs whose workflow Temporal no longer has (past its retention), from tju's run history.
       const known = new Set(runs.map((run) => run.workflowId));
-      for (const record of await listRunRecords(this.options.db, batch.name, { limit }, this.options.schema)) {
+      for (const record of records) {
         if (!known.has(record.workflowId)) runs.push(statusFromRecord(record));
       }
     }

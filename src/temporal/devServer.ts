@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { UserError } from '../errors';
-import { cacheDir } from '../paths';
+import { cacheDir, projectRoot } from '../paths';
 import { devServerSearchAttributeFlags } from './searchAttributes';
 
 /** Newer tags carry a `replace` directive that `go install` refuses. */
@@ -49,19 +49,21 @@ export function ensureTemporalCli(log: (line: string) => void = console.error): 
   fs.mkdirSync(cacheDir(), { recursive: true });
   const logFile = path.join(cacheDir(), `temporal-cli-${TEMPORAL_CLI_VERSION}-build.log`);
   log(
-    `Building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install, which tju needs for a local dev server ` +
-      `(once per machine, a few minutes; log: ${logFile})...`,
+    `Building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install, which tju needs for a local dev server: once per ` +
+      `machine, a few minutes the first time (it downloads and compiles its modules; log: ${logFile})...`,
   );
   // Build into a private folder and rename it into place, so a concurrent or interrupted build never
-  // leaves a half-written binary where the next run would trust it.
+  // leaves a half-written binary where the next run would trust it. The builder says how far it is.
   const staging = `${dir}.building-${process.pid}`;
   fs.mkdirSync(staging, { recursive: true });
-  const logFd = fs.openSync(logFile, 'w');
-  const build = spawnSync('go', ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
-    env: { ...process.env, GOBIN: staging },
-    stdio: ['ignore', logFd, logFd],
+  // The compiled builder (beside this file in dist/, or in dist/ when this runs from the sources).
+  const builder = [path.join(__dirname, 'buildCli.js'), path.join(projectRoot, 'dist', 'src', 'temporal', 'buildCli.js')].find((f) =>
+    fs.existsSync(f),
+  )!;
+  const build = spawnSync(process.execPath, [builder, `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`, staging, logFile], {
+    env: process.env,
+    stdio: ['ignore', 'inherit', 'inherit'],
   });
-  fs.closeSync(logFd);
   if (build.status !== 0) {
     fs.rmSync(staging, { recursive: true, force: true });
     const last = fs.readFileSync(logFile, 'utf8').trim().split('\n').pop();

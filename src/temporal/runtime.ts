@@ -1,4 +1,5 @@
 import { Runtime } from '@temporalio/worker';
+import { UserError } from '../errors';
 import { temporalLogger } from '../log';
 
 let installed = false;
@@ -15,6 +16,18 @@ export interface RuntimeOptions {
  */
 export function installRuntime({ metricsPort }: RuntimeOptions = {}): void {
   if (installed) return;
+  try {
+    install(metricsPort);
+  } catch (err) {
+    if (metricsPort !== undefined && /address already in use/i.test((err as Error).message)) {
+      throw new UserError(`cannot serve metrics on port ${metricsPort}: the address is in use (--metrics-port, TJU_METRICS_PORT)`);
+    }
+    throw err;
+  }
+  installed = true;
+}
+
+function install(metricsPort: number | undefined): void {
   Runtime.install({
     logger: temporalLogger,
     telemetryOptions: {
@@ -26,12 +39,13 @@ export function installRuntime({ metricsPort }: RuntimeOptions = {}): void {
                 bindAddress: `0.0.0.0:${metricsPort}`,
                 countersTotalSuffix: true,
                 // Unit durations span a fast insert to a slow external call.
-                histogramBucketOverrides: { tju_unit_duration: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000] },
+                histogramBucketOverrides: {
+                  tju_unit_duration_seconds: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+                },
               },
             },
           }
         : {}),
     },
   });
-  installed = true;
 }

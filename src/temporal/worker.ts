@@ -7,6 +7,7 @@ import { unitTaskQueue } from '../../workflows/ids';
 import { temporalLogger } from '../log';
 import { BatchRegistry } from '../registry';
 import { Slots } from '../util/slots';
+import { metricSinks } from './metrics';
 
 /**
  * Activities beside the units: the triggers' reads and records (pages, failure records, run history), bulk
@@ -144,6 +145,7 @@ export async function createWorker(options: TjuWorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     activities: activitiesFor(options),
+    sinks: metricSinks(),
     // Units run as local activities (or regular ones, as a unit declares), each in one of the process's unit
     // slots; the trigger's own activities (pages, records, bulk chunks) take task slots beside them.
     maxConcurrentLocalActivityExecutions: options.maxConcurrentUnits ?? 20,

@@ -1,4 +1,5 @@
-import { CancellationScope, condition, isCancellation, metricMeter, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { countMetric } from '../metrics';
 import type { Activities } from '../../activities';
 import type { Target } from '../types';
 import type { StartJob } from './jobs';
@@ -68,10 +69,10 @@ async function nextPage(run: RunState): Promise<Target[]> {
  * than failing the trigger's workflow task again and again.
  */
 async function dispatch(run: RunState, targets: Target[], startJob: StartJob): Promise<void> {
-  const metrics = metricMeter.withTags({ batch: run.input.batch });
+  const batch = run.input.batch;
   const scope = new CancellationScope();
   run.jobsInFlight.add(scope);
-  metrics.createCounter('tju_jobs_started', '', 'Jobs (child workflows) dispatched').add(1);
+  countMetric('tju_jobs_started', 'Jobs (child workflows or bulk chunks) dispatched', { batch });
   let outcome = 'completed';
   try {
     outcome = await scope.run(async () => countEnd(run, targets, await startJob(targets)));
@@ -85,7 +86,7 @@ async function dispatch(run: RunState, targets: Target[], startJob: StartJob): P
       run.stop({ state: 'failed', reason: `a job ended with an error tju does not expect: ${(err as Error)?.message ?? String(err)}` });
     }
   } finally {
-    metrics.createCounter('tju_jobs_finished', '', 'Jobs ended, by outcome').add(1, { outcome });
+    countMetric('tju_jobs_finished', 'Jobs ended, by outcome', { batch, outcome });
     run.jobsInFlight.delete(scope);
     run.inFlight--;
     run.checkThreshold();

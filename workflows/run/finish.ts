@@ -1,4 +1,5 @@
-import { ActivityFailure, metricMeter, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { countMetric } from '../metrics';
 import type { Activities } from '../../activities';
 import type { RunSummary, Verification } from '../types';
 import type { HistoryRecorder } from './history';
@@ -25,12 +26,7 @@ export async function finish(run: RunState, history: HistoryRecorder | undefined
   if (counts.failed > 0 && run.isRun) await runFailed(event());
   if (input.onComplete && run.isRun) await runCompleted(event());
   run.done = true;
-  if (run.isRun) {
-    metricMeter
-      .withTags({ batch: input.batch })
-      .createCounter('tju_runs_finished', '', 'Runs ended, by state')
-      .add(1, { state: run.stopped?.state ?? 'completed' });
-  }
+  if (run.isRun) countMetric('tju_runs_finished', 'Runs ended, by state', { batch: input.batch, state: run.stopped?.state ?? 'completed' });
   await history?.end();
   return counts;
 }

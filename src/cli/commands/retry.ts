@@ -15,7 +15,7 @@ export function registerRetry(program: Command, app: CliApp): void {
     waitOption,
     async (batch, params, options) => {
       resolveRun(batch, params);
-      await withSession(app, async ({ tju }) => follow(await tju.retry(batch.name, params), options.wait));
+      await withSession(app, async ({ tju }) => follow(await tju.retry(batch.name, params), options.wait, app));
     },
   );
 }
@@ -58,7 +58,7 @@ export function registerClear(program: Command, app: CliApp): void {
     (command) => waitOption(command.option('--yes', 'really clear; without it, only say what would be cleared')),
     async (batch, params, options) => {
       if (!(await clear(batch, params, options.yes))) return;
-      await withSession(app, async ({ tju }) => follow(await tju.trigger(batch.name, params), options.wait));
+      await withSession(app, async ({ tju }) => follow(await tju.trigger(batch.name, params), options.wait, app));
     },
   );
 }

@@ -26,8 +26,12 @@ export function registerStatus(program: Command, app: CliApp): void {
             console.log(`  re-run started ${rerun.startTime?.toISOString()}: ${rerun.state}`);
             printDetails(rerun, '    ');
           }
+          // What is still failed now: a retry or a re-run may have resolved the run's failures since.
+          const failedEver = [run, ...(run.reruns ?? [])].some((r) => (r.counts?.failed ?? 0) > 0);
           if (failures > 0) {
-            console.log(`  ${failures} failed target(s) recorded: tju failures ${batch.name}${paramFlags(params)}`);
+            console.log(`  ${failures} target(s) still failed (open failure records): npx tju failures ${batch.name}${paramFlags(params)}`);
+          } else if (failedEver) {
+            console.log('  no target still failed: every failure was resolved since (by a retry or a re-run)');
           }
         },
         pool,

@@ -1,11 +1,15 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import type { CliApp } from '../app';
+import type { PayloadCodec } from '@temporalio/common';
+import type { AddressInfo } from 'node:net';
+import { createCodecServer } from '../../temporal/codecServer';
 import { ensureTemporalCli } from '../../temporal/devServer';
 
 /**
  * `tju temporal <args>`: Temporal's own CLI (found on PATH or the one tju built into its cache), pointed at
- * the server and namespace tju is configured for, so every recipe in the README works as printed.
+ * the server and namespace tju is configured for — and, when TJU_CODEC_KEYS is set, at a codec server of its
+ * own on loopback for as long as the command runs, so `workflow show` and `query` print payloads, not ciphertext.
  */
 export function registerTemporal(program: Command, app: CliApp): void {
   program
@@ -18,15 +22,33 @@ export function registerTemporal(program: Command, app: CliApp): void {
     .action(async (args: string[]) => {
       const config = app.config;
       const binary = ensureTemporalCli();
-      const child = spawn(binary, args, {
-        stdio: 'inherit',
-        // The temporal CLI reads these itself; flags given in `args` still win.
-        env: {
-          ...process.env,
-          TEMPORAL_ADDRESS: config.temporal.address,
-          TEMPORAL_NAMESPACE: config.temporal.namespace,
-        },
-      });
-      process.exitCode = await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+      const codec = config.temporal.codec ? await startCodecServer(config.temporal.codec) : undefined;
+      try {
+        const child = spawn(binary, args, {
+          stdio: 'inherit',
+          // The temporal CLI reads these itself; flags given in `args` still win.
+          env: {
+            ...process.env,
+            TEMPORAL_ADDRESS: config.temporal.address,
+            TEMPORAL_NAMESPACE: config.temporal.namespace,
+            ...(codec ? { TEMPORAL_CODEC_ENDPOINT: codec.url } : {}),
+          },
+        });
+        // Stopping tju stops Temporal's CLI too (a dev server started through it must not outlive it).
+        const forward = (signal: NodeJS.Signals) => child.kill(signal);
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, forward);
+        process.exitCode = await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, forward);
+      } finally {
+        await codec?.close();
+      }
     });
+}
+
+/** A codec server on a free loopback port, for one command of Temporal's CLI. */
+async function startCodecServer(codec: PayloadCodec): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createCodecServer(codec);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }

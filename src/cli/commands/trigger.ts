@@ -12,7 +12,7 @@ export function registerTrigger(program: Command, app: CliApp): void {
     waitOption,
     async (batch, params, options) => {
       resolveRun(batch, params); // refuse bad params before connecting to anything
-      await withSession(app, async ({ tju }) => follow(await tju.trigger(batch.name, params), options.wait));
+      await withSession(app, async ({ tju }) => follow(await tju.trigger(batch.name, params), options.wait, app));
     },
   );
 }
