@@ -51,6 +51,17 @@ it("keeps a target's options out of Temporal's histories, yet every tju command 
     expect(failures.stdout).toContain(`payment_method=${MARK}`);
     expect((await tju(['status', 'billing.issue-invoices', '--date', date], env)).stdout).toContain('total 4, succeeded 3, failed 1');
 
+    // `tju temporal` gives Temporal's CLI a codec server of its own: the recipes print payloads, not ciphertext.
+    const queried = await tju(
+      ['temporal', 'workflow', 'query', '--workflow-id', `billing.issue-invoices/${date}`, '--type', 'progress'],
+      env,
+    );
+    expect(queried.code).toBe(0);
+    expect(queried.stdout).toMatch(/"total":\s*4/);
+    const shown = await tju(['temporal', 'workflow', 'show', '--workflow-id', jobId, '-o', 'json'], env);
+    const payloads = [...shown.stdout.matchAll(/"data": *"([A-Za-z0-9+/=]*)"/g)].map((m) => Buffer.from(m[1], 'base64').toString('latin1'));
+    expect(payloads.join('\n')).toContain(MARK);
+
     // Without the keys, the CLI shows what it can and says what it cannot read; with a wrong key, which key.
     const keyless = await tju(['status', 'billing.issue-invoices', '--date', date], h.env);
     expect(keyless).toMatchObject({ code: 0, stderr: '' });

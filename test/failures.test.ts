@@ -2,6 +2,7 @@
 // does not stop the other targets.
 import { listFailures } from '../src/db/ledger';
 import { flakyBilling } from './fixtures/batches';
+import { tju } from './helpers/cli';
 import { startHarness, type Harness } from './helpers/harness';
 import { insertSubscription, insertSubscriptions, invoiceCounts, resetBillingData } from './helpers/billing';
 
@@ -64,6 +65,10 @@ it('bills a fixed target on the next run of the date and clears its failure reco
   expect(summary).toEqual({ total: 2, succeeded: 2, failed: 0, skipped: 0 });
   expect(await listFailures(h.pool, 'test.flaky-billing', date)).toEqual([]);
   expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: 23, duplicates: 0 });
+  // status still shows the first run's `failed 2`, and says that none is still failed now.
+  const status = await tju(['status', 'test.flaky-billing', '--date', date], h.env);
+  expect(status.stdout).toContain('total 23, succeeded 21, failed 2, skipped 0');
+  expect(status.stdout).toContain('no target still failed: every failure was resolved since (by a retry or a re-run)');
 });
 
 describe('per-chunk jobs', () => {

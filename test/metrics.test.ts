@@ -110,7 +110,10 @@ it('refuses a bad metrics port in one line', async () => {
   try {
     const port = (holder.address() as AddressInfo).port;
     const taken = await tju(['worker', '--metrics-port', String(port)], h.env);
-    expect(taken).toMatchObject({ code: 2, stderr: `tju: cannot serve metrics on port ${port}: the address is in use (--metrics-port, TJU_METRICS_PORT)\n` });
+    expect(taken).toMatchObject({
+      code: 2,
+      stderr: `tju: cannot serve metrics on port ${port}: the address is in use (--metrics-port, TJU_METRICS_PORT)\n`,
+    });
   } finally {
     holder.close();
   }

@@ -10,9 +10,12 @@ import { listFailures } from '../src/db/ledger';
 import { ensureTemporalCli } from '../src/temporal/devServer';
 import { timingOutBilling } from './fixtures/batches';
 import { insertNoFeeSubscriptions, insertSubscription, insertSubscriptions } from './helpers/billing';
-import { tju, type CliResult } from './helpers/cli';
+import { TEST_CONFIG, tju, type CliResult } from './helpers/cli';
+import { startWorkerProcess } from './helpers/workerProcess';
 import { adminUrl } from './helpers/databases';
 import { startHarness, type Harness } from './helpers/harness';
+
+const BIN = path.join(__dirname, '..', 'bin', 'tju.js');
 
 let h: Harness;
 let env: Record<string, string>;
@@ -45,6 +48,42 @@ describe('no worker polling the task queue', () => {
     const runs = await tju(['runs', 'billing.issue-invoices'], queue);
     expect(runs.stdout).toMatch(/2030-01-01\s+RUNNING.*no worker is polling/);
     await h.client.workflow.getHandle('billing.issue-invoices/2030-01-01').terminate('test done');
+  });
+
+  it('--wait says within seconds that the worker that polled is gone, once, not at every tick', async () => {
+    const queue = idle();
+    const worker = await startWorkerProcess(h, { TJU_TASK_QUEUE: queue.TJU_TASK_QUEUE });
+    await worker.kill('SIGKILL');
+    const cli = spawn(
+      process.execPath,
+      [BIN, '--config', TEST_CONFIG, 'trigger', 'billing.issue-invoices', '--date', '2030-01-02', '--wait'],
+      {
+        env: { ...process.env, ...queue, TJU_LOG_LEVEL: 'error' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    cli.stderr.on('data', (chunk) => (stderr += chunk));
+    try {
+      // Its next task waits: the run says why (no poller, or the last poll long ago), and says it once.
+      const said = /its next task has waited \d+ s/;
+      for (const deadline = Date.now() + 20_000; Date.now() < deadline && !said.test(stderr);) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 7000));
+      const told = stderr
+        .trim()
+        .split('\n')
+        .filter((line) => said.test(line));
+      expect(told).toHaveLength(1);
+      expect(told[0]).toContain(`task queue '${queue.TJU_TASK_QUEUE}'`);
+    } finally {
+      cli.kill('SIGTERM');
+      await h.client.workflow
+        .getHandle('billing.issue-invoices/2030-01-02')
+        .terminate('test done')
+        .catch(() => undefined);
+    }
   });
 });
 
@@ -87,7 +126,7 @@ describe('one line and exit 2', () => {
       ...env,
       DATABASE_URL: adminUrl(`tju_never_created_${process.pid}`),
     });
-    expectOneLineError(missing, /^tju: database "tju_never_created_\d+" does not exist at .*: run `tju migrate` to create it/);
+    expectOneLineError(missing, /^tju: database "tju_never_created_\d+" does not exist at .*: run `npx tju migrate` to create it/);
   });
 });
 

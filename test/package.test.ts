@@ -79,87 +79,90 @@ it('installs from its tarball and runs a TypeScript batch of the app through the
   }
 }, 300_000);
 
-it('scaffolds a config, an example batch and a new batch that type-check against the installed package', async () => {
-  const fresh = fs.mkdtempSync(path.join(app, 'scaffold-'));
-  fs.symlinkSync(path.join(app, 'node_modules'), path.join(fresh, 'node_modules'));
-  const installedBin = path.join(app, 'node_modules', '.bin', 'tju');
+/** The app module systems tju supports: a CommonJS app, and an ES module app with NodeNext resolution. */
+const MODULE_SYSTEMS = [
+  { kind: 'CommonJS', type: 'commonjs', compilerOptions: { module: 'commonjs', moduleResolution: 'node', esModuleInterop: true } },
+  { kind: 'ES module', type: 'module', compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' } },
+];
 
-  const init = await runBin(installedBin, ['init'], {}, fresh);
-  expect(init.code).toBe(0);
-  for (const file of ['tju.config.ts', 'batches/index.ts', 'batches/example/hello/unit.ts', 'migrations/001_example_hello.sql']) {
-    expect(fs.existsSync(path.join(fresh, file))).toBe(true);
-  }
-  const made = await runBin(installedBin, ['make:batch', 'billing.send-reminders'], {}, fresh);
-  expect(made).toMatchObject({ code: 0, stdout: expect.stringContaining('listed billing.send-reminders in batches/index.ts') });
-  for (const file of ['trigger.ts', 'unit.ts', 'index.ts', 'unit.test.ts']) {
-    expect(fs.existsSync(path.join(fresh, 'batches/billing/send-reminders', file))).toBe(true);
-  }
-  // Asked again, it writes nothing and says why.
-  expect(await runBin(installedBin, ['make:batch', 'billing.send-reminders'], {}, fresh)).toMatchObject({ code: 2 });
-  expect((await runBin(installedBin, ['make:batch', 'Reminders'], {}, fresh)).stderr).toMatch(
-    /^tju: Reminders: a batch name is <domain>\.<name>/,
-  );
+it.each(MODULE_SYSTEMS)(
+  'scaffolds an app ($kind) whose config, example batch and new batch type-check, load and pass their own tests',
+  async ({ type, compilerOptions }) => {
+    const fresh = fs.mkdtempSync(path.join(app, 'scaffold-'));
+    fs.writeFileSync(path.join(fresh, 'package.json'), JSON.stringify({ name: `scaffolded-${type}`, private: true, type }));
+    fs.symlinkSync(path.join(app, 'node_modules'), path.join(fresh, 'node_modules'));
+    const installedBin = path.join(app, 'node_modules', '.bin', 'tju');
 
-  // The app's own TypeScript accepts everything written, against the installed package's types.
-  fs.writeFileSync(
-    path.join(fresh, 'tsconfig.json'),
-    JSON.stringify({
-      compilerOptions: {
-        strict: true,
-        noEmit: true,
-        module: 'commonjs',
-        moduleResolution: 'node',
-        target: 'ES2022',
-        esModuleInterop: true,
-        types: ['node'],
-      },
-      include: ['**/*.ts'],
-    }),
-  );
-  const tsc = await runBin(path.join(app, 'node_modules', '.bin', 'tsc'), ['-p', '.'], {}, fresh);
-  expect(tsc.stdout + tsc.stderr).toBe('');
-  expect(tsc.code).toBe(0);
-
-  // And tju reads the config it wrote: both batches are there.
-  const help = await runBin(installedBin, ['trigger', '--help'], {}, fresh);
-  expect(help.stdout).toContain('example.hello');
-  expect(help.stdout).toContain('billing.send-reminders');
-
-  // The test it wrote passes as written: the unit alone, then the batch end to end through tju/testing's
-  // own dev server and an in-process worker, against a database with the migrations it wrote.
-  expect(fs.readdirSync(path.join(fresh, 'migrations')).sort()).toEqual(['001_example_hello.sql', '002_billing_send_reminders.sql']);
-  const testDb = `${database}_scaffold`;
-  const pg = new Client({ connectionString: adminUrl('postgres') });
-  pg.on('error', () => undefined);
-  await pg.connect();
-  await pg.query(`DROP DATABASE IF EXISTS ${testDb}`);
-  await pg.query(`CREATE DATABASE ${testDb}`);
-  await pg.end();
-  const appDb = new Client({ connectionString: adminUrl(testDb) });
-  appDb.on('error', () => undefined);
-  await appDb.connect();
-  try {
-    for (const file of fs.readdirSync(path.join(fresh, 'migrations')).sort()) {
-      await appDb.query(fs.readFileSync(path.join(fresh, 'migrations', file), 'utf8'));
+    const init = await runBin(installedBin, ['init'], {}, fresh);
+    expect(init.code).toBe(0);
+    for (const file of ['tju.config.ts', 'batches/index.ts', 'batches/example/hello/unit.ts', 'migrations/001_example_hello.sql']) {
+      expect(fs.existsSync(path.join(fresh, file))).toBe(true);
     }
-    const { TEMPORAL_ADDRESS: _ignored, ...withoutTemporal } = process.env;
-    const ran = await runBin(
-      process.execPath,
-      ['--import', 'jiti/register', '--test', 'batches/billing/send-reminders/unit.test.ts'],
-      { ...withoutTemporal, DATABASE_URL: adminUrl(testDb) } as Record<string, string>,
-      fresh,
-      true,
+    // The app's own task queue, from its package.json.
+    expect(fs.readFileSync(path.join(fresh, 'tju.config.ts'), 'utf8')).toContain(`taskQueue: 'scaffolded-${type}'`);
+    // Asked again, init refuses; make:batch works in the app it wrote, from any folder of it.
+    expect(await runBin(installedBin, ['init'], {}, fresh)).toMatchObject({ code: 2 });
+    fs.mkdirSync(path.join(fresh, 'batches', 'example', 'hello', 'deep'), { recursive: true });
+    const made = await runBin(installedBin, ['make:batch', 'billing.send-reminders'], {}, path.join(fresh, 'batches', 'example'));
+    expect(made).toMatchObject({ code: 0, stdout: expect.stringContaining('listed billing.send-reminders in') });
+    for (const file of ['trigger.ts', 'unit.ts', 'index.ts', 'unit.test.ts']) {
+      expect(fs.existsSync(path.join(fresh, 'batches/billing/send-reminders', file))).toBe(true);
+    }
+    // Asked again, it writes nothing and says why.
+    expect(await runBin(installedBin, ['make:batch', 'billing.send-reminders'], {}, fresh)).toMatchObject({ code: 2 });
+    expect((await runBin(installedBin, ['make:batch', 'Reminders'], {}, fresh)).stderr).toMatch(
+      /^tju: Reminders: a batch name is <domain>\.<name>/,
     );
-    expect(ran.stdout).toMatch(/# pass 2\n/);
-    expect(ran.code).toBe(0);
-    const done = await appDb.query("SELECT count(*)::int AS n FROM billing_send_reminders_done WHERE run_date = '2026-01-02'");
-    // The run did its two targets and the unit test's one, which was not yet done for that date either.
-    expect(done.rows[0].n).toBe(3);
-  } finally {
-    await appDb.end();
+
+    // The app's own TypeScript accepts everything written, against the installed package's types.
+    fs.writeFileSync(
+      path.join(fresh, 'tsconfig.json'),
+      // skipLibCheck, as `tsc --init` writes it: not every type in Temporal's SDK resolves under NodeNext.
+      JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, target: 'ES2022', types: ['node'], ...compilerOptions },
+        include: ['**/*.ts'],
+      }),
+    );
+    const tsc = await runBin(path.join(app, 'node_modules', '.bin', 'tsc'), ['-p', '.'], {}, fresh);
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.code).toBe(0);
+
+    // And tju reads the config it wrote: both batches are there.
+    const help = await runBin(installedBin, ['trigger', '--help'], {}, fresh);
+    expect(help.stdout).toContain('example.hello');
+    expect(help.stdout).toContain('billing.send-reminders');
+
+    // `tju migrate` applies tju's schema and the migrations it wrote; then the test it wrote passes as written:
+    // the unit alone, then the batch end to end through tju/testing's own dev server and an in-process worker.
+    expect(fs.readdirSync(path.join(fresh, 'migrations')).sort()).toEqual(['001_example_hello.sql', '002_billing_send_reminders.sql']);
+    const testDb = `${database}_scaffold_${type}`;
     await dropTestDatabase(testDb);
-  }
-}, 180_000);
+    const migrated = await runBin(installedBin, ['migrate'], { DATABASE_URL: adminUrl(testDb) }, fresh);
+    expect(migrated).toMatchObject({ code: 0, stdout: expect.stringContaining('001_example_hello, 002_billing_send_reminders') });
+    const appDb = new Client({ connectionString: adminUrl(testDb) });
+    appDb.on('error', () => undefined);
+    await appDb.connect();
+    try {
+      const { TEMPORAL_ADDRESS: _ignored, ...withoutTemporal } = process.env;
+      const ran = await runBin(
+        process.execPath,
+        ['--import', 'jiti/register', '--test', 'batches/billing/send-reminders/unit.test.ts'],
+        { ...withoutTemporal, DATABASE_URL: adminUrl(testDb) } as Record<string, string>,
+        fresh,
+        true,
+      );
+      expect(ran.stdout).toMatch(/# pass 2\n/);
+      expect(ran.code).toBe(0);
+      const done = await appDb.query("SELECT count(*)::int AS n FROM billing_send_reminders_done WHERE run_date = '2026-01-02'");
+      // The run did its two targets and the unit test's one, which was not yet done for that date either.
+      expect(done.rows[0].n).toBe(3);
+    } finally {
+      await appDb.end();
+      await dropTestDatabase(testDb);
+    }
+  },
+  240_000,
+);
 
 /** Runs `bin` in `cwd` with `env` added to this process's (or instead of it, with `only`). */
 function runBin(bin: string, args: string[], env: Record<string, string>, cwd: string, only = false) {

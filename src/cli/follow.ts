@@ -57,7 +57,8 @@ function watch(run: RunHandle, say: (line: string) => void): { stop(): void } {
   let stopped = false;
   const look = async () => {
     const lines = await run.problems().catch(() => []);
-    const now = lines.join('\n');
+    // Said again only when what holds the run up changes, not each time its seconds do.
+    const now = lines.join('\n').replace(/\d+/g, '#');
     if (now !== said && !stopped) for (const line of lines) say(line);
     said = now;
   };

@@ -21,7 +21,7 @@ export default defineConfig({
 });
 `;
 
-export const indexFile = () => `// Every batch of this app: a worker runs all of them; \`tju trigger <name>\` starts any of them.
+export const indexFile = () => `// Every batch of this app: a worker runs all of them; \`npx tju trigger <name>\` starts any of them.
 import type { Batch } from 'tju';
 
 export const batches: Batch[] = [

@@ -57,7 +57,7 @@ export async function checkReachable(pool: Pool, databaseUrl: string, schema?: s
     await pool.query(`SELECT 1 FROM ${tjuTables(schema).migrations} LIMIT 1`);
   } catch (err) {
     if ((err as { code?: string }).code === UNDEFINED_TABLE) {
-      throw new UserError(`${describeUrl(databaseUrl)} has no tju tables: run \`tju migrate\``);
+      throw new UserError(`${describeUrl(databaseUrl)} has no tju tables: run \`npx tju migrate\``);
     }
     throw unreachable(databaseUrl, err);
   }
@@ -69,7 +69,7 @@ const INVALID_CATALOG_NAME = '3D000';
 /** The one-line error for a database that cannot be reached. */
 export function unreachable(databaseUrl: string, err: unknown): UserError {
   if ((err as { code?: string }).code === INVALID_CATALOG_NAME) {
-    return new UserError(`${(err as Error).message} at ${describeUrl(databaseUrl)}: run \`tju migrate\` to create it`);
+    return new UserError(`${(err as Error).message} at ${describeUrl(databaseUrl)}: run \`npx tju migrate\` to create it`);
   }
   const message = `cannot reach PostgreSQL at ${describeUrl(databaseUrl)}: ${(err as Error).message}`;
   return isConnectionError(err) ? new UnreachableError(message) : new UserError(message);
