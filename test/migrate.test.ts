@@ -1,5 +1,6 @@
 // tju's own schema: created and upgraded by `migrate`, never touching the app's tables.
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -9,6 +10,7 @@ import { createPool } from '../src/db/pool';
 import { defineUnit } from '../src/unit';
 import { ensureDatabase, listMigrations, migrate, migrationsDir } from '../src/db/migrate';
 import { adminUrl, dropTestDatabase } from './helpers/databases';
+import { tju } from './helpers/cli';
 
 let counter = 0;
 const created: string[] = [];
@@ -149,4 +151,37 @@ it('lets several workers migrate at once: each migration applied once', async ()
   const results = await Promise.all([migrate(url), migrate(url), migrate(url)]);
   expect(results.flat()).toEqual(listMigrations().map((m) => m.name));
   expect(await query(url, 'SELECT count(*)::int AS n FROM tju.migrations')).toEqual([{ n: listMigrations().length }]);
+});
+
+it('waits for a PostgreSQL that is not up yet, for TJU_CONNECT_TIMEOUT, as a one-shot set-up container must', async () => {
+  // A port with nothing behind it at first; a proxy to the real server opens there after a few seconds.
+  const server = net.createServer((socket) => {
+    const upstream = net.connect(5432, '127.0.0.1');
+    socket.pipe(upstream).pipe(socket);
+    const close = () => (socket.destroy(), upstream.destroy());
+    socket.on('error', close);
+    upstream.on('error', close);
+  });
+  const port = await new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  const url = new URL(newDatabase());
+  url.host = `127.0.0.1:${port}`;
+  const opening = setTimeout(() => server.listen(port, '127.0.0.1'), 2500);
+  try {
+    const result = await tju(['migrate'], { DATABASE_URL: url.toString(), TJU_CONNECT_TIMEOUT: '30s' });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/cannot reach PostgreSQL.*; trying again in 1s/);
+    expect(result.stdout).toMatch(/^applied .*001_/);
+  } finally {
+    clearTimeout(opening);
+    server.close();
+  }
+  // Without patience it is one line and exit 2, at once.
+  const now = await tju(['migrate'], { DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/x` });
+  expect(now.code).toBe(2);
+  expect(now.stderr.trim().split('\n')).toHaveLength(1);
 });

@@ -87,6 +87,37 @@ describe('no worker polling the task queue', () => {
   });
 });
 
+it("tju health passes only while this host's worker polls the app's queues, and names the queue otherwise", async () => {
+  const queue = `health-${Date.now().toString(36)}`;
+  const queueEnv = { ...env, TJU_TASK_QUEUE: queue };
+  const before = await tju(['health'], queueEnv);
+  expect(before.code).toBe(1);
+  expect(before.stderr).toContain(`no worker on ${os.hostname()} polls workflow task queue '${queue}'`);
+  expect(before.stderr.trim().split('\n')).toHaveLength(1);
+
+  const worker = await startWorkerProcess(h, { TJU_TASK_QUEUE: queue });
+  try {
+    // Temporal lists a poller once its first long poll arrives: a container healthcheck retries like this.
+    let healthy = await tju(['health'], queueEnv);
+    for (let tries = 0; healthy.code !== 0 && tries < 20; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      healthy = await tju(['health'], queueEnv);
+    }
+    expect(healthy).toMatchObject({ code: 0, stdout: expect.stringContaining(`healthy: a worker on ${os.hostname()} polls ${queue}`) });
+    // Another host's worker does not make this one healthy, and a poll older than the limit does not count.
+    const elsewhere = await tju(['health', '--host', 'elsewhere'], queueEnv);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toContain(`no worker on elsewhere polls workflow task queue '${queue}'`);
+  } finally {
+    await worker.kill('SIGKILL');
+  }
+  // Temporal still lists the killed worker for minutes; its last poll ages past the limit instead.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const stale = await tju(['health', '--max-poll-age', '1s'], queueEnv);
+  expect(stale.code).toBe(1);
+  expect(stale.stderr).toMatch(new RegExp(`the worker on ${os.hostname()} last polled workflow task queue '${queue}' \\d+ s ago`));
+});
+
 describe('one line and exit 2', () => {
   it('names a namespace the server does not have', async () => {
     const result = await tju(['status', 'billing.issue-invoices', '--date', '2026-11-01'], {

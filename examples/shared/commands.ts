@@ -14,8 +14,8 @@ export function addSetupCommand(
     .command('setup')
     .description(`create or upgrade tju's schema and ${tables}`)
     .action(async () => {
-      const { databaseUrl, schema } = app.config;
-      await migrate(databaseUrl, { schema });
+      const { databaseUrl, schema, connectTimeout } = app.config;
+      await migrate(databaseUrl, { schema, connectTimeout });
       const pool = createPool(databaseUrl, 1);
       try {
         await applySchema(pool);

@@ -15,6 +15,7 @@ import { cliApp, type CliApp } from './app';
 import { registerCodecServer } from './commands/codecServer';
 import { registerControl } from './commands/control';
 import { registerFailures } from './commands/failures';
+import { registerHealth } from './commands/health';
 import { registerMigrate } from './commands/migrate';
 import { registerClear, registerRetry } from './commands/retry';
 import { registerPrune } from './commands/prune';
@@ -49,6 +50,7 @@ export function buildProgram(app: CliApp, options: CliOptions = {}): Command {
         ),
     });
   registerWorker(program, app);
+  registerHealth(program, app);
   registerTrigger(program, app);
   registerStatus(program, app);
   registerControl(program, app);

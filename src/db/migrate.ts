@@ -5,6 +5,8 @@ import { Client } from 'pg';
 import { UserError } from '../errors';
 import { projectRoot } from '../paths';
 import { unreachable } from './pool';
+import { parseDuration } from '../duration';
+import { untilReachable } from '../util/untilReachable';
 import { DEFAULT_SCHEMA, quoteIdent } from './schema';
 
 export const migrationsDir = path.join(projectRoot, 'migrations');
@@ -63,6 +65,8 @@ export interface MigrateOptions {
   /** The PostgreSQL schema of tju's tables; default `tju`. */
   schema?: string;
   dir?: string;
+  /** Keep trying to reach PostgreSQL for this long (a duration like `2m`, as TJU_CONNECT_TIMEOUT); default at once. */
+  connectTimeout?: string;
 }
 
 /**
@@ -73,9 +77,9 @@ export interface MigrateOptions {
  */
 export async function migrate(
   databaseUrl: string,
-  { schema = DEFAULT_SCHEMA, dir = migrationsDir }: MigrateOptions = {},
+  { schema = DEFAULT_SCHEMA, dir = migrationsDir, connectTimeout = '0s' }: MigrateOptions = {},
 ): Promise<string[]> {
-  await ensureDatabase(databaseUrl);
+  await untilReachable(() => ensureDatabase(databaseUrl), parseDuration(connectTimeout) ?? 0);
   const client = await connect(databaseUrl);
   const s = quoteIdent(schema);
   const done: string[] = [];

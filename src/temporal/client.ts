@@ -5,6 +5,7 @@ import { listRunRecords, type RunRecord } from '../db/runHistory';
 import { hookProblems, type HookProblem } from '../hooks/outbox';
 import { liveRunKey, type LiveRuns } from '../db/prune';
 import { ensureSearchAttributes } from './searchAttributes';
+import { pollersOf, timestampMs } from './pollers';
 import { isUnreadablePayload, unreadableNote } from '../codec';
 import { verifyRun } from '../verify';
 import type { z } from 'zod';
@@ -122,18 +123,13 @@ export class RunHandle {
     const pollers = await this.pollers().catch(() => []);
     const waited = `its next task has waited ${Math.round(waitedMs / 1000)} s`;
     if (pollers.length === 0) return `${noWorkerNote(this.taskQueue)} (${waited})`;
-    const last = Math.max(...pollers.map((poller) => (poller.lastAccessTime ? timestampMs(poller.lastAccessTime) : 0)));
+    const last = Math.max(...pollers.map((poller) => poller.lastPollMs));
     const ago = Math.round((Date.now() - last) / 1000);
     return `${waited} for a worker of task queue '${this.taskQueue}', whose last poll was ${ago} s ago: is \`npx tju worker\` running?`;
   }
 
-  private async pollers() {
-    const { pollers } = await this.client.workflowService.describeTaskQueue({
-      namespace: this.client.options.namespace,
-      taskQueue: { name: this.taskQueue },
-      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    });
-    return pollers ?? [];
+  private pollers() {
+    return pollersOf(this.client, this.taskQueue, 'workflow');
   }
 
   /** True when a worker has polled the run's task queue lately: without one, a run waits and queries hang. */
@@ -267,9 +263,6 @@ async function stateOf(handle: WorkflowHandle): Promise<string | undefined> {
 
 /** How long a run's next workflow task may wait before `status` and `--wait` say no worker takes it. */
 const NO_WORKER_MS = 5000;
-
-const timestampMs = (t: { seconds?: unknown; nanos?: number | null }): number =>
-  Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
 
 /** What a trigger's retried activity means to a person. */
 const ACTIVITY_PROBLEMS: Record<string, string> = {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliApp } from '../app';
 import { parseDuration } from '../../config';
-import { UnreachableError } from '../../errors';
+import { untilReachable } from '../../util/untilReachable';
 import { checkReachable, createPool } from '../../db/pool';
 import { connectClient } from '../../temporal/connect';
 import { ensureSearchAttributes } from '../../temporal/searchAttributes';
@@ -19,23 +19,6 @@ interface WorkerFlags {
   maxMemory?: number;
   connectTimeout?: string;
   metricsPort?: number;
-}
-
-/**
- * Runs `connect` until it succeeds, or for `patienceMs` while the server does not answer, with backoff and a
- * line each try: under a supervisor (compose, Kubernetes) the worker may start before the server is up.
- */
-async function untilReachable<T>(connect: () => Promise<T>, patienceMs: number): Promise<T> {
-  const deadline = Date.now() + patienceMs;
-  for (let wait = 1000; ; wait = Math.min(wait * 2, 15_000)) {
-    try {
-      return await connect();
-    } catch (err) {
-      if (!(err instanceof UnreachableError) || Date.now() + wait > deadline) throw err;
-      console.error(`tju: ${err.message}; trying again in ${wait / 1000}s`);
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-  }
 }
 
 export function registerWorker(program: Command, app: CliApp): void {
