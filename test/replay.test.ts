@@ -2,6 +2,7 @@
 // break runs already in flight fails here. Record the shapes that have no fixture yet (after a deliberate,
 // versioned change) with TJU_RECORD_HISTORIES=1 npx jest test/replay.test.ts; existing fixtures are never
 // overwritten, because they stand for runs recorded by earlier code that are still in flight somewhere.
+import { metricSinks } from '../src/temporal/metrics';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -262,7 +263,7 @@ it('replays every recorded history without non-determinism', async () => {
   const histories = fixtures().map((file) => ({ workflowId: ids[file] ?? file, history: read(file) }));
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories(
-    { workflowBundle: { codePath: process.env.TJU_TEST_WORKFLOW_BUNDLE! } },
+    { workflowBundle: { codePath: process.env.TJU_TEST_WORKFLOW_BUNDLE! }, sinks: metricSinks() }, // as a worker has them
     histories,
   )) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);

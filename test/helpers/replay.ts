@@ -1,5 +1,6 @@
 import { Worker } from '@temporalio/worker';
 import { installRuntime } from '../../src/temporal/runtime';
+import { metricSinks } from '../../src/temporal/metrics';
 import type { Harness } from './harness';
 
 /** Replays the history of every workflow of a type on the harness's task queue against today's workflow code. */
@@ -12,7 +13,7 @@ export async function replayAll(h: Harness, workflowType: string): Promise<{ rep
   }
   const errors: string[] = [];
   for await (const result of Worker.runReplayHistories(
-    { workflowBundle: { codePath: process.env.TJU_TEST_WORKFLOW_BUNDLE! } },
+    { workflowBundle: { codePath: process.env.TJU_TEST_WORKFLOW_BUNDLE! }, sinks: metricSinks() }, // as a worker has them
     histories,
   )) {
     if (result.error) errors.push(`${result.workflowId}: ${result.error.message}`);

@@ -1,4 +1,4 @@
-import { condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { RunRecordUpdate } from '../types';
 import type { RunState } from './state';
@@ -22,9 +22,13 @@ export class HistoryRecorder {
     const { run } = this;
     // A continued run brings the counts so far and the paused state it carried (a pause that came while the
     // last one drained included).
-    await this.write({ state: run.paused ? 'paused' : 'running', finished: false, ...(continued ? { counts: run.counts } : {}) });
+    const written = run.paused;
+    await this.write({ state: written ? 'paused' : 'running', finished: false, ...(continued ? { counts: run.counts } : {}) });
+    // A pause or resume that came while the first write was in flight is still to write: compare with what was
+    // written, not with the state now (histories from before the patch compared with the state now).
+    const fromWritten = patched('run-history-from-first-write');
     void (async () => {
-      for (let recorded = run.paused; ;) {
+      for (let recorded = fromWritten ? written : run.paused; ;) {
         await condition(() => run.paused !== recorded || run.done);
         if (run.done) return;
         recorded = run.paused;
