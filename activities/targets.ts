@@ -35,7 +35,9 @@ export function targetActivities({ pool, batches, schema }: ActivityDeps) {
     /** One keyset page of the Trigger's query, checked: every row has a key, none twice. */
     async fetchTargets(request: FetchTargetsRequest): Promise<Target[]> {
       if (request.source === 'failures') {
-        return runQuery(request, () => failedTargets(pool, request, request.after, request.limit, schema, request.upTo ?? null));
+        return runQuery(request, () =>
+          failedTargets(pool, request, request.after, request.limit, schema, request.upTo ?? null, request.failures),
+        );
       }
       const batch = batchOf(batches, request.batch);
       return runQuery(request, async () => {

@@ -23,6 +23,17 @@ if (mtime(installed) < mtime(path.join(root, 'package-lock.json'))) {
 
 run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
 
+// The dashboard's browser test drives the operating system's Chromium (no browser download at run time).
+// Installed here when this user may (root with apt-get), as a fresh CI machine runs; else the test says how.
+const chromium = process.env.TJU_CHROMIUM || '/usr/bin/chromium';
+if (!fs.existsSync(chromium) && process.getuid && process.getuid() === 0 && fs.existsSync('/usr/bin/apt-get')) {
+  console.error('Installing Chromium (Debian package) for the browser tests...');
+  const quiet = { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
+  spawnSync('apt-get', ['update'], quiet);
+  const installed = spawnSync('apt-get', ['install', '-y', 'chromium'], quiet);
+  if (installed.status !== 0) console.error('tju: could not install chromium; the dashboard browser test will say so');
+}
+
 if (!process.env.TEMPORAL_ADDRESS) {
   const { ensureTemporalCli } = require('../dist/src/temporal/devServer');
   try {

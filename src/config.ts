@@ -36,6 +36,7 @@ const envSchema = z.object({
   TJU_CONNECT_TIMEOUT: duration.default('0s'),
   TJU_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   TJU_CODEC_KEYS: z.string().optional(),
+  TJU_DASHBOARD_TOKEN: z.string().min(16, 'must be at least 16 characters (it guards the buttons that change runs)').optional(),
 });
 
 /** Every environment variable tju reads. */
@@ -68,6 +69,8 @@ export interface Config {
   connectTimeout: string;
   /** Where a worker serves Prometheus metrics (`/metrics`); unset: none. */
   metricsPort?: number;
+  /** Enables the dashboard's buttons; unset: the dashboard is read-only. */
+  dashboardToken?: string;
 }
 
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
@@ -106,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, app: AppSetting
     maxMemoryMb: e.TJU_MAX_MEMORY_MB,
     connectTimeout: e.TJU_CONNECT_TIMEOUT,
     metricsPort: e.TJU_METRICS_PORT,
+    dashboardToken: e.TJU_DASHBOARD_TOKEN,
   };
 }
 

@@ -35,6 +35,7 @@ export { bundleWorkflows, createUnitWorkers, createWorker, unitQueuesOf, type Tj
 export type { RunProgress, RunSummary, StepCounts, StepOutcome, Verification } from '../workflows/types';
 export { EncryptionCodec, codecFromEnv } from './codec';
 export { createCodecServer } from './temporal/codecServer';
+export { createDashboard, dashboardListener, serveDashboard, type DashboardOptions } from './dashboard';
 export { installRuntime, type RuntimeOptions } from './temporal/runtime';
 export { listRunRecords, type RunRecord } from './db/runHistory';
 export { pruneRuns, type LiveRuns, type PruneCounts, type PruneResult, type PruneScope } from './db/prune';

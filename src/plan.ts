@@ -2,7 +2,7 @@ import { runsAsActivity } from './unit';
 import { dateIn } from './dates';
 import { stepsOf, type Batch, type TriggerOptions } from './batch';
 import { UserError } from './errors';
-import type { JobSettings, StepSettings, TargetSource, TriggerInput } from '../workflows/types';
+import type { FailureFilter, JobSettings, StepSettings, TargetSource, TriggerInput } from '../workflows/types';
 import { resolveRetry } from '../workflows/retry';
 
 /** Where a batch and its run say nothing: each granularity's own, from the measurements in the README. */
@@ -48,11 +48,11 @@ export function resolveRun(batch: Batch, rawParams: Record<string, unknown> = {}
 /** The trigger workflow's input for a run: the batch's trigger and job settings, then any overrides. */
 export function buildTriggerInput(
   { batch, params, runKey }: ResolvedRun,
-  overrides: TriggerOptions & { source?: TargetSource } = {},
+  overrides: TriggerOptions & { source?: TargetSource; failures?: FailureFilter } = {},
 ): TriggerInput {
   // An option left undefined (`{ window: undefined }`) means "not set", not "clear the default".
   const set = Object.fromEntries(Object.entries({ ...batch.trigger, ...overrides }).filter(([, v]) => v !== undefined));
-  const { ordered, ...options } = set as TriggerOptions & { source?: TargetSource };
+  const { ordered, ...options } = set as TriggerOptions & { source?: TargetSource; failures?: FailureFilter };
   const outside = options.granularity === 'bulk' && stepsOf(batch).find(({ unit }) => runsAsActivity(unit));
   if (outside) {
     throw new UserError(

@@ -122,6 +122,8 @@ export interface TriggerInput {
   chunkConcurrency?: number;
   /** Where targets come from: the batch's query (default), or the run's failure records (a retry). */
   source?: TargetSource;
+  /** A retry's choice of open failures: one cause, or one target (unset: all of them). */
+  failures?: FailureFilter;
   /** Key ranges run as child triggers of their own. */
   partitions?: number;
   /** Set on a partition's trigger: its index. The parent announces the run's end, not each partition. */
@@ -141,6 +143,14 @@ export interface TriggerInput {
 }
 
 export type TargetSource = 'query' | 'failures';
+
+/** Which open failures a retry (or a clear) takes; every field given must match. */
+export interface FailureFilter {
+  /** A failure group as `tju failures --groups` and the dashboard name it, or a part of the message (any case). */
+  error?: string;
+  /** One target's key. */
+  target?: string;
+}
 
 /** The Trigger's signature (workflows/trigger.ts), for the workflows that start it by name. */
 export type TriggerWorkflow = (input: TriggerInput, state?: TriggerState) => Promise<RunSummary>;
@@ -201,6 +211,7 @@ export interface JobResult {
 
 export interface FetchTargetsRequest {
   source?: TargetSource;
+  failures?: FailureFilter;
   batch: string;
   runKey: string;
   params: Record<string, unknown>;

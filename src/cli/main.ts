@@ -14,6 +14,7 @@ import { CodecKeyError, isUnreadablePayload, unreadableNote } from '../codec';
 import { cliApp, type CliApp } from './app';
 import { registerCodecServer } from './commands/codecServer';
 import { registerControl } from './commands/control';
+import { registerDashboard } from './commands/dashboard';
 import { registerFailures } from './commands/failures';
 import { registerHealth } from './commands/health';
 import { registerMigrate } from './commands/migrate';
@@ -61,6 +62,7 @@ export function buildProgram(app: CliApp, options: CliOptions = {}): Command {
   registerVerify(program, app);
   registerPrune(program, app);
   registerSchedule(program, app);
+  registerDashboard(program, app);
   registerMigrate(program, app);
   registerTemporal(program, app);
   registerCodecServer(program, app);

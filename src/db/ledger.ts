@@ -1,7 +1,7 @@
 import type { Pool, PoolClient, QueryResult } from 'pg';
 import type { Db } from '../db/types';
 import { tjuTables } from './schema';
-import type { FailureRecord, Target } from '../../workflows/types';
+import type { FailureFilter, FailureRecord, Target } from '../../workflows/types';
 
 export type { FailureRecord };
 
@@ -93,8 +93,19 @@ export async function recordFailure(db: Db, failure: FailureRecord, schema?: str
   );
 }
 
+/**
+ * Failure records a filter takes, as SQL on `f` with its values at `$from` (error) and `$from + 1` (target):
+ * a group's exact name, or a part of `type: message` in any case; and one target's key.
+ */
+export const failureFilterSql = (from: number) =>
+  `($${from}::text IS NULL OR f.error_group = $${from}
+      OR strpos(lower(f.error_type || ': ' || f.error), lower($${from})) > 0)
+    AND ($${from + 1}::text IS NULL OR f.target_key = $${from + 1})`;
+
+export const failureFilterParams = (filter: FailureFilter = {}) => [filter.error ?? null, filter.target ?? null];
+
 /** The failure records of a run still open (their unit has not since succeeded for the target), as `f`. */
-const openFailures = (schema?: string) => {
+export const openFailures = (schema?: string) => {
   const t = tjuTables(schema);
   return `${t.failures} f JOIN ${t.runs} r ON r.id = f.run_id
     WHERE r.batch = $1 AND r.run_key = $2
@@ -109,12 +120,13 @@ export async function failedTargets(
   limit: number,
   schema?: string,
   upTo: string | null = null,
+  filter?: FailureFilter,
 ): Promise<Target[]> {
   const { rows } = await db.query<{ target: Target }>(
     `SELECT f.target FROM ${openFailures(schema)} AND ($3::text IS NULL OR f.target_key > $3)
-        AND ($5::text IS NULL OR f.target_key <= $5)
+        AND ($5::text IS NULL OR f.target_key <= $5) AND ${failureFilterSql(6)}
       ORDER BY f.target_key LIMIT $4`,
-    [ref.batch, ref.runKey, after, limit, upTo],
+    [ref.batch, ref.runKey, after, limit, upTo, ...failureFilterParams(filter)],
   );
   return rows.map((row) => row.target);
 }
@@ -161,16 +173,36 @@ export async function clearRun(db: Db, batch: string, runKey: string, schema?: s
   return before;
 }
 
-/** A failure record as `tju failures` shows it. */
-export type StoredFailure = Omit<FailureRecord, 'batch' | 'runKey'> & { failedAt: Date };
+/** A failure record as `tju failures` shows it; `group` is its cause with what varies per target masked. */
+export type StoredFailure = Omit<FailureRecord, 'batch' | 'runKey'> & { failedAt: Date; group: string };
 
-/** The open failures of a run, oldest first. */
-export async function listFailures(db: Db, batch: string, runKey: string, schema?: string): Promise<StoredFailure[]> {
+/** The open failures of a run (those a filter takes), oldest first. */
+export async function listFailures(
+  db: Db,
+  batch: string,
+  runKey: string,
+  schema?: string,
+  filter?: FailureFilter,
+): Promise<StoredFailure[]> {
   const { rows } = await db.query<StoredFailure>(
     `SELECT f.target_key AS "targetKey", f.unit, f.error, f.error_type AS "errorType", f.attempts,
-            f.non_retryable AS "nonRetryable", f.failed_at AS "failedAt", f.target
-       FROM ${openFailures(schema)} ORDER BY f.failed_at, f.target_key`,
-    [batch, runKey],
+            f.non_retryable AS "nonRetryable", f.failed_at AS "failedAt", f.target, f.error_group AS "group"
+       FROM ${openFailures(schema)} AND ${failureFilterSql(3)} ORDER BY f.failed_at, f.target_key`,
+    [batch, runKey, ...failureFilterParams(filter)],
   );
   return rows;
+}
+
+/**
+ * Forgets the open failures a filter takes (the operator accepts them): their targets are selected again by
+ * the next run of the key. The run's ledger is untouched. Resolves with how many were forgotten.
+ */
+export async function clearFailures(db: Db, batch: string, runKey: string, filter: FailureFilter, schema?: string): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM ${tjuTables(schema).failures} d USING (SELECT f.run_id, f.target_key FROM ${openFailures(schema)}
+        AND ${failureFilterSql(3)}) f
+      WHERE d.run_id = f.run_id AND d.target_key = f.target_key`,
+    [batch, runKey, ...failureFilterParams(filter)],
+  );
+  return rowCount ?? 0;
 }

@@ -103,7 +103,8 @@ export async function pruneRuns(pool: Pool, scope: PruneScope, apply: boolean, s
       await tx.query(
         `WITH ledger AS (DELETE FROM ${t.ledger} WHERE run_id = ANY($1::bigint[])),
               failures AS (DELETE FROM ${t.failures} WHERE run_id = ANY($1::bigint[])),
-              hooks AS (DELETE FROM ${t.hookEvents} WHERE run_id = ANY($1::bigint[]))
+              hooks AS (DELETE FROM ${t.hookEvents} WHERE run_id = ANY($1::bigint[])),
+              actions AS (DELETE FROM ${t.runActions} WHERE run_id = ANY($1::bigint[]))
          DELETE FROM ${t.runHistory} WHERE run_id = ANY($1::bigint[])`,
         [ids],
       );

@@ -13,6 +13,7 @@ export function tjuTables(schema: string = DEFAULT_SCHEMA) {
     ledger: `${s}.ledger`,
     failures: `${s}.failures`,
     hookEvents: `${s}.hook_events`,
+    runActions: `${s}.run_actions`,
     migrations: `${s}.migrations`,
   };
 }

@@ -17,7 +17,7 @@ import { retryWorkflowId, runSearchAttributes, searchAttributes, triggerWorkflow
 import { cancelSignal, pauseSignal, resumeSignal, type CancelRequest } from '../../workflows/control';
 import { progressQuery } from '../../workflows/queries';
 import type { triggerWorkflow } from '../../workflows/trigger';
-import type { RunProgress, RunSummary, TargetSource, Verification } from '../../workflows/types';
+import type { FailureFilter, RunProgress, RunSummary, TargetSource, Verification } from '../../workflows/types';
 
 export interface TjuClientOptions {
   client: Client;
@@ -354,7 +354,11 @@ export class TjuClient {
    * Processes the failed targets of a finished run again, and only those, each with the options its job
    * carried. Runs as its own trigger workflow, `<batch>/<runKey>/retry`.
    */
-  async retry<B extends BatchRef>(batch: B, rawParams: ParamsOf<B> = {} as ParamsOf<B>, overrides: TriggerOptions = {}) {
+  async retry<B extends BatchRef>(
+    batch: B,
+    rawParams: ParamsOf<B> = {} as ParamsOf<B>,
+    { failures, ...overrides }: TriggerOptions & { failures?: FailureFilter } = {},
+  ) {
     const run = this.resolve(batch, rawParams);
     const main = this.handleFor(run.batch.name, run.runKey);
     const state = await main.state();
@@ -362,10 +366,20 @@ export class TjuClient {
     if (state === 'RUNNING') {
       throw new UserError(`${main.workflowId} is still running; retry its failures once it has finished`);
     }
-    return this.start(run, retryWorkflowId(run.batch.name, run.runKey), { ...overrides, source: 'failures' });
+    const workflowId = retryWorkflowId(run.batch.name, run.runKey);
+    const filter = failures && (failures.error !== undefined || failures.target !== undefined) ? { failures } : {};
+    // A running retry would be joined, and a chosen group silently widened or narrowed to its choice.
+    if (filter.failures && (await stateOf(this.options.client.workflow.getHandle(workflowId))) === 'RUNNING') {
+      throw new UserError(`a retry of ${run.batch.name} ${run.runKey} is running; retry a part of its failures once it has finished`);
+    }
+    return this.start(run, workflowId, { ...overrides, source: 'failures', ...filter });
   }
 
-  private async start(run: ResolvedRun, workflowId: string, overrides: TriggerOptions & { source?: TargetSource }): Promise<RunHandle> {
+  private async start(
+    run: ResolvedRun,
+    workflowId: string,
+    overrides: TriggerOptions & { source?: TargetSource; failures?: FailureFilter },
+  ): Promise<RunHandle> {
     const start = () =>
       this.options.client.workflow.start<typeof triggerWorkflow>('triggerWorkflow', {
         workflowId,
@@ -505,19 +519,36 @@ export class TjuClient {
   }
 
   private taskQueueOf(batchName: string): string {
+    if (!this.knows(batchName)) return this.options.taskQueue;
     return this.batches.get(batchName).taskQueue ?? this.options.taskQueue;
   }
 
-  /** Without `runId`, the latest run under the workflow ID (following continue-as-new). */
-  private handleFor(batch: string, runKey: string, workflowId = triggerWorkflowId(batch, runKey), runId?: string) {
+  /** Whether this client knows the batch (an app's dashboard may show runs of batches it does not run). */
+  knows(batch: string): boolean {
+    return this.batches.all().some((b) => b.name === batch);
+  }
+
+  /**
+   * A run by its batch and run key, as recorded (no params to resolve); `workflowId` names one of its triggers
+   * (a retry's). Without `runId`, the latest execution under the workflow ID (following continue-as-new).
+   */
+  handleFor(batch: string, runKey: string, workflowId = triggerWorkflowId(batch, runKey), runId?: string): RunHandle {
     return new RunHandle(batch, runKey, workflowId, runId, this.taskQueueOf(batch), this.options.client, (id) => this.link(workflowId, id));
   }
 
   /** The Web UI's page of a workflow: of one execution when `runId` is given, else of its latest. */
-  private link(workflowId: string, runId?: string): string | undefined {
+  link(workflowId: string, runId?: string): string | undefined {
     if (!this.options.uiUrl) return undefined;
-    const namespace = encodeURIComponent(this.options.client.options.namespace);
-    const page = `${this.options.uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}`;
+    const page = `${this.namespacePage()}/workflows/${encodeURIComponent(workflowId)}`;
     return runId ? `${page}/${runId}/history` : page;
+  }
+
+  /** The Web UI's list of the workflows a visibility query selects. */
+  listLink(query: string): string | undefined {
+    return this.options.uiUrl ? `${this.namespacePage()}/workflows?query=${encodeURIComponent(query)}` : undefined;
+  }
+
+  private namespacePage(): string {
+    return `${this.options.uiUrl}/namespaces/${encodeURIComponent(this.options.client.options.namespace)}`;
   }
 }

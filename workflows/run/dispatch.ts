@@ -50,6 +50,7 @@ async function nextPage(run: RunState): Promise<Target[]> {
   try {
     return await fetchTargets({
       source: input.source,
+      ...(input.failures ? { failures: input.failures } : {}),
       batch: input.batch,
       runKey: input.runKey,
       params: input.params,

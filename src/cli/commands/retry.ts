@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
 import type { CliApp } from '../app';
 import type { Batch } from '../../batch';
-import { clearRun, runRecords } from '../../db/ledger';
+import type { Pool } from 'pg';
+import { clearFailures, clearRun, listFailures, runRecords } from '../../db/ledger';
+import { recordRunAction } from '../../db/runActions';
+import type { FailureFilter } from '../../../workflows/types';
+import { cliActor } from '../actor';
+import { describeFilter, failureFilterOf, failureFilterOptions } from '../failureFilter';
 import { resolveRun } from '../../plan';
 import { UserError } from '../../errors';
 import { addBatchCommands } from '../batchCommands';
@@ -12,10 +17,30 @@ export function registerRetry(program: Command, app: CliApp): void {
   addBatchCommands(
     program.command('retry').description('process the failed targets of a finished run again, and only those'),
     app.batches,
-    waitOption,
+    (command) => failureFilterOptions(waitOption(command)),
     async (batch, params, options) => {
-      resolveRun(batch, params);
-      await withSession(app, async ({ tju }) => follow(await tju.retry(batch.name, params), options.wait, app));
+      const { runKey } = resolveRun(batch, params);
+      const failures = failureFilterOf(options);
+      if (failures) {
+        // A choice that takes nothing is a mistake to say, not an empty run to start.
+        const taken = await withDatabase(app, (pool) => listFailures(pool, batch.name, runKey, app.config.schema, failures));
+        if (taken.length === 0) throw new UserError(`no open failure of ${batch.name} ${runKey}${describeFilter(failures)}`);
+        console.log(`retrying ${taken.length} failed target(s)${describeFilter(failures)}`);
+      }
+      await withSession(app, async ({ tju }) => {
+        const run = await tju.retry(batch.name, params, { failures });
+        await withDatabase(app, (pool) =>
+          recordRunAction(
+            pool,
+            { batch: batch.name, runKey },
+            'retry',
+            cliActor(),
+            { ...failures, workflowId: run.workflowId },
+            app.config.schema,
+          ),
+        );
+        await follow(run, options.wait, app);
+      });
     },
   );
 }
@@ -25,11 +50,12 @@ export function registerClear(program: Command, app: CliApp): void {
     `${records.ledger} ledger entr${records.ledger === 1 ? 'y' : 'ies'} and ${records.failures} failure record(s)`;
 
   /** Clears the run's progress records (never domain data); without --yes only says what it would clear. */
-  const clear = async (batch: Batch, params: Record<string, string>, yes: unknown): Promise<boolean> => {
+  const clear = async (batch: Batch, params: Record<string, string>, yes: unknown, failures?: FailureFilter): Promise<boolean> => {
     const { runKey } = resolveRun(batch, params);
     const state = await withSession(app, ({ tju }) => tju.run(batch.name, params).state());
     if (state === 'RUNNING') throw new UserError(`${batch.name}/${runKey} is running; clear it once it has finished`);
     return withDatabase(app, async (pool) => {
+      if (failures) return clearChosen(pool, batch, runKey, yes, failures);
       const records = await runRecords(pool, batch.name, runKey, app.config.schema);
       if (!state && records.ledger + records.failures === 0) {
         throw new UserError(`no run of ${batch.name} for ${runKey}: nothing to clear`);
@@ -38,17 +64,37 @@ export function registerClear(program: Command, app: CliApp): void {
         console.log(`would forget ${describe(records)} of ${batch.name} ${runKey}; add --yes to do it`);
         return false;
       }
-      console.log(`forgot ${describe(await clearRun(pool, batch.name, runKey, app.config.schema))} of ${batch.name} ${runKey}`);
+      const forgot = await clearRun(pool, batch.name, runKey, app.config.schema);
+      await recordRunAction(pool, { batch: batch.name, runKey }, 'clear', cliActor(), { ...forgot }, app.config.schema);
+      console.log(`forgot ${describe(forgot)} of ${batch.name} ${runKey}`);
       return true;
     });
+  };
+
+  /** Forgets only the failure records a filter takes; the ledger stays. */
+  const clearChosen = async (pool: Pool, batch: Batch, runKey: string, yes: unknown, failures: FailureFilter): Promise<boolean> => {
+    const chosen = (await listFailures(pool, batch.name, runKey, app.config.schema, failures)).length;
+    if (chosen === 0) throw new UserError(`no open failure of ${batch.name} ${runKey}${describeFilter(failures)}`);
+    if (!yes) {
+      console.log(`would forget ${chosen} failure record(s) of ${batch.name} ${runKey}${describeFilter(failures)}; add --yes to do it`);
+      return false;
+    }
+    const forgot = await clearFailures(pool, batch.name, runKey, failures, app.config.schema);
+    await recordRunAction(pool, { batch: batch.name, runKey }, 'clear', cliActor(), { ...failures, failures: forgot }, app.config.schema);
+    console.log(`forgot ${forgot} failure record(s) of ${batch.name} ${runKey}${describeFilter(failures)}`);
+    return true;
   };
 
   addBatchCommands(
     program.command('clear').description("forget a run's progress records so it can be processed from scratch"),
     app.batches,
-    (command) => command.option('--yes', 'really clear; without it, only say what would be cleared'),
+    (command) =>
+      failureFilterOptions(command.option('--yes', 'really clear; without it, only say what would be cleared')).addHelpText(
+        'after',
+        '\nWith --error or --target, only the failure records they choose are forgotten (the ledger stays).',
+      ),
     async (batch, params, options) => {
-      await clear(batch, params, options.yes);
+      await clear(batch, params, options.yes, failureFilterOf(options));
     },
   );
 

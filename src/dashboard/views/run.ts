@@ -1,0 +1,240 @@
+import { html, raw } from 'hono/html';
+import type { RunRow, StepCount } from '../data';
+import type { Live, PartitionLive } from '../live';
+import type { RunAction } from '../../db/runActions';
+import type { FailureGroup } from '../../db/failureGroups';
+import { duration, number, when } from './format';
+import { button, layout, stateBadge, type Html, type PageContext } from './layout';
+import { countsOf, paceCell, progressBar } from './runs';
+
+export interface RunPage {
+  id: string;
+  batch: string;
+  runKey: string;
+  starts: RunRow[];
+  live: Map<RunRow, Live>;
+  expected?: number;
+  steps: StepCount[];
+  throughput: { bucketSeconds: number; points: Array<[number, number]> };
+  partitions: PartitionLive[];
+  actions: RunAction[];
+  openFailures: { count: number; groups: number };
+  links: Map<RunRow, string | undefined>;
+}
+
+const card = (label: string, value: Html | string) => html`<div class="card"><span class="muted">${label}</span><b>${value}</b></div>`;
+
+export function runPage(ctx: PageContext, page: RunPage): Html {
+  const b = ctx.base;
+  const latest = page.starts[0];
+  const live = latest ? page.live.get(latest) : undefined;
+  const counts = latest ? countsOf(latest, live) : undefined;
+  const open = latest?.state === 'running' || latest?.state === 'paused';
+  const paused = latest?.state === 'paused' || live?.progress?.paused === true;
+  const expected = live?.progress?.done
+    ? { total: live.progress.total, estimated: false }
+    : page.expected !== undefined
+      ? { total: page.expected, estimated: true }
+      : undefined;
+  // uPlot's data: [times, rates]; only numbers, so it is safe inside a script element.
+  const chart = JSON.stringify([page.throughput.points.map((p) => p[0]), page.throughput.points.map((p) => Math.round(p[1] * 10) / 10)]);
+  const body = html`<p class="muted"><a href="${b}/?batch=${encodeURIComponent(page.batch)}">${page.batch}</a></p>
+    <h1>${page.batch} · ${page.runKey} ${latest ? stateBadge(paused && latest.state === 'running' ? 'paused' : latest.state) : ''}</h1>
+    ${latest?.problem ? html`<div class="error">${latest.problem}</div>` : ''}${live?.note ? html`<div class="notice">${live.note}</div>` : ''}
+    <div id="controls">
+      ${
+        open
+          ? html`${paused ? button(ctx, `/runs/${page.id}/resume`, 'Resume') : button(ctx, `/runs/${page.id}/pause`, 'Pause')}
+            ${button(ctx, `/runs/${page.id}/cancel`, 'Cancel', {}, true)}
+            ${button(ctx, `/runs/${page.id}/cancel-now`, 'Cancel now (and jobs in flight)', {}, true)}`
+          : html`<span class="muted">Not running: nothing to pause or cancel.</span>`
+      }
+      ${page.links.get(latest!) ? html` · <a href="${page.links.get(latest!)}" target="_blank" rel="noopener">Trigger in Temporal’s Web UI</a>` : ''}
+    </div>
+    ${
+      counts
+        ? html`<div class="cards" id="counts">
+              ${card('Succeeded', number(counts.succeeded))}${card('Failed', number(counts.failed))}${card(
+                'Skipped',
+                number(counts.skipped),
+              )}${card('In flight', live?.progress ? number(live.progress.inFlight) : '—')}${card('Pace', paceCell(latest!, counts, open ? expected : undefined))}${card(
+                'Duration',
+                duration((latest!.finishedAt ?? new Date()).getTime() - latest!.startedAt.getTime()),
+              )}
+            </div>
+            <p>${progressBar(counts, open ? expected?.total : undefined)}</p>`
+        : html`<p class="muted">No counts yet.</p>`
+    }
+    <h2>Throughput (units finished per second, from the ledger)</h2>
+    <div id="chart" data-bucket="${page.throughput.bucketSeconds}"></div>
+    <script type="application/json" id="chart-data">
+      ${raw(chart)}
+    </script>
+    <h2>Steps</h2>
+    <table id="steps">
+      <thead>
+        <tr>
+          <th>Unit</th>
+          <th class="n">Succeeded</th>
+          <th class="n">Skipped</th>
+          <th class="n">Failed (open)</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${page.steps.map(
+          (s) =>
+            html`<tr>
+              <td>${s.unit}</td>
+              <td class="n">${number(s.succeeded)}</td>
+              <td class="n">${number(s.skipped)}</td>
+              <td class="n">${number(s.failed)}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    <h2>Failures</h2>
+    <p id="failures-summary">
+      ${
+        page.openFailures.count
+          ? html`<a href="${b}/runs/${page.id}/failures"
+              >${number(page.openFailures.count)} open failure(s) in ${page.openFailures.groups} group(s) →</a
+            >`
+          : html`<span class="muted">No open failures.</span>`
+      }
+    </p>
+    ${
+      page.partitions.length
+        ? html`<h2>Partitions</h2>
+            <table id="partitions">
+              <thead>
+                <tr>
+                  <th>Partition</th>
+                  <th>State</th>
+                  <th>Progress</th>
+                  <th class="n">Succeeded</th>
+                  <th class="n">Failed</th>
+                  <th class="n">In flight</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${page.partitions.map(
+                  (p) =>
+                    html`<tr>
+                      <td>${p.uiUrl ? html`<a href="${p.uiUrl}" target="_blank" rel="noopener">${p.workflowId}</a>` : p.workflowId}</td>
+                      <td>${p.state}</td>
+                      <td>${p.progress ? progressBar(p.progress) : ''}</td>
+                      <td class="n">${p.progress ? number(p.progress.succeeded) : ''}</td>
+                      <td class="n">${p.progress ? number(p.progress.failed) : ''}</td>
+                      <td class="n">${p.progress ? number(p.progress.inFlight) : ''}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+        : ''
+    }
+    <h2>Starts of this run key</h2>
+    <table id="starts">
+      <thead>
+        <tr>
+          <th>Workflow</th>
+          <th>Kind</th>
+          <th>State</th>
+          <th>Started</th>
+          <th>Finished</th>
+          <th>Counts</th>
+          <th>Reason</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${page.starts.map((row) => {
+          const link = page.links.get(row);
+          const c = row.counts;
+          return html`<tr>
+            <td>${link ? html`<a href="${link}" target="_blank" rel="noopener">${row.workflowId}</a>` : row.workflowId}</td>
+            <td>${row.kind}</td>
+            <td>${stateBadge(row.state)}</td>
+            <td>${when(row.startedAt)}</td>
+            <td>${when(row.finishedAt)}</td>
+            <td>${c ? `total ${c.total}, succeeded ${c.succeeded}, failed ${c.failed}, skipped ${c.skipped}` : ''}</td>
+            <td>${row.reason ?? ''}</td>
+          </tr>`;
+        })}
+      </tbody>
+    </table>
+    <h2>Operator actions</h2>
+    ${
+      page.actions.length
+        ? html`<table id="actions">
+            <thead>
+              <tr>
+                <th>When</th>
+                <th>Who</th>
+                <th>What</th>
+                <th>Detail</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${page.actions.map(
+                (a) =>
+                  html`<tr>
+                    <td>${when(a.at)}</td>
+                    <td>${a.actor}</td>
+                    <td>${a.action}</td>
+                    <td><code>${JSON.stringify(a.detail)}</code></td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+        : html`<p class="muted">None recorded.</p>`
+    }`;
+  return layout(ctx, `${page.batch} ${page.runKey}`, body, { live: open });
+}
+
+export function failuresPage(
+  ctx: PageContext,
+  page: { id: string; batch: string; runKey: string; groups: FailureGroup[]; finished: boolean },
+): Html {
+  const b = ctx.base;
+  const body = html`<p class="muted"><a href="${b}/runs/${page.id}">← ${page.batch} · ${page.runKey}</a></p>
+    <h1>Open failures by cause</h1>
+    ${page.finished ? '' : html`<div class="notice">The run is still going: retry or clear its failures once it has finished.</div>`}
+    ${page.groups.length === 0 ? html`<p class="muted">No open failures.</p>` : ''}
+    ${page.groups.map(
+      (g) =>
+        html`<section class="group" data-group="${g.group}">
+          <h2>${g.group}</h2>
+          <p><b>${number(g.count)}</b> target(s) · step <code>${g.unit}</code> · first ${when(g.firstSeen)} · last ${when(g.lastSeen)}</p>
+          <div>
+            ${button(ctx, `/runs/${page.id}/retry`, 'Retry this group', { error: g.group })}
+            ${button(ctx, `/runs/${page.id}/clear`, 'Clear this group', { error: g.group }, true)}
+            <span class="muted">CLI: <code>tju retry ${page.batch} --error '${g.group}'</code></span>
+          </div>
+          <table>
+            <thead>
+              <tr>
+                <th>Target</th>
+                <th>Error</th>
+                <th class="n">Attempts</th>
+                <th>Options its job carried</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${g.samples.map(
+                (s) =>
+                  html`<tr>
+                    <td>
+                      <a href="${b}/targets?key=${encodeURIComponent(s.targetKey)}&amp;batch=${encodeURIComponent(page.batch)}"
+                        >${s.targetKey}</a
+                      >
+                    </td>
+                    <td>${s.error}</td>
+                    <td class="n">${s.attempts}</td>
+                    <td><code>${JSON.stringify(Object.fromEntries(Object.entries(s.target).filter(([k]) => k !== 'key')))}</code></td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>
+        </section>`,
+    )}`;
+  return layout(ctx, `Failures of ${page.batch} ${page.runKey}`, body);
+}
