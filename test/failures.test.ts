@@ -71,6 +71,50 @@ it('bills a fixed target on the next run of the date and clears its failure reco
   expect(status.stdout).toContain('no target still failed: every failure was resolved since (by a retry or a re-run)');
 });
 
+it('groups failures by cause, and retries or clears one group or one target from the CLI, recording who did it', async () => {
+  const date = '2026-11-09';
+  await insertSubscriptions(h.pool, 5);
+  const broken = await named('broken-2');
+  const noFee = [await named('no-fee-1', null), await named('no-fee-2', null)];
+  expect(await (await h.tju.trigger('test.flaky-billing', { date })).result()).toMatchObject({ total: 8, failed: 3 });
+  const run = ['test.flaky-billing', '--date', date];
+
+  const groups = await tju(['failures', ...run, '--groups'], h.env);
+  expect(groups.stdout).toContain('2  test.flaky-issue-invoice  NonRetryableError: subscription ? has no monthly fee');
+  expect(groups.stdout).toContain('1  test.flaky-issue-invoice  Error: payment gateway rejected the card');
+
+  // A choice that takes nothing is refused in one line, and nothing starts.
+  const none = await tju(['retry', ...run, '--error', 'no such error'], h.env);
+  expect(none.code).toBe(2);
+  expect(none.stderr.trim()).toBe(`tju: no open failure of test.flaky-billing ${date} matching --error "no such error"`);
+
+  await h.pool.query(`UPDATE subscriptions SET monthly_fee = 5 WHERE customer LIKE 'no-fee-%'`);
+  const retried = await tju(['retry', ...run, '--error', 'NonRetryableError: subscription ? has no monthly fee', '--wait'], h.env);
+  expect(retried.stdout).toContain('retrying 2 failed target(s)');
+  expect(retried.code).toBe(0);
+  const open = await listFailures(h.pool, 'test.flaky-billing', date);
+  expect(open.map((f) => f.targetKey)).toEqual([broken]);
+  const { rows: billed } = await h.pool.query('SELECT subscription_id::text FROM invoices WHERE subscription_id = ANY($1) ORDER BY 1', [
+    noFee,
+  ]);
+  expect(billed.map((r) => r.subscription_id)).toEqual([...noFee].sort());
+
+  // By target: clear forgets that failure record only (the ledger stays), and says who did it.
+  expect((await tju(['clear', ...run, '--target', broken], h.env)).stdout).toContain('would forget 1 failure record(s)');
+  const cleared = await tju(['clear', ...run, '--target', broken, '--yes'], h.env);
+  expect(cleared.stdout).toContain(`forgot 1 failure record(s) of test.flaky-billing ${date} matching --target "${broken}"`);
+  expect(await listFailures(h.pool, 'test.flaky-billing', date)).toEqual([]);
+  const { rows: actions } = await h.pool.query(
+    `SELECT a.action, a.actor, a.detail FROM tju.run_actions a JOIN tju.runs r ON r.id = a.run_id WHERE r.run_key = $1 ORDER BY a.id`,
+    [date],
+  );
+  expect(actions.map((a) => [a.action, a.detail.error ?? a.detail.target])).toEqual([
+    ['retry', 'NonRetryableError: subscription ? has no monthly fee'],
+    ['clear', broken],
+  ]);
+  expect(actions[0].actor).toMatch(/^cli:.+@.+$/);
+});
+
 describe('per-chunk jobs', () => {
   it('gives each target of a chunk its own retries, transaction and failure record', async () => {
     const date = '2026-11-03';

@@ -44,14 +44,22 @@ it('creates only its own schema in an empty database, once', async () => {
   const url = newDatabase();
   expect(await migrate(url)).toEqual(listMigrations().map((m) => m.name));
   expect(await migrate(url)).toEqual([]);
-  expect(await tablesIn(url, 'tju')).toEqual(['failures', 'hook_events', 'ledger', 'migrations', 'run_history', 'runs']);
+  expect(await tablesIn(url, 'tju')).toEqual(['failures', 'hook_events', 'ledger', 'migrations', 'run_actions', 'run_history', 'runs']);
   expect(await tablesIn(url, 'public')).toEqual([]);
 });
 
 it('puts its tables in the schema an app chooses', async () => {
   const url = newDatabase();
   await migrate(url, { schema: 'batch_bookkeeping' });
-  expect(await tablesIn(url, 'batch_bookkeeping')).toEqual(['failures', 'hook_events', 'ledger', 'migrations', 'run_history', 'runs']);
+  expect(await tablesIn(url, 'batch_bookkeeping')).toEqual([
+    'failures',
+    'hook_events',
+    'ledger',
+    'migrations',
+    'run_actions',
+    'run_history',
+    'runs',
+  ]);
   expect(await tablesIn(url, 'tju')).toEqual([]);
 });
 
@@ -80,10 +88,11 @@ it('upgrades a database at the layout before schemas in place, keeping its ledge
     '0002_runs',
     '0003_run_history',
     '0004_hook_events',
+    '0005_operators',
   ]);
 
   expect(await tablesIn(url, 'public')).toEqual(['invoices', 'subscriptions']);
-  expect(await tablesIn(url, 'tju')).toEqual(['failures', 'hook_events', 'ledger', 'migrations', 'run_history', 'runs']);
+  expect(await tablesIn(url, 'tju')).toEqual(['failures', 'hook_events', 'ledger', 'migrations', 'run_actions', 'run_history', 'runs']);
   expect(await query(url, 'SELECT r.run_key, l.target_key FROM tju.ledger l JOIN tju.runs r ON r.id = l.run_id')).toEqual([
     { run_key: '2026-10-01', target_key: '1' },
   ]);
@@ -107,7 +116,7 @@ it('moves a ledger keyed by batch and run key to run numbers in place: done work
       VALUES ('billing.issue-invoices', '2026-10-01', '2', 'billing.issue-invoice', 'no fee', 'NonRetryableError', 1, '{"key": "2"}')`,
   );
 
-  expect(await migrate(url)).toEqual(['0002_runs', '0003_run_history', '0004_hook_events']);
+  expect(await migrate(url)).toEqual(['0002_runs', '0003_run_history', '0004_hook_events', '0005_operators']);
   expect(await query(url, 'SELECT batch, run_key FROM tju.runs ORDER BY id')).toEqual([
     { batch: 'billing.issue-invoices', run_key: '2026-10-01' },
     { batch: 'billing.issue-invoices', run_key: '2026-10-02' },
@@ -123,6 +132,8 @@ it('moves a ledger keyed by batch and run key to run numbers in place: done work
     const ref = { batch: 'billing.issue-invoices', runKey: '2026-10-01' };
     expect(await runRecords(pool, ref.batch, ref.runKey)).toEqual({ ledger: 2, failures: 1 });
     expect(await failedTargets(pool, ref, null, 10)).toEqual([{ key: '2' }]);
+    // A failure recorded before groups existed has its group too.
+    expect(await query(url, 'SELECT error_group FROM tju.failures')).toEqual([{ error_group: 'NonRetryableError: no fee' }]);
     // Work recorded before the move is still done: the unit does not run again under its key.
     let ran = 0;
     const unit = defineUnit<Record<string, never>>({ name: 'billing.issue-invoice', run: async () => void ran++ });

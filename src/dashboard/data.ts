@@ -124,7 +124,11 @@ export async function throughput(db: Db, id: string, schema?: string): Promise<{
        FROM ${t.ledger} WHERE run_id = $1 GROUP BY 1 ORDER BY 1`,
     [id, bucketSeconds],
   );
-  return { bucketSeconds, points: rows.map((row) => [row.t, row.n / bucketSeconds]) };
+  // Buckets with nothing finished (a pause, a stall) are zeros, not a line drawn across the gap.
+  const counts = new Map(rows.map((row) => [row.t, row.n]));
+  const points: Array<[number, number]> = [];
+  for (let at = rows[0].t; at <= rows[rows.length - 1].t; at += bucketSeconds) points.push([at, (counts.get(at) ?? 0) / bucketSeconds]);
+  return { bucketSeconds, points };
 }
 
 /** One entry of a target's timeline: a ledger row, an open or resolved failure, an operator's action on its run. */
