@@ -51,6 +51,8 @@ const RUN_ACTIONS: readonly RunActionName[] = ['pause', 'resume', 'cancel', 'can
 const SCHEDULE_ACTIONS: readonly ScheduleActionName[] = ['pause', 'unpause', 'trigger'];
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const NUMBER = /^\d{1,18}$/;
+/** How long one reading of a run's ledger serves the run page's steps and chart. */
+const LEDGER_CACHE_MS = 3000;
 
 export function createDashboard(options: DashboardOptions): Hono {
   const { pool, tju, client, schema } = options;
@@ -157,10 +159,8 @@ export function createDashboard(options: DashboardOptions): Hono {
     const run = await runOf(c);
     const latest = run.starts[0];
     const running = run.starts.filter((row) => row.state === 'running' || row.state === 'paused');
-    const [live, steps, chart, actions, groups, partitions, expected] = await Promise.all([
+    const [live, actions, groups, partitions, expected] = await Promise.all([
       liveProgress(tju, running),
-      stepCounts(pool, run.id, schema),
-      throughput(pool, run.id, schema),
       listRunActions(pool, run.id, 50, schema),
       failureGroups(pool, run.id, { samples: 0, limit: 1000 }, schema),
       latest && latest.kind === 'run' ? partitionsOf(client, tju, latest.workflowId, 64).catch(() => []) : Promise.resolve([]),
@@ -168,8 +168,28 @@ export function createDashboard(options: DashboardOptions): Hono {
     ]);
     const links = new Map<RunRow, string | undefined>(run.starts.map((row) => [row, tju.link(row.workflowId, row.executionId)]));
     const openFailures = { count: groups.reduce((n, g) => n + g.count, 0), groups: groups.length };
-    return { ...run, live, steps, throughput: chart, actions, partitions, expected, links, openFailures };
+    return { ...run, live, actions, partitions, expected, links, openFailures };
   };
+
+  // What the run's ledger says (counts per step, throughput over time) reads every row of the run: the page
+  // loads it after itself, and a few seconds' answer serves every operator polling meanwhile.
+  const ledgerViews = new Map<string, { at: number; data: Promise<unknown> }>();
+  app.get(`${base}/api/runs/:id/ledger`, async (c) => {
+    const id = c.req.param('id');
+    if (!NUMBER.test(id)) throw new UserError(`no run ${id}`);
+    let cached = ledgerViews.get(id);
+    if (!cached || Date.now() - cached.at > LEDGER_CACHE_MS) {
+      const data = Promise.all([stepCounts(pool, id, schema), throughput(pool, id, schema)]).then(([steps, chart]) => ({
+        steps,
+        throughput: chart,
+      }));
+      cached = { at: Date.now(), data };
+      ledgerViews.set(id, cached);
+      data.catch(() => ledgerViews.delete(id));
+      for (const [key, value] of ledgerViews) if (Date.now() - value.at > LEDGER_CACHE_MS) ledgerViews.delete(key);
+    }
+    return c.json(await cached.data);
+  });
 
   app.get(`${base}/runs/:id`, async (c) => c.html(runPage(pageContext(c), await runData(c))));
   app.get(`${base}/api/runs/:id`, async (c) => {

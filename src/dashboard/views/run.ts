@@ -1,5 +1,5 @@
-import { html, raw } from 'hono/html';
-import type { RunRow, StepCount } from '../data';
+import { html } from 'hono/html';
+import type { RunRow } from '../data';
 import type { Live, PartitionLive } from '../live';
 import type { RunAction } from '../../db/runActions';
 import type { FailureGroup } from '../../db/failureGroups';
@@ -14,8 +14,6 @@ export interface RunPage {
   starts: RunRow[];
   live: Map<RunRow, Live>;
   expected?: number;
-  steps: StepCount[];
-  throughput: { bucketSeconds: number; points: Array<[number, number]> };
   partitions: PartitionLive[];
   actions: RunAction[];
   openFailures: { count: number; groups: number };
@@ -36,8 +34,6 @@ export function runPage(ctx: PageContext, page: RunPage): Html {
     : page.expected !== undefined
       ? { total: page.expected, estimated: true }
       : undefined;
-  // uPlot's data: [times, rates]; only numbers, so it is safe inside a script element.
-  const chart = JSON.stringify([page.throughput.points.map((p) => p[0]), page.throughput.points.map((p) => Math.round(p[1] * 10) / 10)]);
   const body = html`<p class="muted"><a href="${b}/?batch=${encodeURIComponent(page.batch)}">${page.batch}</a></p>
     <h1>${page.batch} · ${page.runKey} ${latest ? stateBadge(paused && latest.state === 'running' ? 'paused' : latest.state) : ''}</h1>
     ${latest?.problem ? html`<div class="error">${latest.problem}</div>` : ''}${live?.note ? html`<div class="notice">${live.note}</div>` : ''}
@@ -66,10 +62,7 @@ export function runPage(ctx: PageContext, page: RunPage): Html {
         : html`<p class="muted">No counts yet.</p>`
     }
     <h2>Throughput (units finished per second, from the ledger)</h2>
-    <div id="chart" data-bucket="${page.throughput.bucketSeconds}"></div>
-    <script type="application/json" id="chart-data">
-      ${raw(chart)}
-    </script>
+    <div id="chart" data-ledger="${b}/api/runs/${page.id}/ledger">Reading the ledger…</div>
     <h2>Steps</h2>
     <table id="steps">
       <thead>
@@ -80,17 +73,7 @@ export function runPage(ctx: PageContext, page: RunPage): Html {
           <th class="n">Failed (open)</th>
         </tr>
       </thead>
-      <tbody>
-        ${page.steps.map(
-          (s) =>
-            html`<tr>
-              <td>${s.unit}</td>
-              <td class="n">${number(s.succeeded)}</td>
-              <td class="n">${number(s.skipped)}</td>
-              <td class="n">${number(s.failed)}</td>
-            </tr>`,
-        )}
-      </tbody>
+      <tbody></tbody>
     </table>
     <h2>Failures</h2>
     <p id="failures-summary">
