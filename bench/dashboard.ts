@@ -13,6 +13,7 @@ import { applyBillingSchema } from '../examples/billing/schema';
 import { positiveInt } from '../src/cli/parsers';
 import { serveDashboard } from '../src/dashboard';
 import { failureGroups } from '../src/db/failureGroups';
+import { reading } from '../src/db/transaction';
 import { migrate } from '../src/db/migrate';
 import { createPool } from '../src/db/pool';
 import type { Db } from '../src/db/types';
@@ -140,14 +141,16 @@ async function main() {
     const groupsMs = [];
     for (let i = 0; i < 5; i++) {
       const start = performance.now();
-      await failureGroups(pool, failed[0].id);
+      await reading(pool, (tx) => failureGroups(tx, failed[0].id));
       groupsMs.push(performance.now() - start);
     }
     // The plan of the groups query, as the page runs it.
     let plan = '';
     const explaining: Db = {
       query: async (text: string, values?: unknown[]) => {
-        const { rows } = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${text}`, values);
+        const { rows } = await reading(pool, (tx) =>
+          tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${text}`, values),
+        );
         plan = rows.map((row) => row['QUERY PLAN']).join('\n');
         return { rows: [] };
       },

@@ -10,6 +10,7 @@ import type { Pool } from 'pg';
 import type { Batch } from '../batch';
 import { failureGroups } from '../db/failureGroups';
 import { tjuTables } from '../db/schema';
+import { reading } from '../db/transaction';
 import { listRunActions } from '../db/runActions';
 import { UserError } from '../errors';
 import type { TjuClient } from '../temporal/client';
@@ -162,7 +163,7 @@ export function createDashboard(options: DashboardOptions): Hono {
     const [live, actions, groups, partitions, expected] = await Promise.all([
       liveProgress(tju, running),
       listRunActions(pool, run.id, 50, schema),
-      failureGroups(pool, run.id, { samples: 0, limit: 1000 }, schema),
+      reading(pool, (tx) => failureGroups(tx, run.id, { samples: 0, limit: 1000 }, schema)),
       latest && latest.kind === 'run' ? partitionsOf(client, tju, latest.workflowId, 64).catch(() => []) : Promise.resolve([]),
       expectedTotals([run.batch]).then((m) => m.get(run.batch)),
     ]);
@@ -199,7 +200,7 @@ export function createDashboard(options: DashboardOptions): Hono {
 
   const failuresData = async (c: Context) => {
     const run = await runOf(c);
-    const groups = await failureGroups(pool, run.id, {}, schema);
+    const groups = await reading(pool, (tx) => failureGroups(tx, run.id, {}, schema));
     const finished = run.starts.every((row) => row.finishedAt !== null);
     return { id: run.id, batch: run.batch, runKey: run.runKey, groups, finished };
   };

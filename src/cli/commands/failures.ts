@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliApp } from '../app';
 import { listFailures, runIdOf } from '../../db/ledger';
 import { failureGroups } from '../../db/failureGroups';
+import { reading } from '../../db/transaction';
 import { resolveRun } from '../../plan';
 import { addBatchCommands, paramFlags } from '../batchCommands';
 import { failureFilterOf, failureFilterOptions } from '../failureFilter';
@@ -23,7 +24,7 @@ export function registerFailures(program: Command, app: CliApp): void {
       const filter = failureFilterOf(options);
       if (options.groups) {
         const groups = await withDatabase(app, async (pool) =>
-          failureGroups(pool, await runIdOf(pool, batch.name, runKey, app.config.schema), {}, app.config.schema),
+          reading(pool, async (tx) => failureGroups(tx, await runIdOf(pool, batch.name, runKey, app.config.schema), {}, app.config.schema)),
         );
         if (options.json) return printJson(groups);
         if (groups.length === 0) console.log(`no failed targets for ${batch.name} ${runKey}`);
