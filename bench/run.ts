@@ -1,12 +1,15 @@
-// npm run bench -- [--targets N] [--modes bare,floor,per-target,per-chunk,bulk] [--concurrency C] [--workers 1,2]
-// Seeds N subscriptions and bills them five ways on the same data, in one run: `bare` (the Unit in a plain
-// loop on C connections, no ledger: no idempotency at all), the floor (the same loop with the ledger row that
-// makes a unit exactly-once, no Temporal), then tju per-target, per-chunk and bulk on W worker processes with
-// C unit slots each, counting each tju mode's history events and Temporal Cloud actions from its histories.
+// npm run bench -- [--targets N] [--modes raw,bare,floor,per-target,per-chunk,bulk] [--concurrency C] [--workers 1,2] [--repeat R]
+// Seeds N subscriptions and bills them six ways on the same data, in one run: `raw` (the unit's statements
+// through plain `pg` on C connections, no framework: the physical floor of this unit here), `bare` (the Unit
+// through `unit.execute` in a plain loop, no ledger: no idempotency at all), the floor (the same loop with the
+// ledger row that makes a unit exactly-once, no Temporal), then tju per-target, per-chunk and bulk on W worker
+// processes with C unit slots each, counting each tju mode's history events and Temporal Cloud actions from its
+// histories. With --repeat R the modes run R times, interleaved, and the table shows each mode's median.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { PoolClient } from 'pg';
 import { Command, InvalidArgumentError } from 'commander';
 import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { migrate } from '../src/db/migrate';
@@ -28,9 +31,9 @@ import { JOBS_PER_SECOND_PER_TRIGGER, sizing } from './sizing';
 import { Recorder } from './measure';
 import { startWorkers } from './workerProcesses';
 
-const MODES = ['bare', 'floor', 'per-target', 'per-chunk', 'bulk'] as const;
+const MODES = ['raw', 'bare', 'floor', 'per-target', 'per-chunk', 'bulk'] as const;
 /** Modes that run the unit in a plain loop, without Temporal. */
-const LOOPS: readonly Mode[] = ['bare', 'floor'];
+const LOOPS: readonly Mode[] = ['raw', 'bare', 'floor'];
 type Mode = (typeof MODES)[number];
 
 const modeList = (value: string) => {
@@ -45,13 +48,20 @@ const workerCounts = (value: string) => value.split(',').map((n) => positiveInt(
 const batch = issueInvoices;
 
 /**
- * The Unit in a plain loop on `concurrency` connections, fed by the trigger's own keyset query; with the
- * ledger (the floor) or without it (bare).
+ * The Unit in a plain loop on `concurrency` connections, fed by the trigger's own keyset query: `raw` runs its
+ * statements on a connection each lane holds, through plain `pg`; `bare` runs it through `unit.execute`
+ * (pool, transaction, context) without a ledger; `floor` with the ledger row.
  */
-async function loop(pool: ReturnType<typeof createPool>, targets: number, concurrency: number, date: string, ledger: boolean) {
+async function loop(
+  pool: ReturnType<typeof createPool>,
+  targets: number,
+  concurrency: number,
+  date: string,
+  kind: 'raw' | 'bare' | 'floor',
+) {
   const recorder = new Recorder(targets);
   const params = { date };
-  const buffer: Array<{ key: string }> = [];
+  const buffer: Array<{ key: string; payment_method: string }> = [];
   let cursor: string | null = null;
   let exhausted = false;
   let fetching: Promise<void> | undefined;
@@ -61,20 +71,55 @@ async function loop(pool: ReturnType<typeof createPool>, targets: number, concur
     if (rows.length) cursor = rows[rows.length - 1].key;
     buffer.push(...rows);
   };
-  const next = async (): Promise<{ key: string } | undefined> => {
+  const next = async () => {
     while (!buffer.length && !exhausted) await (fetching ??= fetchPage().finally(() => (fetching = undefined)));
     return buffer.shift();
   };
   const lane = async () => {
-    for (let target = await next(); target; target = await next()) {
-      const started = Date.now();
-      const idempotencyKey = ledger ? { batch: batch.name, runKey: date, targetKey: target.key } : undefined;
-      await batch.unit!.execute(pool, batch.job.input(target as never, params), { idempotencyKey });
-      recorder.unit(started, Date.now());
+    const client = kind === 'raw' ? await pool.connect() : undefined;
+    try {
+      for (let target = await next(); target; target = await next()) {
+        const started = Date.now();
+        if (client) {
+          await rawUnit(client, target.key, date, target.payment_method);
+        } else {
+          const idempotencyKey = kind === 'floor' ? { batch: batch.name, runKey: date, targetKey: target.key } : undefined;
+          await batch.unit!.execute(pool, batch.job.input(target as never, params), { idempotencyKey });
+        }
+        recorder.unit(started, Date.now());
+      }
+    } finally {
+      client?.release();
     }
   };
   await Promise.all(Array.from({ length: concurrency }, lane));
   return recorder;
+}
+
+/** The billing unit's statements as an app would write them with no framework: lock, guard, write, commit. */
+async function rawUnit(client: PoolClient, subscriptionId: string, billingDate: string, paymentMethod: string) {
+  await client.query('BEGIN');
+  try {
+    const { rows } = await client.query<{ monthly_fee: string }>('SELECT monthly_fee FROM subscriptions WHERE id = $1 FOR UPDATE', [
+      subscriptionId,
+    ]);
+    const issued = await client.query('SELECT 1 FROM invoices WHERE subscription_id = $1 AND billing_date = $2', [
+      subscriptionId,
+      billingDate,
+    ]);
+    if (!issued.rowCount) {
+      await client.query('INSERT INTO invoices (subscription_id, billing_date, amount, payment_method) VALUES ($1, $2, $3, $4)', [
+        subscriptionId,
+        billingDate,
+        rows[0].monthly_fee,
+        paymentMethod,
+      ]);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  }
 }
 
 interface BenchOptions {
@@ -86,6 +131,7 @@ interface BenchOptions {
   chunkSize?: number;
   chunkConcurrency?: number;
   workers: number[];
+  repeat: number;
   out: string;
 }
 
@@ -99,6 +145,7 @@ async function main() {
     .option('--partitions <n>', 'split each tju run into this many key ranges', positiveInt)
     .option('--chunk-size <n>', 'targets per chunk job (per-chunk)', positiveInt)
     .option('--chunk-concurrency <n>', 'units at once inside one chunk job (per-chunk)', positiveInt)
+    .option('--repeat <n>', 'run every mode this many times, interleaved; the table shows medians', positiveInt, 1)
     .option('--out <dir>', 'where to write the JSON and SVG', path.join(projectRoot, 'bench', 'results'))
     .exitOverride()
     .configureOutput({ outputError: (m, write) => write(`bench: ${m.replace(/^error: /, '')}`) })
@@ -133,14 +180,15 @@ async function main() {
     // The first mode would otherwise pay for the process's start: JIT, new connections, cold caches.
     console.error('warming up...');
     await seedSubscriptions(pool, Math.min(options.targets, 2000), { inactiveEvery: 0, brokenEvery: 0 });
-    await loop(pool, Math.min(options.targets, 2000), options.concurrency, '2029-12-31', true);
-    // Each tju mode once per worker count; the loops once.
-    const plan = options.modes.flatMap((mode) =>
+    await loop(pool, Math.min(options.targets, 2000), options.concurrency, '2029-12-31', 'floor');
+    // Each tju mode once per worker count; the loops once; the whole sequence `repeat` times, interleaved.
+    const once = options.modes.flatMap((mode) =>
       LOOPS.includes(mode) ? [{ mode, workers: 0 }] : options.workers.map((workers) => ({ mode, workers })),
     );
+    const plan = Array.from({ length: options.repeat }, () => once).flat();
     for (const [i, { mode, workers: workerCount }] of plan.entries()) {
       await seedSubscriptions(pool, options.targets, { inactiveEvery: 0, brokenEvery: 0 });
-      const date = `2030-01-${String(i + 1).padStart(2, '0')}`;
+      const date = new Date(Date.UTC(2030, 0, 1 + i)).toISOString().slice(0, 10);
       const label = workerCount > 1 ? `${mode} x${workerCount}` : mode;
       console.error(`${label}: billing ${options.targets} subscriptions...`);
       let recorder: Recorder;
@@ -151,7 +199,7 @@ async function main() {
       let cpuAfter: CpuReading | undefined;
       let finished: ReturnType<Recorder['finish']> | undefined;
       if (LOOPS.includes(mode)) {
-        recorder = await loop(pool, options.targets, options.concurrency, date, mode === 'floor');
+        recorder = await loop(pool, options.targets, options.concurrency, date, mode as 'raw' | 'bare' | 'floor');
       } else {
         const taskQueue = `bench-${process.pid}-${mode}-${workerCount}`;
         const workers = await startWorkers(workerCount, {
@@ -196,12 +244,13 @@ async function main() {
       finished ??= recorder.finish();
       const cpuMs = cpuMsPerTarget(cpuBefore, cpuAfter, options.targets);
       // The ledger's table and indexes grow by this much per target (one row per target and unit).
-      const ledgerBytesPerTarget = mode === 'bare' ? 0 : Math.round(((await ledgerBytes(pool)) - ledgerBytesBefore) / options.targets);
+      const ledgerBytesPerTarget =
+        mode === 'bare' || mode === 'raw' ? 0 : Math.round(((await ledgerBytes(pool)) - ledgerBytesBefore) / options.targets);
       const result = { mode: label, ...finished, ...extra, ledgerBytesPerTarget, cpuMsPerTarget: cpuMs };
       const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoices');
       if (rows[0].n !== options.targets) throw new Error(`${mode}: ${rows[0].n} invoices for ${options.targets} targets`);
       results.push(result as never);
-      lines.push({ label, points: recorder.series });
+      lines.push({ label: options.repeat > 1 ? `${label} (${Math.floor(i / once.length) + 1})` : label, points: recorder.series });
     }
   } finally {
     await pool.end();
@@ -209,14 +258,24 @@ async function main() {
     if (bundlePath) fs.rmSync(bundlePath, { force: true });
   }
 
-  const rateOf = (mode: string) => results.find((r) => r.mode === mode)?.targetsPerSec;
+  // One row per mode: its median run (by targets/s), with every run's rate; ratios between medians.
+  const medians: Array<Record<string, unknown> & { mode: string; targetsPerSec: number }> = [...new Set(results.map((r) => r.mode))].map(
+    (mode) => {
+      const runs = results.filter((r) => r.mode === mode).sort((a, b) => a.targetsPerSec - b.targetsPerSec);
+      const median: Record<string, unknown> & { mode: string; targetsPerSec: number } = runs[Math.floor((runs.length - 1) / 2)];
+      return { ...median, runs: runs.length, rates: runs.map((r) => r.targetsPerSec).join(', ') };
+    },
+  );
+  const rateOf = (mode: string) => medians.find((r) => r.mode === mode)?.targetsPerSec;
   const ratio = (rate: number, base: number | undefined) => (base ? Number((rate / base).toFixed(3)) : null);
-  for (const r of results) {
+  for (const r of medians) {
+    r.ratioToRaw = ratio(r.targetsPerSec, rateOf('raw'));
     r.ratioToBare = ratio(r.targetsPerSec, rateOf('bare'));
     r.ratioToFloor = ratio(r.targetsPerSec, rateOf('floor'));
   }
-  printTable(results);
-  const sized = sizing(results as never);
+  if (options.repeat > 1) console.log(`Medians of ${options.repeat} interleaved runs per mode (every run's targets/s under "runs"):`);
+  printTable(medians);
+  const sized = sizing(medians as never);
   console.log(`\nTo finish in one hour, scaled from this run (partitions: at most ${JOBS_PER_SECOND_PER_TRIGGER} jobs/s per trigger):`);
   printMarkdown(
     [
@@ -246,6 +305,8 @@ async function main() {
     concurrency: options.concurrency,
     workers: options.workers,
     overrides: tuning,
+    repeat: options.repeat,
+    medians: medians.map(({ series, ...r }) => r),
     results: results.map(({ series, ...r }) => r),
     sizing: sized,
   };
@@ -269,6 +330,8 @@ function printTable(results: Array<Record<string, unknown>>) {
     [
       ['mode', 'mode'],
       ['targetsPerSec', 'targets/s'],
+      ['rates', 'runs'],
+      ['ratioToRaw', 'x raw'],
       ['ratioToBare', 'x bare'],
       ['ratioToFloor', 'x floor'],
       ['seconds', 'seconds'],
