@@ -81,6 +81,16 @@ it('pause stops dispatching while jobs in flight finish; resume continues from t
   expect(await history(run.workflowId)).toEqual([
     { kind: 'run', state: 'completed', params: { date }, counts: summary, reason: null, finished: true },
   ]);
+  // Who paused and resumed it, beside its history.
+  const { rows: actions } = await h.pool.query(
+    `SELECT a.action, a.actor, a.detail FROM tju.run_actions a JOIN tju.runs r ON r.id = a.run_id WHERE r.run_key = $1 ORDER BY a.id`,
+    [date],
+  );
+  expect(actions.map((a) => [a.action, a.detail.workflows])).toEqual([
+    ['pause', [run.workflowId]],
+    ['resume', [run.workflowId]],
+  ]);
+  expect(actions[0].actor).toMatch(/^cli:.+@.+$/);
 });
 
 it('cancel ends the run with its summary after its jobs in flight; a new run of the key does the rest once', async () => {

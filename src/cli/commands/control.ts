@@ -6,19 +6,30 @@ import type { RunHandle } from '../../temporal/client';
 import type { RunProgress } from '../../../workflows/types';
 import { addBatchCommands, paramFlags } from '../batchCommands';
 import { formatCounts } from '../format';
-import { withSession } from '../session';
+import { withDatabase, withSession } from '../session';
+import { recordRunAction } from '../../db/runActions';
+import { cliActor } from '../actor';
 
 /** How long a command waits for the run's worker to confirm what a control did, before saying it was sent. */
 const CONFIRM_MS = 5000;
 
-type Control = (run: RunHandle, batch: Batch, params: Record<string, string>, options: Record<string, unknown>) => Promise<void>;
+type Control = (
+  run: RunHandle,
+  batch: Batch,
+  params: Record<string, string>,
+  options: Record<string, unknown>,
+) => Promise<Record<string, unknown>>;
 
 /** `tju pause|resume|cancel <batch>`: operators' controls of a running run, sent as signals to its trigger. */
 export function registerControl(program: Command, app: CliApp): void {
   const control = (name: string, description: string, configure: (c: Command) => Command, act: Control) =>
     addBatchCommands(program.command(name).description(description), app.batches, configure, async (batch, params, options) => {
-      resolveRun(batch, params); // refuse bad params before connecting to anything
-      await withSession(app, ({ tju }) => act(tju.run(batch.name, params), batch, params, options));
+      const { runKey } = resolveRun(batch, params); // refuse bad params before connecting to anything
+      const detail = await withSession(app, ({ tju }) => act(tju.run(batch.name, params), batch, params, options));
+      // Recorded beside the run's history, as the dashboard's buttons are; the control itself is done either way.
+      await withDatabase(app, (pool) =>
+        recordRunAction(pool, { batch: batch.name, runKey }, name, cliActor(), detail, app.config.schema),
+      ).catch((err: Error) => console.error(`tju: warning: ${name} was sent but not recorded in the run's actions: ${err.message}`));
     });
 
   control(
@@ -26,11 +37,13 @@ export function registerControl(program: Command, app: CliApp): void {
     'stop dispatching new jobs of a running run (and of its retry); jobs in flight finish',
     (c) => c,
     async (run, batch, params) => {
-      for (const workflowId of await run.pause()) {
+      const workflows = await run.pause();
+      for (const workflowId of workflows) {
         const progress = await confirmed(run, workflowId, (p) => p.paused === true);
         console.log(`paused ${workflowId}${progress ? `: ${progress.inFlight} job(s) in flight finish` : ' (signal sent)'}`);
       }
       console.log(`continue it with: tju resume ${batch.name}${paramFlags(params)}`);
+      return { workflows };
     },
   );
 
@@ -39,10 +52,12 @@ export function registerControl(program: Command, app: CliApp): void {
     'continue a paused run (and its retry) from where it stopped',
     (c) => c,
     async (run) => {
-      for (const workflowId of await run.resume()) {
+      const workflows = await run.resume();
+      for (const workflowId of workflows) {
         await confirmed(run, workflowId, (p) => !p.paused);
         console.log(`resumed ${workflowId}`);
       }
+      return { workflows };
     },
   );
 
@@ -59,6 +74,7 @@ export function registerControl(program: Command, app: CliApp): void {
         console.log(`cancelling ${workflowId}${options.now ? ' and its jobs in flight' : '; jobs in flight finish'}...`);
         console.log(formatCounts(await run.resultOf(workflowId)));
       }
+      return { workflows: cancelled, now: options.now === true, ...(options.reason ? { reason: options.reason } : {}) };
     },
   );
 }
