@@ -1,7 +1,7 @@
 import { html } from 'hono/html';
 import type { RunFilter, RunRow } from '../data';
 import type { Live } from '../live';
-import type { RunSummary } from '../../../workflows/types';
+import type { RunSummary, StepCounts } from '../../../workflows/types';
 import { duration, finished, number, pace, when } from './format';
 import { layout, stateBadge, type Html, type PageContext } from './layout';
 
@@ -34,6 +34,16 @@ export function paceCell(row: RunRow, counts: RunSummary | undefined, expected?:
     p.etaMs !== undefined ? html`<br /><span class="muted">${expected?.estimated ? '≈' : ''}${duration(p.etaMs)} left</span>` : ''
   }`;
 }
+
+/** A chain's counts per step, in one small line: `receipt 40 ✓ 1 ✗ · points 39 ✓`. */
+export const stepLine = (steps: StepCounts): Html =>
+  html`<div class="muted steps">
+    ${Object.entries(steps).map(
+      ([unit, c], i) =>
+        html`${i ? ' · ' : ''}${unit} ${c.succeeded ?? 0}
+        ✓${c.skipped ? html` ${c.skipped} skipped` : ''}${c.failed ? html` ${c.failed} ✗` : ''}`,
+    )}
+  </div>`;
 
 export interface RunsPage {
   rows: RunRow[];
@@ -110,7 +120,11 @@ export function runsPage(ctx: PageContext, page: RunsPage): Html {
                 live?.note || row.problem ? html`<br /><span class="muted">${row.problem ?? live?.note}</span>` : ''
               }
             </td>
-            <td>${counts ? progressBar(counts, open ? expected?.total : undefined) : html`<span class="muted">—</span>`}</td>
+            <td>
+              ${counts ? progressBar(counts, open ? expected?.total : undefined) : html`<span class="muted">—</span>`}${
+                counts?.steps ? stepLine(counts.steps) : ''
+              }
+            </td>
             <td class="n">${counts ? number(counts.succeeded) : ''}</td>
             <td class="n">${counts ? number(counts.failed) : ''}</td>
             <td class="n">${counts ? number(counts.skipped) : ''}</td>
