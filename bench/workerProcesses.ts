@@ -17,8 +17,11 @@ export interface WorkerProcesses {
 export async function startWorkers(count: number, config: BenchWorkerConfig): Promise<WorkerProcesses> {
   const entry = path.join(__dirname, 'worker.js');
   let listener: (scheduledAt: number, finishedAt: number) => void = () => undefined;
+  // With TJU_BENCH_PROFILE=<dir>, each worker writes a V8 CPU profile there when it exits (bench/profile.ts reads it).
+  const profile = process.env.TJU_BENCH_PROFILE;
+  const execArgv = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
   const children: ChildProcess[] = Array.from({ length: count }, () =>
-    fork(entry, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    fork(entry, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv }),
   );
   const ready = children.map(
     (child) =>
