@@ -140,9 +140,10 @@ it('shows a run live, pauses and resumes it, groups its failures, retries one gr
   expect(actions.map((a) => a.action)).toEqual(['pause', 'resume', 'retry']);
   expect(actions[2]).toMatchObject({ actor: 'dashboard:alice@127.0.0.1', detail: { error: declined, targets: 3 } });
 
-  // A target's timeline: its failure (resolved since) and its ledger row, across both triggers.
+  // A target's timeline: its failure (resolved since), the retry, and its ledger row.
   await page.goto(`${url}/targets?key=declined-1`);
-  await see.count(page.locator('#timeline tbody tr'), 2);
+  await see.count(page.locator('#timeline tbody tr'), 3);
+  await see.contains(page.locator('#timeline tr.retry'), `retry completed (${batch.name}/${date}/~retry)`);
   await see.contains(page.locator('#timeline tr.failure'), 'resolved since');
   await see.contains(page.locator('#timeline tr.ledger'), 'succeeded');
   await shot(page, 'target');

@@ -273,12 +273,13 @@ export function createDashboard(options: DashboardOptions): Hono {
 
   for (const action of RUN_ACTIONS) {
     const handler = async (c: Context) => {
-      const run = await runOf(c);
-      const params = run.starts.find((row) => row.kind === 'run')?.params ?? run.starts[0]?.params ?? {};
-      const back = `${base}/runs/${run.id}${action === 'retry' || action === 'clear' ? '/failures' : ''}`;
-      return mutate(c, back, (actor, form) =>
-        actOnRun({ pool, tju, schema, actor }, { batch: run.batch, runKey: run.runKey, params }, action, filterOf(form)),
-      );
+      // The page to go back to comes from the path alone: a refused request looks nothing up.
+      const back = `${base}/runs/${encodeURIComponent(c.req.param('id') ?? '')}${action === 'retry' || action === 'clear' ? '/failures' : ''}`;
+      return mutate(c, back, async (actor, form) => {
+        const run = await runOf(c);
+        const params = run.starts.find((row) => row.kind === 'run')?.params ?? run.starts[0]?.params ?? {};
+        return actOnRun({ pool, tju, schema, actor }, { batch: run.batch, runKey: run.runKey, params }, action, filterOf(form));
+      });
     };
     app.post(`${base}/runs/:id/${action}`, handler);
     app.post(`${base}/api/runs/:id/${action}`, handler);
@@ -286,8 +287,10 @@ export function createDashboard(options: DashboardOptions): Hono {
   for (const action of SCHEDULE_ACTIONS) {
     const handler = async (c: Context) => {
       const batch = c.req.param('batch') ?? '';
-      if (!options.batches.some((b) => b.name === batch && b.schedule)) throw new UserError(`no schedule for ${batch}`);
-      return mutate(c, `${base}/schedules`, (actor) => actOnSchedule(schedules, batch, action, actor));
+      return mutate(c, `${base}/schedules`, async (actor) => {
+        if (!options.batches.some((b) => b.name === batch && b.schedule)) throw new UserError(`no schedule for ${batch}`);
+        return actOnSchedule(schedules, batch, action, actor);
+      });
     };
     app.post(`${base}/schedules/:batch/${action}`, handler);
     app.post(`${base}/api/schedules/:batch/${action}`, handler);

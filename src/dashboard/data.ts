@@ -131,10 +131,10 @@ export async function throughput(db: Db, id: string, schema?: string): Promise<{
   return { bucketSeconds, points };
 }
 
-/** One entry of a target's timeline: a ledger row, an open or resolved failure, an operator's action on its run. */
+/** One entry of a target's timeline: a ledger row, an open or resolved failure, a retry of a run it failed in. */
 export interface TimelineEntry {
   at: Date;
-  kind: 'ledger' | 'failure';
+  kind: 'ledger' | 'failure' | 'retry';
   runId: string;
   batch: string;
   runKey: string;
@@ -172,6 +172,13 @@ export async function targetTimeline(
               EXISTS (SELECT 1 FROM ${t.ledger} l WHERE l.run_id = f.run_id AND l.target_key = f.target_key AND l.unit = f.unit),
               f.target
          FROM ${t.runs} r JOIN ${t.failures} f ON f.run_id = r.id AND f.target_key = $1
+        WHERE ($2::text IS NULL OR r.batch = $2)
+       UNION ALL
+       -- The retries of runs where it failed: each start of a retry trigger, whoever started it.
+       SELECT h.started_at, 'retry', r.id::text, r.batch, r.run_key, '', 'retry ' || h.state || ' (' || h.workflow_id || ')',
+              NULL, NULL, NULL
+         FROM ${t.runs} r JOIN ${t.failures} f ON f.run_id = r.id AND f.target_key = $1
+         JOIN ${t.runHistory} h ON h.run_id = r.id AND h.kind = 'retry'
         WHERE ($2::text IS NULL OR r.batch = $2)) e
       ORDER BY at DESC LIMIT $3`,
     [targetKey, batch ?? null, limit],

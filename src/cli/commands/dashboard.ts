@@ -52,7 +52,11 @@ export function registerDashboard(program: Command, app: CliApp): void {
           : 'read-only: set TJU_DASHBOARD_TOKEN to enable the buttons';
         console.log(`dashboard on http://${flags.host}:${flags.port} (${mode}); Ctrl-C stops it`);
         await new Promise<void>((resolve) => {
-          for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => server.close(() => resolve()));
+          for (const signal of ['SIGINT', 'SIGTERM'] as const)
+            process.once(signal, () => {
+              server.close(() => resolve());
+              server.closeAllConnections(); // browsers keep polling connections open
+            });
         });
         await session.close();
       } finally {

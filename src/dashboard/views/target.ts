@@ -11,7 +11,7 @@ export function targetPage(
   const b = ctx.base;
   const body = html`<h1>Target <code>${page.key}</code>${page.batch ? html` in ${page.batch}` : ''}</h1>
     <p class="muted">
-      Every ledger row and failure record tju holds for this key, newest
+      Every ledger row, failure record and retry tju holds for this key, newest
       first.${
         page.allLink ? html` <a href="${page.allLink}" target="_blank" rel="noopener">Its job workflows in Temporal’s Web UI</a>` : ''
       }
@@ -32,7 +32,7 @@ export function targetPage(
             </thead>
             <tbody>
               ${page.entries.map((e) => {
-                const link = page.jobLink(e);
+                const link = e.kind === 'retry' ? undefined : page.jobLink(e);
                 const what =
                   e.kind === 'ledger'
                     ? e.what
