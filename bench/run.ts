@@ -166,6 +166,8 @@ async function main() {
     address = server.address;
   }
 
+  // A server of one's own (TEMPORAL_ADDRESS, e.g. one on PostgreSQL persistence) is measured by its pid.
+  const serverPid = server?.process.pid ?? (process.env.TJU_BENCH_SERVER_PID ? Number(process.env.TJU_BENCH_SERVER_PID) : undefined);
   const { window, partitions, chunkSize, chunkConcurrency } = options;
   const tuning = { window, partitions, chunkSize, chunkConcurrency };
   // Bundled once; each worker process loads the file.
@@ -195,7 +197,7 @@ async function main() {
       let extra: Record<string, unknown> = {};
       let workerPids: number[] = [];
       const ledgerBytesBefore = await ledgerBytes(pool);
-      let cpuBefore = readCpu(server?.process.pid);
+      let cpuBefore = readCpu(serverPid);
       let cpuAfter: CpuReading | undefined;
       let finished: ReturnType<Recorder['finish']> | undefined;
       if (LOOPS.includes(mode)) {
@@ -213,13 +215,13 @@ async function main() {
         const tju = new TjuClient({ client, batches: [batch], taskQueue });
         // Worker start-up (connecting, loading the bundle) is not per-target work.
         workerPids = workers.pids;
-        cpuBefore = readCpu(server?.process.pid, workerPids);
+        cpuBefore = readCpu(serverPid, workerPids);
         recorder = new Recorder(options.targets, workerPids);
         workers.onUnits((scheduledAt, finishedAt) => recorder.unit(scheduledAt, finishedAt));
         const run = await tju.trigger(batch.name, { date }, { ...tuning, granularity: mode as Granularity });
         const summary = await run.result();
         await workers.drained();
-        cpuAfter = readCpu(server?.process.pid, workerPids);
+        cpuAfter = readCpu(serverPid, workerPids);
         finished = recorder.finish();
         await workers.stop();
         console.error(`${label}: counting events and actions...`);
@@ -240,7 +242,7 @@ async function main() {
         };
         await client.connection.close();
       }
-      cpuAfter ??= readCpu(server?.process.pid, workerPids);
+      cpuAfter ??= readCpu(serverPid, workerPids);
       finished ??= recorder.finish();
       const cpuMs = cpuMsPerTarget(cpuBefore, cpuAfter, options.targets);
       // The ledger's table and indexes grow by this much per target (one row per target and unit).
