@@ -1,7 +1,7 @@
 // The dashboard's buttons: each does what the CLI command of the same name does, then records who did it.
 import type { Pool } from 'pg';
 import type { TjuClient } from '../temporal/client';
-import { clearFailures, listFailures } from '../db/ledger';
+import { clearFailures, countFailures } from '../db/ledger';
 import { recordRunAction } from '../db/runActions';
 import { UserError } from '../errors';
 import type { FailureFilter } from '../../workflows/types';
@@ -47,7 +47,7 @@ export async function actOnRun(ctx: ActionContext, run: RunRef, action: RunActio
     }
     case 'retry': {
       if (!tju.knows(run.batch)) throw new UserError(`this dashboard's app does not define ${run.batch}: retry it from its own app`);
-      const taken = (await listFailures(pool, run.batch, run.runKey, schema, filter)).length;
+      const taken = await countFailures(pool, run.batch, run.runKey, schema, filter);
       if (taken === 0) throw new UserError('no open failure matches: nothing to retry');
       const started = await tju.retry(run.batch, run.params, { failures: filter });
       said = `retrying ${taken} failed target(s) as ${started.workflowId}`;

@@ -193,6 +193,16 @@ export async function listFailures(
   return rows;
 }
 
+/** How many open failures of a run a filter takes, counted where they are. */
+export async function countFailures(db: Db, batch: string, runKey: string, schema?: string, filter?: FailureFilter): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${openFailures(schema)} AND ${failureFilterSql(3)}`, [
+    batch,
+    runKey,
+    ...failureFilterParams(filter),
+  ]);
+  return rows[0].n;
+}
+
 /**
  * Forgets the open failures a filter takes (the operator accepts them): their targets are selected again by
  * the next run of the key. The run's ledger is untouched. Resolves with how many were forgotten.

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { CliApp } from '../app';
 import type { Batch } from '../../batch';
 import type { Pool } from 'pg';
-import { clearFailures, clearRun, listFailures, runRecords } from '../../db/ledger';
+import { clearFailures, clearRun, countFailures, runRecords } from '../../db/ledger';
 import { recordRunAction } from '../../db/runActions';
 import type { FailureFilter } from '../../../workflows/types';
 import { cliActor } from '../actor';
@@ -23,9 +23,9 @@ export function registerRetry(program: Command, app: CliApp): void {
       const failures = failureFilterOf(options);
       if (failures) {
         // A choice that takes nothing is a mistake to say, not an empty run to start.
-        const taken = await withDatabase(app, (pool) => listFailures(pool, batch.name, runKey, app.config.schema, failures));
-        if (taken.length === 0) throw new UserError(`no open failure of ${batch.name} ${runKey}${describeFilter(failures)}`);
-        console.log(`retrying ${taken.length} failed target(s)${describeFilter(failures)}`);
+        const taken = await withDatabase(app, (pool) => countFailures(pool, batch.name, runKey, app.config.schema, failures));
+        if (taken === 0) throw new UserError(`no open failure of ${batch.name} ${runKey}${describeFilter(failures)}`);
+        console.log(`retrying ${taken} failed target(s)${describeFilter(failures)}`);
       }
       await withSession(app, async ({ tju }) => {
         const run = await tju.retry(batch.name, params, { failures });
@@ -73,7 +73,7 @@ export function registerClear(program: Command, app: CliApp): void {
 
   /** Forgets only the failure records a filter takes; the ledger stays. */
   const clearChosen = async (pool: Pool, batch: Batch, runKey: string, yes: unknown, failures: FailureFilter): Promise<boolean> => {
-    const chosen = (await listFailures(pool, batch.name, runKey, app.config.schema, failures)).length;
+    const chosen = await countFailures(pool, batch.name, runKey, app.config.schema, failures);
     if (chosen === 0) throw new UserError(`no open failure of ${batch.name} ${runKey}${describeFilter(failures)}`);
     if (!yes) {
       console.log(`would forget ${chosen} failure record(s) of ${batch.name} ${runKey}${describeFilter(failures)}; add --yes to do it`);
