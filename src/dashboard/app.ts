@@ -10,6 +10,7 @@ import type { Pool } from 'pg';
 import type { Batch } from '../batch';
 import { failureGroups } from '../db/failureGroups';
 import { tjuTables } from '../db/schema';
+import { runRecordSource } from '../db/runHistory';
 import { reading } from '../db/transaction';
 import { listRunActions } from '../db/runActions';
 import { UserError } from '../errors';
@@ -125,7 +126,7 @@ export function createDashboard(options: DashboardOptions): Hono {
     const t = tjuTables(schema);
     const { rows } = await pool.query<{ batch: string; total: number }>(
       `SELECT DISTINCT ON (r.batch) r.batch, (h.counts->>'total')::int AS total
-         FROM ${t.runHistory} h JOIN ${t.runs} r ON r.id = h.run_id
+         FROM ${runRecordSource(t)}
         WHERE r.batch = ANY($1) AND h.state = 'completed' AND h.kind = 'run' AND h.counts ? 'total'
         ORDER BY r.batch, h.started_at DESC`,
       [batches],

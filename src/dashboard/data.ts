@@ -1,24 +1,12 @@
 // What the dashboard reads from tju's tables: every query bound, every list keyset-paged or limited.
 import type { Db } from '../db/types';
 import { tjuTables } from '../db/schema';
-import type { RunSummary } from '../../workflows/types';
+import { runRecordColumns, runRecordSource, type RunRecord } from '../db/runHistory';
 
 /** One start of a run's trigger (the run, a re-run, a retry), as the run history recorded it. */
-export interface RunRow {
+export interface RunRow extends RunRecord {
   /** tju's number of the run key (`runs.id`): its ledger, failures and actions hang on it. */
   id: string;
-  batch: string;
-  runKey: string;
-  workflowId: string;
-  executionId: string;
-  kind: 'run' | 'retry';
-  params: Record<string, unknown>;
-  state: 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
-  startedAt: Date;
-  finishedAt: Date | null;
-  counts: RunSummary | null;
-  reason: string | null;
-  problem: string | null;
   /** Where the next page starts (this row's exact start, as PostgreSQL has it). */
   cursor: string;
 }
@@ -33,8 +21,7 @@ export interface RunFilter {
   after?: string;
 }
 
-const runColumns = `r.id::text AS id, r.batch, r.run_key AS "runKey", h.workflow_id AS "workflowId", h.execution_id AS "executionId",
-  h.kind, h.params, h.state, h.started_at AS "startedAt", h.finished_at AS "finishedAt", h.counts, h.reason, h.problem,
+const runColumns = `${runRecordColumns}, r.id::text AS id,
   h.started_at::text || '|' || h.workflow_id || '|' || h.execution_id AS cursor`;
 
 /** Every recorded run, newest first, one page; `more` says whether another follows. */
@@ -43,7 +30,7 @@ export async function listRuns(db: Db, filter: RunFilter, limit: number, schema?
   const [at, workflowId, executionId] = splitCursor(filter.after);
   const { rows } = await db.query<RunRow>(
     `SELECT ${runColumns}
-       FROM ${t.runHistory} h JOIN ${t.runs} r ON r.id = h.run_id
+       FROM ${runRecordSource(t)}
       WHERE ($1::text IS NULL OR r.batch = $1) AND ($2::text IS NULL OR h.state = $2)
         AND ($3::date IS NULL OR h.started_at >= $3::date) AND ($4::date IS NULL OR h.started_at < $4::date + 1)
         AND ($5::timestamptz IS NULL OR (h.started_at, h.workflow_id, h.execution_id) < ($5, $6, $7))
@@ -76,7 +63,7 @@ export async function runById(
   const run = await db.query<{ batch: string; runKey: string }>(`SELECT batch, run_key AS "runKey" FROM ${t.runs} WHERE id = $1`, [id]);
   if (!run.rows.length) return undefined;
   const { rows } = await db.query<RunRow>(
-    `SELECT ${runColumns} FROM ${t.runHistory} h JOIN ${t.runs} r ON r.id = h.run_id WHERE r.id = $1
+    `SELECT ${runColumns} FROM ${runRecordSource(t)} WHERE r.id = $1
       ORDER BY h.started_at DESC LIMIT 100`,
     [id],
   );

@@ -58,10 +58,14 @@ export async function noteRunProblem(db: Db, batch: string, runKey: string, prob
   );
 }
 
-const columns = (t: ReturnType<typeof tjuTables>) => `r.batch, r.run_key AS "runKey", h.workflow_id AS "workflowId",
+/** A history row's columns as a RunRecord, from `h` (run_history) joined to `r` (runs) as `runRecordSource` names them. */
+export const runRecordColumns = `r.batch, r.run_key AS "runKey", h.workflow_id AS "workflowId",
   h.execution_id AS "executionId", h.kind, h.params, h.state, h.started_at AS "startedAt",
-  h.finished_at AS "finishedAt", h.counts, h.reason, h.problem
-  FROM ${t.runHistory} h JOIN ${t.runs} r ON r.id = h.run_id`;
+  h.finished_at AS "finishedAt", h.counts, h.reason, h.problem`;
+
+export const runRecordSource = (t: ReturnType<typeof tjuTables>) => `${t.runHistory} h JOIN ${t.runs} r ON r.id = h.run_id`;
+
+const columns = (t: ReturnType<typeof tjuTables>) => `${runRecordColumns} FROM ${runRecordSource(t)}`;
 
 /** A batch's recorded runs, newest first; of one run key when given. */
 export async function listRunRecords(
