@@ -3,6 +3,7 @@ import type { CliApp } from '../app';
 import { UserError } from '../../errors';
 import { createCodecServer } from '../../temporal/codecServer';
 import { port } from '../parsers';
+import { cannotListen, untilSignalled } from '../serve';
 
 export function registerCodecServer(program: Command, app: CliApp): void {
   program
@@ -16,14 +17,10 @@ export function registerCodecServer(program: Command, app: CliApp): void {
       if (!codec) throw new UserError('TJU_CODEC_KEYS is not set: the codec server decrypts with those keys');
       const server = createCodecServer(codec, { allowOrigin: flags.allowOrigin });
       await new Promise<void>((resolve, reject) => {
-        server.once('error', (err: NodeJS.ErrnoException) =>
-          reject(new UserError(`cannot listen on ${flags.host}:${flags.port}: ${err.code ?? err.message}`)),
-        );
+        server.once('error', (err: NodeJS.ErrnoException) => reject(cannotListen(flags.host, flags.port, err)));
         server.listen(flags.port, flags.host, resolve);
       });
       console.log(`codec server on http://${flags.host}:${flags.port} (allowing ${flags.allowOrigin}); Ctrl-C stops it`);
-      await new Promise<void>((resolve) => {
-        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => server.close(() => resolve()));
-      });
+      await untilSignalled(server);
     });
 }

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { CliApp } from '../app';
-import { UserError } from '../../errors';
 import { checkReachable, createPool } from '../../db/pool';
 import { serveDashboard } from '../../dashboard';
 import { port } from '../parsers';
+import { cannotListen, untilSignalled } from '../serve';
 import { openSession } from '../session';
 
 interface DashboardFlags {
@@ -43,21 +43,13 @@ export function registerDashboard(program: Command, app: CliApp): void {
           });
         } catch (err) {
           await session.close();
-          throw new UserError(
-            `cannot listen on ${flags.host}:${flags.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-          );
+          throw cannotListen(flags.host, flags.port, err as NodeJS.ErrnoException);
         }
         const mode = config.dashboardToken
           ? 'sign in with TJU_DASHBOARD_TOKEN to use the buttons'
           : 'read-only: set TJU_DASHBOARD_TOKEN to enable the buttons';
         console.log(`dashboard on http://${flags.host}:${flags.port} (${mode}); Ctrl-C stops it`);
-        await new Promise<void>((resolve) => {
-          for (const signal of ['SIGINT', 'SIGTERM'] as const)
-            process.once(signal, () => {
-              server.close(() => resolve());
-              server.closeAllConnections(); // browsers keep polling connections open
-            });
-        });
+        await untilSignalled(server);
         await session.close();
       } finally {
         await pool.end();
