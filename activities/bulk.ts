@@ -5,17 +5,32 @@ import { bulkProgress } from '../workflows/details';
 import { NON_RETRYABLE_ERROR, nextRetryDelay, resolveRetry } from '../workflows/retry';
 import type { ChunkInput, FailureRecord, RunSummary, StepOutcome } from '../workflows/types';
 
-export interface BulkDeps {
+/** A target's step that a lane runs next: its claim can open in the same round trip as the current COMMIT. */
+export interface UpcomingStep {
+  target: ChunkInput['targets'][number];
+  step: number;
+}
+
+/** What one lane of a chunk runs its targets' steps with: one connection, held while a transaction is open. */
+export interface BulkLane {
   /**
    * Runs one step of one target as the regular path does (ledger, lost connections, metrics); `keepAlive` is
    * what the unit's `ctx.heartbeat()` calls: it keeps the chunk alive and leaves its resume point alone.
+   * `upcoming` says which step the lane runs after this one, if it knows.
    */
   runStep(
     target: ChunkInput['targets'][number],
     step: number,
     attempt: number,
     keepAlive: (details?: unknown) => void,
+    upcoming: () => UpcomingStep | undefined,
   ): Promise<Exclude<StepOutcome, 'failed'>>;
+  /** Gives back the lane's connection, rolling back a claim it opened for a step it did not run. */
+  close(): Promise<void>;
+}
+
+export interface BulkDeps {
+  lane(): BulkLane;
   /** Writes the target's failure record and queues its failure event. */
   recordFailure(failure: FailureRecord): Promise<void>;
 }
@@ -25,7 +40,8 @@ export interface BulkDeps {
  * per step, its retry policy (attempts and backoff, here in the activity), its failure record and its count;
  * `concurrency` targets run at once. The activity heartbeats the index before which every target is finished,
  * so a retry after a worker crash or timeout resumes there (the ledger makes a target run again harmless
- * anyway), and it stops between targets when cancelled.
+ * anyway), and it stops between targets when cancelled. A lane takes its next target when it commits the
+ * current one, so that target's claim rides on the same round trip (src/db/session.ts).
  */
 export async function runBulkChunk(deps: BulkDeps, input: ChunkInput): Promise<Omit<RunSummary, 'total'>> {
   const context = Context.current();
@@ -57,11 +73,16 @@ export async function runBulkChunk(deps: BulkDeps, input: ChunkInput): Promise<O
   // A unit's own heartbeat only says the chunk is alive: its details must never replace the resume point.
   const keepAlive = () => beat();
 
-  const runTarget = async (index: number) => {
+  const runTarget = async (lane: BulkLane, index: number, upcoming: (index: number, step: number) => () => UpcomingStep | undefined) => {
     const target = input.targets[index];
     const outcomes: Record<string, StepOutcome> = {};
     for (const [stepIndex, step] of steps.entries()) {
-      const result = await withRetries(policies[stepIndex], (attempt) => deps.runStep(target, stepIndex, attempt, keepAlive), context);
+      const after = upcoming(index, stepIndex);
+      const result = await withRetries(
+        policies[stepIndex],
+        (attempt) => lane.runStep(target, stepIndex, attempt, keepAlive, after),
+        context,
+      );
       if ('error' in result) {
         outcomes[step.unit] = 'failed';
         await deps.recordFailure({
@@ -82,19 +103,39 @@ export async function runBulkChunk(deps: BulkDeps, input: ChunkInput): Promise<O
     results.set(index, outcomes);
   };
 
-  const lane = async () => {
-    while (next < input.targets.length) {
-      if (context.cancellationSignal.aborted) throw new CancelledFailure('bulk chunk cancelled');
-      const index = next++;
-      if (results.has(index)) continue; // finished before the crash this attempt resumes from
-      await runTarget(index);
-      beat();
+  /** The next target no lane has taken and no earlier attempt finished. */
+  const take = (): number | undefined => {
+    while (next < input.targets.length && results.has(next)) next++;
+    return next < input.targets.length ? next++ : undefined;
+  };
+
+  const runLane = async () => {
+    const lane = deps.lane();
+    let reserved: number | undefined;
+    // After a target's last step comes the lane's next target, taken now (so no other lane claims it meanwhile).
+    const upcoming = (index: number, step: number) => (): UpcomingStep | undefined => {
+      if (step + 1 < steps.length) return { target: input.targets[index], step: step + 1 };
+      if (context.cancellationSignal.aborted) return undefined;
+      reserved ??= take();
+      return reserved === undefined ? undefined : { target: input.targets[reserved], step: 0 };
+    };
+    try {
+      for (;;) {
+        if (context.cancellationSignal.aborted) throw new CancelledFailure('bulk chunk cancelled');
+        const index = reserved ?? take();
+        reserved = undefined;
+        if (index === undefined) return;
+        await runTarget(lane, index, upcoming);
+        beat();
+      }
+    } finally {
+      await lane.close();
     }
   };
   // Alive while a target waits out a retry's backoff, too.
   const ticker = setInterval(() => beat(true), 3000);
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency, input.targets.length - next)) }, lane));
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency, input.targets.length - next)) }, runLane));
   } finally {
     clearInterval(ticker);
   }

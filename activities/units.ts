@@ -2,12 +2,13 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import { msToNumber } from '@temporalio/common/lib/time';
 import { stepsOf } from '../src/batch';
 import { isConnectionError } from '../src/db/pool';
+import { UnitSession, type NextClaim } from '../src/db/session';
 import { NonRetryableError } from '../src/errors';
 import { Slots } from '../src/util/slots';
 import { chainOf } from '../workflows/chain';
 import { UNKNOWN_BATCH, unitFailureDetails } from '../workflows/details';
 import type { ChunkInput, FailureRecord, JobInput, RunSummary, StepOutcome } from '../workflows/types';
-import { runBulkChunk } from './bulk';
+import { runBulkChunk, type UpcomingStep } from './bulk';
 import { activityKey, batchOf, type ActivityDeps, type UnitEvent } from './deps';
 import { activityMeter } from '../src/temporal/metrics';
 
@@ -18,6 +19,9 @@ interface UnitRun {
   heartbeat?: (details?: unknown) => void;
   /** In a bulk chunk: the activity was scheduled once for all its targets, so each is timed from its own start. */
   inChunk?: boolean;
+  /** In a bulk chunk: the lane's connection, which holds its unit slot, and the claim it opens next. */
+  session?: UnitSession;
+  next?: () => NextClaim | undefined;
 }
 
 /**
@@ -36,7 +40,10 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
     return n;
   };
 
-  const runStep = async (job: JobInput, { attempt, heartbeat, inChunk }: UnitRun): Promise<Exclude<StepOutcome, 'failed'>> => {
+  const runStep = async (
+    job: JobInput,
+    { attempt, heartbeat, inChunk, session, next }: UnitRun,
+  ): Promise<Exclude<StepOutcome, 'failed'>> => {
     const batch = batchOf(batches, job.batch);
     const index = job.step ?? 0;
     const step = stepsOf(batch)[index];
@@ -45,21 +52,24 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
     if (step.when && !step.when(input)) return 'not-applicable';
     const context = Context.current();
     const timeoutMs = msToNumber(stepSettings(job).timeout ?? '1m');
-    const release = await slots.acquire(context.cancellationSignal);
+    // A lane's session keeps its slot from one unit to the next while it has the next one's claim open.
+    const release = session ? () => undefined : await slots.acquire(context.cancellationSignal);
+    await session?.hold(context.cancellationSignal);
     const stop = new AbortController();
     const onCancel = () => stop.abort(context.cancellationSignal.reason);
     context.cancellationSignal.addEventListener('abort', onCancel, { once: true });
     const timer = setTimeout(() => stop.abort(timedOut(timeoutMs)), timeoutMs);
     const measure = measured(job, step.unit.name, attempt, inChunk);
     try {
+      const options = {
+        idempotencyKey: { batch: job.batch, runKey: job.runKey, targetKey: job.target.key },
+        attempt,
+        schema,
+        heartbeat: heartbeat ?? (context.info.isLocal ? undefined : (details?: unknown) => context.heartbeat(details)),
+        signal: stop.signal,
+      };
       const { outcome } = await throughLostConnections(Date.now() + timeoutMs, stop.signal, () =>
-        step.unit.execute(pool, input, {
-          idempotencyKey: { batch: job.batch, runKey: job.runKey, targetKey: job.target.key },
-          attempt,
-          schema,
-          heartbeat: heartbeat ?? (context.info.isLocal ? undefined : (details) => context.heartbeat(details)),
-          signal: stop.signal,
-        }),
+        session ? session.run(step.unit, input, options, next) : step.unit.execute(pool, input, options),
       );
       measure(outcome);
       return outcome;
@@ -126,14 +136,32 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
       const job = { batch: input.batch, runKey: input.runKey, params: input.params, settings: input.settings };
       return runBulkChunk(
         {
-          runStep: (target, step, attempt, keepAlive) =>
-            runStep({ ...job, target, step }, { attempt, heartbeat: keepAlive, inChunk: true }),
+          lane: () => {
+            const session = new UnitSession(pool, schema, slots);
+            return {
+              runStep: (target, step, attempt, keepAlive, upcoming) =>
+                runStep(
+                  { ...job, target, step },
+                  { attempt, heartbeat: keepAlive, inChunk: true, session, next: () => claimOf(batches, job, upcoming()) },
+                ),
+              close: () => session.close(),
+            };
+          },
           recordFailure: (failure) => recordFailure(failure, `${chunkKey}/${failure.targetKey}`),
         },
         input,
       );
     },
   };
+}
+
+/** The ledger claim of a step a lane runs next; none when its `when` leaves the target out (no transaction). */
+function claimOf(batches: ActivityDeps['batches'], job: Omit<JobInput, 'target'>, upcoming?: UpcomingStep): NextClaim | undefined {
+  if (!upcoming) return undefined;
+  const batch = batchOf(batches, job.batch);
+  const step = stepsOf(batch)[upcoming.step];
+  if (!step || (step.when && !step.when(batch.job.input(upcoming.target, job.params)))) return undefined;
+  return { batch: job.batch, runKey: job.runKey, targetKey: upcoming.target.key, unit: step.unit.name };
 }
 
 /** The step's settings as the job carries them: its chain's, or (a single step's activity) its own. */

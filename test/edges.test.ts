@@ -37,7 +37,7 @@ async function within<T>(ms: number, work: Promise<T>, what: string): Promise<T>
   }
 }
 
-it.each(['per-target', 'per-chunk'] as const)(
+it.each(['per-target', 'per-chunk', 'bulk'] as const)(
   '%s, two partitions: hostile keys each get exactly one effect, none skipped',
   async (granularity) => {
     const keys = [...HOSTILE, ...Array.from({ length: 16 }, (_, i) => `k${String(i).padStart(2, '0')}`)];

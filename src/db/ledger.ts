@@ -1,4 +1,4 @@
-import type { Pool, PoolClient, QueryResult } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Db } from '../db/types';
 import { tjuTables } from './schema';
 import type { FailureFilter, FailureRecord, Target } from '../../workflows/types';
@@ -41,30 +41,38 @@ export function cachedRunId(pool: Pool, { batch, runKey }: { batch: string; runK
   return id;
 }
 
-/**
- * Opens the unit's transaction and claims its ledger row in the same round trip (a simple query: BEGIN and
- * the INSERT together). False when another execution holds or committed the claim: the caller rolls back
- * without running the unit, so its writes happen once however often the job runs. A concurrent duplicate
- * waits here until the first commits (then false) or rolls back (then true).
- */
-export async function beginClaimed(client: PoolClient, runId: string, targetKey: string, unit: string, schema?: string): Promise<boolean> {
-  if (!/^\d+$/.test(runId)) throw new Error(`run id ${runId} is not a number`);
-  const results = (await client.query(
-    `BEGIN; INSERT INTO ${tjuTables(schema).ledger} (run_id, target_key, unit)
-     VALUES (${runId}, ${client.escapeLiteral(targetKey)}, ${client.escapeLiteral(unit)}) ON CONFLICT DO NOTHING`,
-  )) as unknown as QueryResult[];
-  return results[1].rowCount === 1;
+/** One unit's ledger row for one target of a run: what a unit's transaction claims first. */
+export interface Claim {
+  runId: string;
+  targetKey: string;
+  unit: string;
 }
 
-/** Commits a claimed unit; one that found its work already done says so in its ledger row. */
-export async function commitClaimed(client: PoolClient, runId: string, targetKey: string, unit: string, skipped: boolean, schema?: string) {
-  if (!skipped) return client.query('COMMIT');
-  await client.query(`UPDATE ${tjuTables(schema).ledger} SET skipped = true WHERE run_id = $1 AND target_key = $2 AND unit = $3`, [
+/**
+ * The claim as one simple-protocol statement (it travels with BEGIN, and with the previous unit's COMMIT, in
+ * one round trip): a row inserted means the unit runs; none means another execution holds or committed it. A
+ * concurrent duplicate waits here until the first commits (then none) or rolls back (then inserted).
+ */
+export function claimStatement(client: PoolClient, { runId, targetKey, unit }: Claim, schema?: string): string {
+  if (!/^\d+$/.test(runId)) throw new Error(`run id ${runId} is not a number`);
+  return `INSERT INTO ${tjuTables(schema).ledger} (run_id, target_key, unit)
+    VALUES (${runId}, ${client.escapeLiteral(targetKey)}, ${client.escapeLiteral(unit)}) ON CONFLICT DO NOTHING`;
+}
+
+/** Marks a claimed row as a unit that found its work already done, before its COMMIT. */
+export function skippedStatement(client: PoolClient, { runId, targetKey, unit }: Claim, schema?: string): string {
+  return `UPDATE ${tjuTables(schema).ledger} SET skipped = true
+    WHERE run_id = ${runId} AND target_key = ${client.escapeLiteral(targetKey)} AND unit = ${client.escapeLiteral(unit)}`;
+}
+
+/** Whether a claim is committed: asked when a COMMIT's round trip failed and it may have gone through. */
+export async function isClaimed(db: Db, { runId, targetKey, unit }: Claim, schema?: string): Promise<boolean> {
+  const { rowCount } = await db.query(`SELECT 1 FROM ${tjuTables(schema).ledger} WHERE run_id = $1 AND target_key = $2 AND unit = $3`, [
     runId,
     targetKey,
     unit,
   ]);
-  return client.query('COMMIT');
+  return rowCount === 1;
 }
 
 /**

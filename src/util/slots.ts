@@ -11,6 +11,11 @@ export class Slots {
     this.free = size;
   }
 
+  /** Whether a unit is waiting for a slot: a lane holding one between its targets gives it up then. */
+  get contended(): boolean {
+    return this.waiting.length > 0;
+  }
+
   /** Resolves with a release function once a slot is free; rejects if `signal` aborts first. */
   acquire(signal?: AbortSignal): Promise<() => void> {
     signal?.throwIfAborted();

@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import type { Client, Pool, PoolClient, QueryResult } from 'pg';
+import type { Slots } from '../util/slots';
+import type { RunnableUnit, UnitOutcome } from './types';
+import { cachedRunId, claimStatement, isClaimed, skippedStatement, type Claim, type TargetRef } from './ledger';
+import { connectWithin } from './pool';
+
+export interface RunUnitOptions {
+  /** When given, the run is recorded in the ledger in the same transaction: a second run changes nothing. */
+  idempotencyKey?: TargetRef;
+  attempt?: number;
+  /** The schema of tju's tables (default `tju`). */
+  schema?: string;
+  /** Called by `ctx.heartbeat()` (a job's regular activity passes Temporal's). */
+  heartbeat?: (details?: unknown) => void;
+  /**
+   * Stops the unit: its connection is closed at once, so PostgreSQL rolls its transaction back and nothing it
+   * does after can commit; the unit sees it as `ctx.signal` too (to pass to `fetch`, say). A job aborts a unit
+   * whose timeout passed or whose activity was cancelled.
+   */
+  signal?: AbortSignal;
+}
+
+export interface UnitResult {
+  outcome: UnitOutcome;
+}
+
+/** The ledger claim a session opens next, beside the unit it is committing: another target's or step's. */
+export type NextClaim = Omit<Claim, 'runId'> & Pick<TargetRef, 'batch' | 'runKey'>;
+
+/**
+ * The key of a unit's effect on one target, for an external API: the unit's declared key, else one that is
+ * the same for every attempt, crash and run of the batch (never the run key: a target that a later run selects
+ * again must not be acted on twice).
+ */
+export function unitIdempotencyKey<I>(unit: Pick<RunnableUnit<I>, 'name' | 'idempotencyKey'>, input: I, key?: TargetRef): string {
+  if (unit.idempotencyKey) return unit.idempotencyKey(input);
+  return key ? `${key.batch}/${key.targetKey}/${unit.name}` : randomUUID();
+}
+
+/**
+ * The connection units run on, one transaction after another. It holds a connection (and, given `slots`, one
+ * of the worker's unit slots) only while a transaction is open on it, so nothing waits on a lane that is
+ * backing off or recording a failure, and gives them up when another unit waits for a slot.
+ *
+ * Each transaction with an idempotency key claims its ledger row in the same round trip as BEGIN: a key
+ * already claimed means the work is done, and the unit does not run. A lane that knows what it runs next
+ * passes `next`: the unit's COMMIT then travels with the next unit's BEGIN and claim in one round trip, so a
+ * unit of three statements costs four round trips, not five. Both are simple-protocol queries, and the next
+ * claim's row is only locked, never committed, until its own unit commits it.
+ */
+export class UnitSession {
+  private client?: PoolClient;
+  private slot?: () => void;
+  /** The open transaction's ledger claim (`claimed` false: the row was there already) when `next` opened it. */
+  private open?: { claim: Claim; claimed: boolean };
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly schema?: string,
+    private readonly slots?: Slots,
+  ) {}
+
+  /** Runs `unit` in one transaction: everything it wrote commits together or not at all. */
+  async run<I>(unit: RunnableUnit<I>, input: I, options: RunUnitOptions = {}, next?: () => NextClaim | undefined): Promise<UnitResult> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const key = options.idempotencyKey;
+    const claim = key && { runId: await cachedRunId(this.pool, key, this.schema), targetKey: key.targetKey, unit: unit.name };
+    const client = await this.connect(signal);
+    let broken: Error | undefined;
+    // Closing the connection is the one sure way to stop a transaction mid-statement: the server rolls it back.
+    const abort = () => {
+      broken = signal!.reason instanceof Error ? signal!.reason : new Error('the unit was stopped');
+      void (client as unknown as Client).end().catch(() => undefined);
+    };
+    signal?.addEventListener('abort', abort, { once: true });
+    let committing: UnitOutcome | undefined;
+    try {
+      if (!(await this.begin(client, claim))) {
+        await client.query('ROLLBACK');
+        this.release();
+        return { outcome: 'skipped' };
+      }
+      const outcome =
+        (await unit.run(client, input, {
+          attempt: options.attempt ?? 1,
+          idempotencyKey: unitIdempotencyKey(unit, input, key),
+          heartbeat: options.heartbeat ?? (() => undefined),
+          signal: signal ?? new AbortController().signal,
+        })) ?? 'succeeded';
+      signal?.throwIfAborted();
+      committing = outcome;
+      await this.commit(client, claim, outcome === 'skipped', !broken && !this.slots?.contended ? next?.() : undefined);
+      return { outcome };
+    } catch (err) {
+      // Stopped: whatever the unit's own error says (a closed connection), this is why.
+      if (signal?.aborted) broken ??= signal.reason;
+      if (!broken) await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      this.open = undefined;
+      this.release(broken ?? (committing ? (err as Error) : undefined));
+      // The COMMIT went out with the next claim and the round trip failed: it may have committed before the
+      // failure. The ledger row says which (another connection reads it); without a key it counts as failed.
+      if (committing && claim && !signal?.aborted && (await isClaimed(this.pool, claim, this.schema))) return { outcome: committing };
+      if (signal?.aborted) throw signal.reason;
+      throw err;
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
+  }
+
+  /** Gives back the connection and slot, rolling back a claim that `next` opened and nothing ran. */
+  async close(): Promise<void> {
+    let broken: Error | undefined;
+    if (this.open) await this.client?.query('ROLLBACK').catch((err: Error) => (broken = err));
+    this.open = undefined;
+    this.release(broken);
+  }
+
+  /**
+   * Takes the session's unit slot, if it has none: a lane does so before its unit's clock starts, so waiting
+   * for a slot does not count against the unit's timeout.
+   */
+  async hold(signal?: AbortSignal): Promise<void> {
+    if (!this.slot && this.slots) this.slot = await this.slots.acquire(signal);
+  }
+
+  private async connect(signal?: AbortSignal): Promise<PoolClient> {
+    await this.hold(signal);
+    this.client ??= await connectWithin(this.pool).catch((err: Error) => {
+      this.release();
+      throw err;
+    });
+    return this.client;
+  }
+
+  /** A client released with an error, or one that was stopped, has a dead or confused connection: dropped. */
+  private release(broken?: Error) {
+    this.client?.release(broken);
+    this.client = undefined;
+    this.slot?.();
+    this.slot = undefined;
+  }
+
+  /** Opens the transaction and claims the key (true: the unit runs); reuses the claim `next` opened. */
+  private async begin(client: PoolClient, claim?: Claim): Promise<boolean> {
+    const open = this.open;
+    this.open = undefined;
+    if (open && claim && sameClaim(open.claim, claim)) return open.claimed;
+    const statements = [open ? 'ROLLBACK' : '', 'BEGIN', claim ? claimStatement(client, claim, this.schema) : ''].filter(Boolean);
+    const results = await client.query(statements.join('; '));
+    return !claim || lastOf(results).rowCount === 1;
+  }
+
+  /** Commits (a unit that found its work done says so in its row), opening `next`'s claim in the same round trip. */
+  private async commit(client: PoolClient, claim: Claim | undefined, skipped: boolean, next: NextClaim | undefined) {
+    const nextClaim = next && { runId: await cachedRunId(this.pool, next, this.schema), targetKey: next.targetKey, unit: next.unit };
+    const statements = [
+      claim && skipped ? skippedStatement(client, claim, this.schema) : '',
+      'COMMIT',
+      nextClaim ? `BEGIN; ${claimStatement(client, nextClaim, this.schema)}` : '',
+    ].filter(Boolean);
+    const results = await client.query(statements.join('; '));
+    if (!nextClaim) return this.release();
+    this.open = { claim: nextClaim, claimed: lastOf(results).rowCount === 1 };
+  }
+}
+
+const sameClaim = (a: Claim, b: Claim) => a.runId === b.runId && a.targetKey === b.targetKey && a.unit === b.unit;
+
+/** A simple query of several statements resolves with one result each; of one, with that result. */
+const lastOf = (results: QueryResult | QueryResult[]): QueryResult => (Array.isArray(results) ? results[results.length - 1] : results);
