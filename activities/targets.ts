@@ -4,11 +4,28 @@ import { isConnectionError } from '../src/db/pool';
 import { noteRunProblem } from '../src/db/runHistory';
 import { NonRetryableError } from '../src/errors';
 import { checkTargetRows } from '../src/targets';
-import type { FetchTargetsRequest, Target } from '../workflows/types';
+import type { CutPage, FetchTargetsRequest, Target } from '../workflows/types';
 import { batchOf, type ActivityDeps } from './deps';
 
 /** Attempts of a failing target query (not a lost connection) before the run fails with its error. */
 export const TARGET_QUERY_ATTEMPTS = 5;
+
+/**
+ * The most JSON a page of targets may take: Temporal refuses a payload over 2 MB (and warns over 512 KB), and a
+ * page travels whole as the fetch's result and in parts as its jobs' inputs. Lean rows (a key and a few
+ * options, ~50 bytes) fill 2,000 in 100 KB; a batch whose rows are fat gets shorter pages, never a refused one.
+ */
+export const PAGE_BYTES = 1_000_000;
+
+/** The page as the trigger takes it: whole, or its first targets within `PAGE_BYTES` (at least one) and a "more". */
+export function fitPage(targets: Target[], maxBytes = PAGE_BYTES): Target[] | CutPage {
+  let bytes = 0;
+  for (const [i, target] of targets.entries()) {
+    bytes += Buffer.byteLength(JSON.stringify(target));
+    if (bytes > maxBytes && i > 0) return { targets: targets.slice(0, i), more: true };
+  }
+  return targets;
+}
 
 /** The Trigger's reads: pages of the batch's target query (or a run's open failures), and partition keys. */
 export function targetActivities({ pool, batches, schema }: ActivityDeps) {
@@ -32,11 +49,11 @@ export function targetActivities({ pool, batches, schema }: ActivityDeps) {
   };
 
   return {
-    /** One keyset page of the Trigger's query, checked: every row has a key, none twice. */
-    async fetchTargets(request: FetchTargetsRequest): Promise<Target[]> {
+    /** One keyset page of the Trigger's query, checked (every row has a key, none twice), within `PAGE_BYTES`. */
+    async fetchTargets(request: FetchTargetsRequest): Promise<Target[] | CutPage> {
       if (request.source === 'failures') {
-        return runQuery(request, () =>
-          failedTargets(pool, request, request.after, request.limit, schema, request.upTo ?? null, request.failures),
+        return runQuery(request, async () =>
+          fitPage(await failedTargets(pool, request, request.after, request.limit, schema, request.upTo ?? null, request.failures)),
         );
       }
       const batch = batchOf(batches, request.batch);
@@ -50,7 +67,7 @@ export function targetActivities({ pool, batches, schema }: ActivityDeps) {
         };
         const rows = await batch.targets(pool, page);
         try {
-          return checkTargetRows(batch.name, rows, request.after);
+          return fitPage(checkTargetRows(batch.name, rows, request.after));
         } catch (err) {
           throw new NonRetryableError((err as Error).message);
         }

@@ -220,6 +220,15 @@ export interface FetchTargetsRequest {
   limit: number;
 }
 
+/**
+ * A page the fetch cut short because its targets would not fit in one payload: more follow after its last key,
+ * however few it holds. A page that fits is a plain array, as every page was before.
+ */
+export interface CutPage {
+  targets: Target[];
+  more: true;
+}
+
 /** What a schedule's run will start: the trigger of the run its scheduled time names. */
 export interface ScheduledRunPlan {
   workflowId: string;

@@ -38,7 +38,8 @@ it('plans ordered batches as one target at a time, per-chunk with a window sized
   expect(buildTriggerInput(run, { granularity: 'bulk' })).toMatchObject({
     window: 2,
     granularity: 'bulk',
-    chunkSize: 500,
+    pageSize: 2000,
+    chunkSize: 2000,
     chunkConcurrency: 10,
   });
   expect(buildTriggerInput(run, { window: undefined, chunkSize: undefined })).toMatchObject({ window: 100 });
@@ -109,7 +110,8 @@ it('plans bulk runs with their own defaults, and refuses bulk for a batch whose 
   expect(buildTriggerInput(resolveRun(issueInvoices, { date: '2026-11-01' }), { granularity: 'bulk' })).toMatchObject({
     granularity: 'bulk',
     window: 2,
-    chunkSize: 500,
+    pageSize: 2000,
+    chunkSize: 2000,
     chunkConcurrency: 10,
   });
   expect(() => buildTriggerInput(resolveRun(processOrders, { date: '2026-11-01' }), { granularity: 'bulk' })).toThrow(

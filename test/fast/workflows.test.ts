@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities, ActivityDeps } from '../../activities';
 import { runActivities } from '../../activities/runs';
+import { fitPage } from '../../activities/targets';
 import { jobWorkflowId } from '../../workflows/ids';
 import { installRuntime } from '../../src/temporal/runtime';
 import type {
@@ -46,7 +47,9 @@ async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: C
   const activities: Partial<Activities> = {
     async fetchTargets({ batch, after, upTo, limit }: FetchTargetsRequest) {
       if (batch === 'stub.broken-query') throw ApplicationFailure.nonRetryable('relation "stubs" does not exist', 'TargetQueryFailed');
-      return targets.filter((t) => (after === null || t.key > after) && (!upTo || t.key <= upTo)).slice(0, limit);
+      const page = targets.filter((t) => (after === null || t.key > after) && (!upTo || t.key <= upTo)).slice(0, limit);
+      // Fat rows: the real fetch cuts the page to fit a payload (here 2–3 targets of the stub's ~15 bytes each).
+      return batch === 'stub.fat-rows' ? fitPage(page, 40) : page;
     },
     async partitionKeys({ count }: { count: number }) {
       return Array.from({ length: count - 1 }, (_, i) => targets[Math.floor(((i + 1) * targets.length) / count)].key);
@@ -239,6 +242,27 @@ it('bulk: counts each chunk, and settles the targets of a chunk that failed for 
   expect(result).toEqual({ total: 12, succeeded: 7, failed: 5, skipped: 0 });
   expect(seen.settled.map((s) => s.targets.map((t) => t.key))).toEqual([['006', '007', '008', '009', '010']]);
   expect(seen.settled[0].reason).toEqual({ type: 'JobEnded', message: expect.stringMatching(/^its job gave up: /) });
+});
+
+it('bulk: pages cut to fit a payload go on to the next page, short as they are; every target is dispatched once', async () => {
+  const dispatched: string[] = [];
+  const chunk = async (input: ChunkInput) => {
+    dispatched.push(...input.targets.map((t) => t.key));
+    return { succeeded: input.targets.length, failed: 0, skipped: 0 };
+  };
+  const { result } = await withStubWorker(targetsOf(20), { chunk }, (client, queue) =>
+    runTrigger(client, queue, input({ batch: 'stub.fat-rows', granularity: 'bulk', chunkSize: 10, chunkConcurrency: 2, pageSize: 10 })),
+  );
+  expect(result).toEqual({ total: 20, succeeded: 20, failed: 0, skipped: 0 });
+  expect(dispatched.sort()).toEqual(targetsOf(20).map((t) => t.key));
+});
+
+it('cuts a page of fat rows to what fits in one payload, keeping at least one target', () => {
+  const rows = targetsOf(5).map((t) => ({ ...t, notes: 'x'.repeat(400) }));
+  expect(fitPage(rows)).toBe(rows); // whole: far under a megabyte
+  const cut = fitPage(rows, 1000);
+  expect(cut).toEqual({ targets: rows.slice(0, 2), more: true });
+  expect(fitPage(rows, 10)).toEqual({ targets: rows.slice(0, 1), more: true });
 });
 
 it('per-target: awaits a job another trigger started under the same ID, and settles one an operator terminated', async () => {

@@ -19,7 +19,7 @@ export async function dispatchTargets(run: RunState, startJob: StartJob): Promis
   const size = input.granularity === 'per-target' ? 1 : input.chunkSize;
   let dispatchedHere = 0;
   for (;;) {
-    const page = await nextPage(run);
+    const { page, last } = await nextPage(run);
     for (let i = 0; i < page.length; i += size) {
       const targets = page.slice(i, i + size);
       // Paused: dispatch nothing new until resumed or cancelled; the jobs in flight finish meanwhile.
@@ -38,17 +38,20 @@ export async function dispatchTargets(run: RunState, startJob: StartJob): Promis
       run.cursor = targets[targets.length - 1].key;
       void dispatch(run, targets, startJob);
     }
-    if (run.stopped || page.length < input.pageSize) break;
+    if (run.stopped || last) break;
   }
   await condition(() => run.inFlight === 0);
   return false;
 }
 
-/** The next keyset page; a query that failed for good stops the run (it could not tell what is left to do). */
-async function nextPage(run: RunState): Promise<Target[]> {
+/**
+ * The next keyset page, and whether it is the last: a short one is, unless the fetch cut it to fit a payload. A
+ * query that failed for good stops the run (it could not tell what is left to do).
+ */
+async function nextPage(run: RunState): Promise<{ page: Target[]; last: boolean }> {
   const { input } = run;
   try {
-    return await fetchTargets({
+    const fetched = await fetchTargets({
       source: input.source,
       ...(input.failures ? { failures: input.failures } : {}),
       batch: input.batch,
@@ -58,9 +61,11 @@ async function nextPage(run: RunState): Promise<Target[]> {
       upTo: input.upTo,
       limit: input.pageSize,
     });
+    if (!Array.isArray(fetched)) return { page: fetched.targets, last: false };
+    return { page: fetched, last: fetched.length < input.pageSize };
   } catch (err) {
     run.queryFailed(err);
-    return [];
+    return { page: [], last: true };
   }
 }
 
