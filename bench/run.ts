@@ -141,6 +141,7 @@ interface BenchOptions {
   window?: number;
   partitions?: number;
   chunkSize?: number;
+  pageSize?: number;
   chunkConcurrency?: number;
   workers: number[];
   repeat: number;
@@ -155,7 +156,8 @@ async function main() {
     .option('--workers <list>', 'worker processes polling the task queue, e.g. 1,2: each tju mode runs once per count', workerCounts, [1])
     .option('--window <n>', "jobs in flight per trigger run (default: the trigger's own)", positiveInt)
     .option('--partitions <n>', 'split each tju run into this many key ranges', positiveInt)
-    .option('--chunk-size <n>', 'targets per chunk job (per-chunk)', positiveInt)
+    .option('--chunk-size <n>', 'targets per chunk job (per-chunk, bulk)', positiveInt)
+    .option('--page-size <n>', 'targets the trigger fetches per page (a chunk never spans two)', positiveInt)
     .option('--chunk-concurrency <n>', 'units at once inside one chunk job (per-chunk)', positiveInt)
     .option('--repeat <n>', 'run every mode this many times, interleaved; the table shows medians', positiveInt, 1)
     .option('--out <dir>', 'where to write the JSON and SVG', path.join(projectRoot, 'bench', 'results'))
@@ -180,8 +182,8 @@ async function main() {
 
   // A server of one's own (TEMPORAL_ADDRESS, e.g. one on PostgreSQL persistence) is measured by its pid.
   const serverPid = server?.process.pid ?? (process.env.TJU_BENCH_SERVER_PID ? Number(process.env.TJU_BENCH_SERVER_PID) : undefined);
-  const { window, partitions, chunkSize, chunkConcurrency } = options;
-  const tuning = { window, partitions, chunkSize, chunkConcurrency };
+  const { window, partitions, chunkSize, chunkConcurrency, pageSize } = options;
+  const tuning = { window, partitions, chunkSize, chunkConcurrency, pageSize };
   // Bundled once; each worker process loads the file.
   let bundlePath: string | undefined;
   if (options.modes.some((m) => !LOOPS.includes(m))) {
