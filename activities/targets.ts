@@ -11,11 +11,13 @@ import { batchOf, type ActivityDeps } from './deps';
 export const TARGET_QUERY_ATTEMPTS = 5;
 
 /**
- * The most JSON a page of targets may take: Temporal refuses a payload over 2 MB (and warns over 512 KB), and a
- * page travels whole as the fetch's result and in parts as its jobs' inputs. Lean rows (a key and a few
- * options, ~50 bytes) fill 2,000 in 100 KB; a batch whose rows are fat gets shorter pages, never a refused one.
+ * The most JSON a page of targets may take. A page travels through the trigger's history whole (the fetch's
+ * result) and again as its jobs' inputs, and a client reads history 256 events at a time in one gRPC message,
+ * which most clients cap at 4 MB: a bulk trigger's 256 events hold about 21 pages and 21 chunk inputs, so
+ * pages of 64 KB keep that message near 2.7 MB (pages of 2,000 lean rows, 90 KB, already overflowed it). Lean
+ * rows (a key and a few options, ~45 bytes) fill about 1,400 to a page; fat rows get shorter pages.
  */
-export const PAGE_BYTES = 1_000_000;
+export const PAGE_BYTES = 64 * 1024;
 
 /** The page as the trigger takes it: whole, or its first targets within `PAGE_BYTES` (at least one) and a "more". */
 export function fitPage(targets: Target[], maxBytes = PAGE_BYTES): Target[] | CutPage {

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities, ActivityDeps } from '../../activities';
 import { runActivities } from '../../activities/runs';
-import { fitPage } from '../../activities/targets';
+import { fitPage, PAGE_BYTES } from '../../activities/targets';
 import { jobWorkflowId } from '../../workflows/ids';
 import { installRuntime } from '../../src/temporal/runtime';
 import type {
@@ -259,7 +259,14 @@ it('bulk: pages cut to fit a payload go on to the next page, short as they are; 
 
 it('cuts a page of fat rows to what fits in one payload, keeping at least one target', () => {
   const rows = targetsOf(5).map((t) => ({ ...t, notes: 'x'.repeat(400) }));
-  expect(fitPage(rows)).toBe(rows); // whole: far under a megabyte
+  expect(fitPage(rows)).toBe(rows); // whole: 2 KB
+  // 2,000 lean rows (90 KB) would make the trigger's history unreadable 256 events at a time: cut within 64 KB.
+  const lean = Array.from({ length: 2000 }, (_, i) => ({ key: String(100000 + i), payment_method: 'bank_transfer' }));
+  const page = fitPage(lean);
+  expect(page).toMatchObject({ more: true });
+  const kept = (page as { targets: Target[] }).targets;
+  expect(kept.length).toBeGreaterThan(1000);
+  expect(JSON.stringify(kept).length).toBeLessThanOrEqual(PAGE_BYTES + kept.length);
   const cut = fitPage(rows, 1000);
   expect(cut).toEqual({ targets: rows.slice(0, 2), more: true });
   expect(fitPage(rows, 10)).toEqual({ targets: rows.slice(0, 1), more: true });
