@@ -12,12 +12,12 @@ export const TARGET_QUERY_ATTEMPTS = 5;
 
 /**
  * The most JSON a page of targets may take. A page travels through the trigger's history whole (the fetch's
- * result) and again as its jobs' inputs, and a client reads history 256 events at a time in one gRPC message,
- * which most clients cap at 4 MB: a bulk trigger's 256 events hold about 21 pages and 21 chunk inputs, so
- * pages of 64 KB keep that message near 2.7 MB (pages of 2,000 lean rows, 90 KB, already overflowed it). Lean
- * rows (a key and a few options, ~45 bytes) fill about 1,400 to a page; fat rows get shorter pages.
+ * result) and again as its jobs' inputs, and a worker or client reads that history 256 events at a time in
+ * one gRPC message, which the TypeScript client caps at 4 MB. A bulk trigger's 256 events held about 33 pages
+ * and their chunk inputs: pages of 64 KB made a 4.29 MB message, which the client refused. At 32 KB it stays
+ * near 2.2 MB. Lean rows (a key and a few options, ~45 bytes) fill about 700 to a page; fat rows fewer.
  */
-export const PAGE_BYTES = 64 * 1024;
+export const PAGE_BYTES = 32 * 1024;
 
 /** The page as the trigger takes it: whole, or its first targets within `PAGE_BYTES` (at least one) and a "more". */
 export function fitPage(targets: Target[], maxBytes = PAGE_BYTES): Target[] | CutPage {

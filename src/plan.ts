@@ -19,8 +19,8 @@ export const GRANULARITY_DEFAULTS = {
    * Bulk chunks run their units in the worker's own process, so two chunks with 10 lanes each fill a worker's
    * default 20 unit slots. Each page and each chunk costs a round of activity and workflow tasks on the server:
    * at 2,000 the server's CPU per target fell from 0.1 to 0.03 ms and runs went 1.2–1.45× faster than at 500
-   * (README, "Where the time goes"). A page is cut shorter when its rows pass 64 KB, which lean rows do at
-   * about 1,400 (activities/targets.ts).
+   * (README, "Where the time goes"). A page is cut shorter when its rows pass 32 KB, which lean rows do at
+   * about 700 (activities/targets.ts).
    */
   bulk: { window: 2, pageSize: 2000, chunkSize: 2000, chunkConcurrency: 10 },
 } as const;
