@@ -218,7 +218,7 @@ async function main() {
       if (LOOPS.includes(mode)) {
         recorder = await loop(pool, options.targets, options.concurrency, date, mode as 'raw' | 'bare' | 'floor');
       } else {
-        const taskQueue = `bench-${process.pid}-${mode}-${workerCount}`;
+        const taskQueue = `bench-${process.pid}-${mode}-${workerCount}-${i}`; // one per run: its histories are counted by queue
         const workers = await startWorkers(workerCount, {
           address: address!,
           taskQueue,
