@@ -87,23 +87,35 @@ it('per-target: survives three SIGKILLs with retried and failing targets while t
   expect(replay.errors).toEqual([]);
 }, 600_000);
 
-it.each<Granularity>(['per-chunk', 'per-target'])(
+const TERMINATED = {
+  'per-chunk': { date: '2026-11-03', targets: 1500 },
+  'per-target': { date: '2026-11-04', targets: 300 },
+  bulk: { date: '2026-11-07', targets: 6000 },
+};
+
+it.each<keyof typeof TERMINATED>(['per-chunk', 'per-target', 'bulk'])(
   '%s: a worker whose PostgreSQL connections are terminated again and again stays up and finishes the run',
   async (granularity) => {
     await h.pool.query('TRUNCATE invoices, subscriptions, tju.ledger, tju.failures RESTART IDENTITY CASCADE');
-    const date = granularity === 'per-chunk' ? '2026-11-03' : '2026-11-04';
-    const { failing, billable } = await insertMixedSubscriptions(h.pool, granularity === 'per-chunk' ? 1500 : 300);
+    const { date, targets } = TERMINATED[granularity];
+    const { failing, billable } = await insertMixedSubscriptions(h.pool, targets);
     const worker = await startWorkerProcess(h);
     const run = await h.tju.trigger('test.mixed-billing', { date }, { granularity });
 
     let terminated = 0;
+    let inTransaction = 0;
     for (const fraction of [0.1, 0.25, 0.4, 0.55, 0.7]) {
       await waitForInvoices(date, Math.floor(billable.length * fraction));
-      terminated += await terminateBackends();
+      const cut = await terminateBackends();
+      terminated += cut.all;
+      inTransaction += cut.inTransaction;
     }
     const summary = await run.result();
 
     expect(terminated).toBeGreaterThanOrEqual(5);
+    // Bulk's lanes are always in a transaction (a unit's, or the next target's claim opened with the last
+    // COMMIT), so some were cut mid-way; per-target and per-chunk units may all be between transactions.
+    if (granularity === 'bulk') expect(inTransaction).toBeGreaterThanOrEqual(1);
     expect(worker.child.exitCode).toBeNull(); // still running
     expect(worker.output()).not.toMatch(/Unhandled|Emitted 'error'/);
     expect(await worker.kill('SIGTERM')).toBe(0);
@@ -113,14 +125,15 @@ it.each<Granularity>(['per-chunk', 'per-target'])(
 );
 
 /** Terminates every other session on the harness's database: the worker's pool and the test's own. */
-async function terminateBackends(): Promise<number> {
+async function terminateBackends(): Promise<{ all: number; inTransaction: number }> {
   const database = new URL(h.databaseUrl).pathname.slice(1);
-  const { rows } = await h.pool.query<{ n: number }>(
-    `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n
-       FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+  const { rows } = await h.pool.query<{ all: number; inTransaction: number }>(
+    `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS all,
+            count(*) FILTER (WHERE state <> 'idle')::int AS "inTransaction"
+       FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
     [database],
   );
-  return rows[0].n;
+  return rows[0];
 }
 
 it('drains on SIGTERM and exits 0; a restarted worker finishes the run with nothing done twice or lost', async () => {
