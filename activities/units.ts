@@ -44,12 +44,10 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
     job: JobInput,
     { attempt, heartbeat, inChunk, session, next }: UnitRun,
   ): Promise<Exclude<StepOutcome, 'failed'>> => {
-    const batch = batchOf(batches, job.batch);
-    const index = job.step ?? 0;
-    const step = stepsOf(batch)[index];
-    if (!step) throw new NonRetryableError(`${batch.name} has no step ${index}: was the batch changed mid-run?`);
-    const input = batch.job.input(job.target, job.params);
-    if (step.when && !step.when(input)) return 'not-applicable';
+    const found = stepOf(batches, job);
+    if (!found) throw new NonRetryableError(`${job.batch} has no step ${job.step ?? 0}: was the batch changed mid-run?`);
+    const { step, input, applies } = found;
+    if (!applies) return 'not-applicable';
     const context = Context.current();
     const timeoutMs = msToNumber(stepSettings(job).timeout ?? '1m');
     // A lane's session keeps its slot from one unit to the next while it has the next one's claim open.
@@ -155,13 +153,23 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
   };
 }
 
-/** The ledger claim of a step a lane runs next; none when its `when` leaves the target out (no transaction). */
-function claimOf(batches: ActivityDeps['batches'], job: Omit<JobInput, 'target'>, upcoming?: UpcomingStep): NextClaim | undefined {
-  if (!upcoming) return undefined;
+/** A job's step of its batch's chain and the unit's input; `applies` false when the step's `when` leaves the target out. */
+function stepOf(batches: ActivityDeps['batches'], job: JobInput) {
   const batch = batchOf(batches, job.batch);
-  const step = stepsOf(batch)[upcoming.step];
-  if (!step || (step.when && !step.when(batch.job.input(upcoming.target, job.params)))) return undefined;
-  return { batch: job.batch, runKey: job.runKey, targetKey: upcoming.target.key, unit: step.unit.name };
+  const step = stepsOf(batch)[job.step ?? 0];
+  if (!step) return undefined;
+  const input = batch.job.input(job.target, job.params);
+  return { step, input, applies: !step.when || step.when(input) };
+}
+
+/**
+ * The ledger claim of a step a lane runs next; none when its `when` leaves the target out (no transaction) or
+ * the step is gone (its own run says so: this one is committing).
+ */
+function claimOf(batches: ActivityDeps['batches'], job: Omit<JobInput, 'target'>, upcoming?: UpcomingStep): NextClaim | undefined {
+  const next = upcoming && stepOf(batches, { ...job, target: upcoming.target, step: upcoming.step });
+  if (!upcoming || !next?.applies) return undefined;
+  return { batch: job.batch, runKey: job.runKey, targetKey: upcoming.target.key, unit: next.step.unit.name };
 }
 
 /** The step's settings as the job carries them: its chain's, or (a single step's activity) its own. */
