@@ -6,6 +6,8 @@ import type { Pool } from 'pg';
 import type { FailureHook, HookRetry } from '../src/hooks';
 import { UnknownBatchError, type BatchRegistry } from '../src/registry';
 import type { Slots } from '../src/util/slots';
+import { StagedChunkGoneError, targetsOf } from '../src/db/stagedChunks';
+import type { JobTargets, Target } from '../workflows/types';
 
 /** What one unit run did, for metrics: outcome, and when it was scheduled and finished (epoch ms). */
 export interface UnitEvent {
@@ -70,5 +72,18 @@ export function batchOf(batches: BatchRegistry, name: string): Batch {
       message: `worker ${worker} does not define batch ${name}`,
       nextRetryDelay: '1s',
     });
+  }
+}
+
+/**
+ * A job's targets, read from its staged chunk if it has one. A chunk whose row is gone cannot be done or
+ * settled: its job fails for good, and the run stops saying why.
+ */
+export async function stagedOrGiven(pool: Pool, targets: JobTargets, schema?: string): Promise<Target[]> {
+  try {
+    return await targetsOf(pool, targets, schema);
+  } catch (err) {
+    if (err instanceof StagedChunkGoneError) throw ApplicationFailure.nonRetryable(err.message, err.name);
+    throw err;
   }
 }

@@ -8,7 +8,7 @@ import { hookRetryOf } from '../src/hooks/delivery';
 import { enqueueHookEvent, type HookName } from '../src/hooks/outbox';
 import { addStepCounts, chainOutcome } from '../workflows/chain';
 import type { FailureRecord, RunRecordUpdate, RunSummary, SettleRequest, StepOutcome } from '../workflows/types';
-import { activityKey, batchOf, type ActivityDeps } from './deps';
+import { activityKey, batchOf, stagedOrGiven, type ActivityDeps } from './deps';
 import { Context } from '@temporalio/activity';
 
 /** Failure records and the run's history, and the hook events they raise (an outbox the workers deliver). */
@@ -68,11 +68,12 @@ export function recordKeeping({ pool, batches, schema, onFailure, hookRetry, onH
       const batch = batchOf(batches, request.batch);
       const steps = stepsOf(batch);
       const runId = await runIdOf(pool, batch.name, request.runKey, schema);
-      const keys = request.targets.map((target) => target.key);
+      const targets = await stagedOrGiven(pool, request.targets, schema);
+      const keys = targets.map((target) => target.key);
       const ledger = await ledgerStates(pool, runId, keys, schema);
       const counts: Omit<RunSummary, 'total'> = { succeeded: 0, failed: 0, skipped: 0 };
       const key = activityKey();
-      for (const target of request.targets) {
+      for (const target of targets) {
         const outcomes: Record<string, StepOutcome> = {};
         const input = batch.job.input(target, request.params);
         for (const step of steps) {

@@ -1,10 +1,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { failedTargets } from '../src/db/ledger';
+import { cachedRunId, failedTargets } from '../src/db/ledger';
 import { isConnectionError } from '../src/db/pool';
 import { noteRunProblem } from '../src/db/runHistory';
+import { stageChunks } from '../src/db/stagedChunks';
 import { NonRetryableError } from '../src/errors';
 import { checkTargetRows } from '../src/targets';
-import type { CutPage, FetchTargetsRequest, Target } from '../workflows/types';
+import type { CutPage, FetchTargetsRequest, StagedPage, Target } from '../workflows/types';
 import { batchOf, type ActivityDeps } from './deps';
 
 /** Attempts of a failing target query (not a lost connection) before the run fails with its error. */
@@ -50,29 +51,32 @@ export function targetActivities({ pool, batches, schema }: ActivityDeps) {
     }
   };
 
+  /** One keyset page of the run's targets, checked (every row has a key, none twice). */
+  const readPage = async (request: FetchTargetsRequest): Promise<Target[]> => {
+    if (request.source === 'failures') {
+      return failedTargets(pool, request, request.after, request.limit, schema, request.upTo ?? null, request.failures);
+    }
+    const batch = batchOf(batches, request.batch);
+    const page = { params: request.params, runKey: request.runKey, after: request.after, upTo: request.upTo ?? null, limit: request.limit };
+    const rows = await batch.targets(pool, page);
+    try {
+      return checkTargetRows(batch.name, rows, request.after);
+    } catch (err) {
+      throw new NonRetryableError((err as Error).message);
+    }
+  };
+
   return {
-    /** One keyset page of the Trigger's query, checked (every row has a key, none twice), within `PAGE_BYTES`. */
-    async fetchTargets(request: FetchTargetsRequest): Promise<Target[] | CutPage> {
-      if (request.source === 'failures') {
-        return runQuery(request, async () =>
-          fitPage(await failedTargets(pool, request, request.after, request.limit, schema, request.upTo ?? null, request.failures)),
-        );
-      }
-      const batch = batchOf(batches, request.batch);
+    /**
+     * One page of the Trigger's targets: within `PAGE_BYTES` for jobs that carry their targets, or, for bulk,
+     * staged in PostgreSQL as chunks whose rows the trigger passes on (any size: they cross no history).
+     */
+    async fetchTargets(request: FetchTargetsRequest): Promise<Target[] | CutPage | StagedPage> {
       return runQuery(request, async () => {
-        const page = {
-          params: request.params,
-          runKey: request.runKey,
-          after: request.after,
-          upTo: request.upTo ?? null,
-          limit: request.limit,
-        };
-        const rows = await batch.targets(pool, page);
-        try {
-          return fitPage(checkTargetRows(batch.name, rows, request.after));
-        } catch (err) {
-          throw new NonRetryableError((err as Error).message);
-        }
+        const page = await readPage(request);
+        if (!request.stageChunks) return fitPage(page);
+        const runId = await cachedRunId(pool, request, schema);
+        return { chunks: await stageChunks(pool, runId, page, request.stageChunks, schema), more: page.length >= request.limit };
       });
     },
 

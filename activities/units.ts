@@ -7,9 +7,9 @@ import { NonRetryableError } from '../src/errors';
 import { Slots } from '../src/util/slots';
 import { chainOf } from '../workflows/chain';
 import { UNKNOWN_BATCH, unitFailureDetails } from '../workflows/details';
-import type { ChunkInput, FailureRecord, JobInput, RunSummary, StepOutcome } from '../workflows/types';
+import type { BulkChunkInput, FailureRecord, JobInput, RunSummary, StepOutcome } from '../workflows/types';
 import { runBulkChunk, type UpcomingStep } from './bulk';
-import { activityKey, batchOf, type ActivityDeps, type UnitEvent } from './deps';
+import { activityKey, batchOf, stagedOrGiven, type ActivityDeps, type UnitEvent } from './deps';
 import { activityMeter } from '../src/temporal/metrics';
 
 /** How one unit runs, beside its job's input: its attempt, what its heartbeat does, where it was scheduled. */
@@ -128,8 +128,9 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
     },
 
     /** The bulk granularity: a chunk of targets in one activity, each with its own transactions and retries. */
-    async runChunk(input: ChunkInput): Promise<Omit<RunSummary, 'total'>> {
+    async runChunk(input: BulkChunkInput): Promise<Omit<RunSummary, 'total'>> {
       batchOf(batches, input.batch); // a worker that does not define it leaves the whole chunk to one that does
+      const targets = await stagedOrGiven(pool, input.targets, schema);
       const chunkKey = activityKey();
       const job = { batch: input.batch, runKey: input.runKey, params: input.params, settings: input.settings };
       return runBulkChunk(
@@ -147,7 +148,7 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
           },
           recordFailure: (failure) => recordFailure(failure, `${chunkKey}/${failure.targetKey}`),
         },
-        input,
+        { ...input, targets },
       );
     },
   };

@@ -8,7 +8,8 @@ import { selectUnbilledSubscriptions } from '../examples/billing/batches/issue-i
 import { createPool } from '../src/db/pool';
 import { buildTriggerInput, resolveRun } from '../src/plan';
 import { BatchRegistry } from '../src/registry';
-import type { ChunkInput, RunSummary } from '../workflows/types';
+import type { ChunkInput, RunSummary, StagedPage, Target } from '../workflows/types';
+import { stagedOrGiven } from '../activities/deps';
 import { mixedBilling } from './fixtures/batches';
 import { defineBatch, type Batch } from '../src/batch';
 import { defineUnit } from '../src/unit';
@@ -173,4 +174,89 @@ it('runs at most maxConcurrentUnits units at once in a process, however many chu
 
   expect(results).toEqual([expect.objectContaining({ succeeded: 30 }), expect.objectContaining({ succeeded: 30 })]);
   expect(running.most).toBe(4);
+});
+
+/** Keys and options that need quoting in SQL or JSON, in key order: what a page of some app's query may hold. */
+const HOSTILE_ROWS: Target[] = [
+  { key: "'; DROP TABLE tju.ledger; --", payment_method: "'); DELETE FROM invoices; --" },
+  { key: '"quoted"', payment_method: 'back\\slash \\u0000 not a NUL' },
+  { key: 'a/b', payment_method: null, nested: { deep: [1, 'two', { three: true }] } },
+  { key: 'chunk/1-3', payment_method: 'card', amount: 12.5 },
+  { key: 'line\nbreak', payment_method: '\t tab' },
+  { key: 'with space', payment_method: 'x'.repeat(10_000) },
+  { key: '日本語', payment_method: '請求書' },
+  { key: '🙂', payment_method: '💳' },
+  { key: '~retry', payment_method: '{"json": "in a string"}' },
+].sort((a, b) => (a.key < b.key ? -1 : 1));
+
+/** A batch whose target query returns those rows, keyset-paged. */
+const hostileBilling = defineBatch({
+  ...mixedBilling,
+  name: 'test.hostile-billing',
+  targets: async (_db, { after, limit }) => HOSTILE_ROWS.filter((row) => after === null || row.key > after).slice(0, limit) as never,
+});
+
+describe('staged chunks', () => {
+  const activities = () => createActivities({ pool, batches: new BatchRegistry([mixedBilling, hostileBilling]) });
+  /** The first page of a run, staged as the trigger asks for a bulk run's pages. */
+  const stagedPage = (batch: Batch, date: string, limit: number, stageChunks: number) =>
+    new MockActivityEnvironment().run(activities().fetchTargets, {
+      batch: batch.name,
+      runKey: date,
+      params: resolveRun(batch, { date }).params,
+      after: null,
+      limit,
+      stageChunks,
+    });
+
+  it('stages a page as chunks in key order, whatever the keys and options, and a chunk reads back exactly what was selected', async () => {
+    const page = (await stagedPage(hostileBilling, '2026-11-05', 100, 4)) as StagedPage;
+
+    // The history carries row numbers, counts and last keys; never a target.
+    expect(page).toEqual({
+      more: false,
+      chunks: [
+        { staged: expect.any(String), count: 4, last: HOSTILE_ROWS[3].key },
+        { staged: expect.any(String), count: 4, last: HOSTILE_ROWS[7].key },
+        { staged: expect.any(String), count: 1, last: HOSTILE_ROWS[8].key },
+      ],
+    });
+    const readBack = await Promise.all(page.chunks.map((chunk) => stagedOrGiven(pool, chunk)));
+    expect(readBack.flat()).toEqual(HOSTILE_ROWS);
+  });
+
+  it('runs a staged chunk like one that carries its targets, resumes it by index, and says so when its row is gone', async () => {
+    const date = '2026-11-06';
+    await pool.query('TRUNCATE subscriptions, invoices, tju.ledger, tju.failures RESTART IDENTITY CASCADE');
+    await insertMixedSubscriptions(pool, 40);
+    const page = (await stagedPage(mixedBilling, date, 40, 40)) as StagedPage;
+    expect(page.more).toBe(true); // a full page: the trigger asks for the next one
+    const [chunk] = page.chunks;
+    const input = { ...(await chunkOf(date)), targets: chunk };
+    const units: string[] = [];
+
+    // Resumed after its 20th target: the staged list is the one the first attempt ran, so the index holds.
+    const resumed = { next: 20, counts: { succeeded: 0, failed: 0, skipped: 0 }, ahead: {} };
+    const counts = (await environment(resumed).run(chunkActivity(units), input)) as Omit<RunSummary, 'total'>;
+    const targets = await stagedOrGiven(pool, chunk);
+    expect(new Set(units)).toEqual(new Set(targets.slice(20).map((t) => t.key)));
+    expect(counts.succeeded + counts.failed).toBe(20);
+    expect((await invoiceCounts(pool, date)).duplicates).toBe(0);
+
+    await pool.query('DELETE FROM tju.staged_chunks WHERE id = $1', [chunk.staged]);
+    const gone = new RegExp(`staged chunk ${chunk.staged} is gone`);
+    await expect(environment().run(chunkActivity([]), input)).rejects.toMatchObject({
+      message: expect.stringMatching(gone),
+      nonRetryable: true,
+    });
+    await expect(
+      new MockActivityEnvironment().run(activities().settleTargets, {
+        batch: mixedBilling.name,
+        runKey: date,
+        params: input.params,
+        targets: chunk,
+        reason: { type: 'JobEnded', message: 'its job gave up' },
+      }),
+    ).rejects.toMatchObject({ message: expect.stringMatching(gone), nonRetryable: true });
+  });
 });

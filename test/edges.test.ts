@@ -18,7 +18,9 @@ beforeAll(async () => {
   await applyThingsSchema(h.pool);
 });
 afterAll(() => h.close());
-beforeEach(() => h.pool.query('TRUNCATE things, thing_effects, tju.ledger, tju.failures, tju.run_history, tju.hook_events'));
+beforeEach(() =>
+  h.pool.query('TRUNCATE things, thing_effects, tju.ledger, tju.failures, tju.run_history, tju.hook_events, tju.staged_chunks'),
+);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const long = 'x'.repeat(1500);
@@ -198,13 +200,15 @@ describe('hooks', () => {
   });
 });
 
-it('prune never takes a paused run, whatever the cutoff; it takes the run once it has ended', async () => {
+it.each([
+  ['per-target', '2026-11-08', { granularity: 'per-target' as const, window: 2 }],
+  ['bulk', '2026-11-09', { granularity: 'bulk' as const, chunkSize: 5, window: 1 }],
+])('%s: prune never takes a paused run, whatever the cutoff; it takes the run once it has ended', async (_, date, options) => {
   await insertThings(
     h.pool,
     Array.from({ length: 30 }, (_, i) => ({ key: `k${String(i).padStart(2, '0')}`, sleepMs: 30 })),
   );
-  const date = '2026-11-08';
-  const run = await h.tju.trigger('test.things', { date }, { window: 2 });
+  const run = await h.tju.trigger('test.things', { date }, options);
   while ((await effectsOf(h.pool, date)).size < 6) await sleep(50);
   await run.pause();
   await sleep(500);
@@ -217,11 +221,22 @@ it('prune never takes a paused run, whatever the cutoff; it takes the run once i
     ).rows[0].n;
   const before = await ledger();
   expect(before).toBeGreaterThanOrEqual(6);
+  // A bulk run's chunks not yet run are staged rows: prune must leave them to the paused run.
+  const staged = async () =>
+    (
+      await h.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM tju.staged_chunks c JOIN tju.runs r ON r.id = c.run_id WHERE r.run_key = $1`,
+        [date],
+      )
+    ).rows[0].n;
+  const stagedBefore = await staged();
+  if (options.granularity === 'bulk') expect(stagedBefore).toBe(6);
 
   const pruned = await tju(['prune', '--older-than', '1ms', '--batch', 'test.things', '--yes'], h.env);
   expect(pruned).toMatchObject({ code: 0 });
   expect(pruned.stdout).toContain('kept 1 old run(s) that are running, paused or not known to have ended');
   expect(await ledger()).toBe(before);
+  expect(await staged()).toBe(stagedBefore);
 
   await run.resume();
   expect(await within(60_000, run.result(), 'the run')).toMatchObject({ total: 30, succeeded: 30 });
@@ -236,6 +251,7 @@ it('prune never takes a paused run, whatever the cutoff; it takes the run once i
   const ended = await tju(['prune', '--older-than', '1ms', '--batch', 'test.things', '--yes'], h.env);
   expect(ended.stdout).toMatch(/pruned test\.things: \d+ run\(s\), 30 ledger row\(s\)/);
   expect(await ledger()).toBe(0);
+  expect(await staged()).toBe(0);
 });
 
 it('a target query that fails: the error shows while it is retried, then the run fails with it', async () => {

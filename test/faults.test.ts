@@ -69,14 +69,24 @@ it('bulk: survives three SIGKILLs in a 10,000-target run; each chunk resumes aft
   for (const f of failures) expect(f.attempts).toBe(attempts[f.targetKey]);
   // A resumed chunk reran only what finished after its last heartbeat (the ledger skipped those), not the chunk.
   expect(summary.skipped).toBeLessThan(billable.length * 0.25);
-  // Its pages of 2,000 were cut to 32 KB (a restarted worker replayed those results after each kill); the
-  // history holds such pages and replays on today's code.
+  // Its targets were staged in PostgreSQL, not carried through history: each chunk's input names its staged row
+  // (a restarted worker replayed those after each kill), and the rows hold every target the run counted.
   const history = await h.client.workflow.getHandle(`test.mixed-billing/${date}`).fetchHistory();
-  const cutPages = history.events!.filter((event) => {
-    const data = event.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data;
-    return data && /"more":true/.test(Buffer.from(data).toString());
+  const chunks = history.events!.flatMap((event) => {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled?.activityType?.name !== 'runChunk') return [];
+    return [JSON.parse(Buffer.from(scheduled.input!.payloads![0].data!).toString()).targets];
   });
-  expect(cutPages.length).toBeGreaterThan(0);
+  expect(chunks.length).toBeGreaterThan(1);
+  for (const chunk of chunks) expect(chunk).toEqual({ staged: expect.any(String), count: expect.any(Number), last: expect.any(String) });
+  expect(chunks.reduce((sum, chunk) => sum + chunk.count, 0)).toBe(summary.total);
+  const { rows: staged } = await h.pool.query<{ keys: number }>(
+    `SELECT count(DISTINCT t->>'key')::int AS keys
+       FROM tju.staged_chunks c JOIN tju.runs r ON r.id = c.run_id, json_array_elements(c.targets) t
+      WHERE r.batch = 'test.mixed-billing' AND r.run_key = $1 AND c.id = ANY($2::bigint[])`,
+    [date, chunks.map((chunk) => chunk.staged)],
+  );
+  expect(staged[0].keys).toBe(summary.total);
   expect((await replayAll(h, 'triggerWorkflow')).errors).toEqual([]);
 }, 600_000);
 

@@ -44,7 +44,16 @@ it('creates only its own schema in an empty database, once', async () => {
   const url = newDatabase();
   expect(await migrate(url)).toEqual(listMigrations().map((m) => m.name));
   expect(await migrate(url)).toEqual([]);
-  expect(await tablesIn(url, 'tju')).toEqual(['failures', 'hook_events', 'ledger', 'migrations', 'run_actions', 'run_history', 'runs']);
+  expect(await tablesIn(url, 'tju')).toEqual([
+    'failures',
+    'hook_events',
+    'ledger',
+    'migrations',
+    'run_actions',
+    'run_history',
+    'runs',
+    'staged_chunks',
+  ]);
   expect(await tablesIn(url, 'public')).toEqual([]);
 });
 
@@ -59,6 +68,7 @@ it('puts its tables in the schema an app chooses', async () => {
     'run_actions',
     'run_history',
     'runs',
+    'staged_chunks',
   ]);
   expect(await tablesIn(url, 'tju')).toEqual([]);
 });
@@ -89,10 +99,20 @@ it('upgrades a database at the layout before schemas in place, keeping its ledge
     '0003_run_history',
     '0004_hook_events',
     '0005_operators',
+    '0006_staged_chunks',
   ]);
 
   expect(await tablesIn(url, 'public')).toEqual(['invoices', 'subscriptions']);
-  expect(await tablesIn(url, 'tju')).toEqual(['failures', 'hook_events', 'ledger', 'migrations', 'run_actions', 'run_history', 'runs']);
+  expect(await tablesIn(url, 'tju')).toEqual([
+    'failures',
+    'hook_events',
+    'ledger',
+    'migrations',
+    'run_actions',
+    'run_history',
+    'runs',
+    'staged_chunks',
+  ]);
   expect(await query(url, 'SELECT r.run_key, l.target_key FROM tju.ledger l JOIN tju.runs r ON r.id = l.run_id')).toEqual([
     { run_key: '2026-10-01', target_key: '1' },
   ]);
@@ -116,7 +136,7 @@ it('moves a ledger keyed by batch and run key to run numbers in place: done work
       VALUES ('billing.issue-invoices', '2026-10-01', '2', 'billing.issue-invoice', 'no fee', 'NonRetryableError', 1, '{"key": "2"}')`,
   );
 
-  expect(await migrate(url)).toEqual(['0002_runs', '0003_run_history', '0004_hook_events', '0005_operators']);
+  expect(await migrate(url)).toEqual(['0002_runs', '0003_run_history', '0004_hook_events', '0005_operators', '0006_staged_chunks']);
   expect(await query(url, 'SELECT batch, run_key FROM tju.runs ORDER BY id')).toEqual([
     { batch: 'billing.issue-invoices', run_key: '2026-10-01' },
     { batch: 'billing.issue-invoices', run_key: '2026-10-02' },

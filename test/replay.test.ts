@@ -171,6 +171,7 @@ async function record(): Promise<void> {
     }
     await recordEdges(h, save);
     await recordOneShape(h, save);
+    await recordStagedBulk(h, save);
     save('job-succeeded.json', 'billing.issue-invoices/2026-11-01/1');
     // Subscription 13 has no fee: its first job failed, the retry's succeeded after the fee was set.
     save('job-retried.json', 'billing.issue-invoices/2026-11-01/13');
@@ -239,6 +240,21 @@ async function recordOneShape(h: Harness, save: (file: string, workflowId: strin
   const bulk = await h.tju.trigger('test.mixed-billing', { date: '2026-11-24' }, { granularity: 'bulk', chunkSize: 20 });
   await bulk.result();
   save('trigger-one-shape-bulk.json', bulk.workflowId);
+}
+
+/**
+ * A bulk run whose pages are staged in PostgreSQL: three chunks in flight at once, pages of several chunks and a
+ * short last one, retried and failing targets settled inside the chunks.
+ */
+async function recordStagedBulk(h: Harness, save: (file: string, workflowId: string, runId?: string) => unknown): Promise<void> {
+  await insertMixedSubscriptions(h.pool, 60);
+  const bulk = await h.tju.trigger(
+    'test.mixed-billing',
+    { date: '2026-11-25' },
+    { granularity: 'bulk', pageSize: 25, chunkSize: 10, window: 3, chunkConcurrency: 3 },
+  );
+  await bulk.result();
+  save('trigger-staged-bulk.json', bulk.workflowId);
 }
 
 const fixtures = () =>

@@ -189,6 +189,22 @@ export interface ChunkInput {
   concurrency: number;
 }
 
+/** A bulk chunk's activity input: its targets staged in PostgreSQL, or inline (runs from before staging). */
+export type BulkChunkInput = Omit<ChunkInput, 'targets'> & { targets: JobTargets };
+
+/**
+ * A bulk chunk's targets as the trigger holds them: staged in PostgreSQL by the page fetch, so they cross no
+ * history. Its row, how many targets, and the last one's key (the trigger's cursor).
+ */
+export interface StagedChunk {
+  staged: string;
+  count: number;
+  last: string;
+}
+
+/** The targets of one job as the trigger dispatches them: the rows themselves, or a staged bulk chunk. */
+export type JobTargets = Target[] | StagedChunk;
+
 /** Written when a job gives up on a target (tju_failures). */
 export interface FailureRecord {
   batch: string;
@@ -218,6 +234,8 @@ export interface FetchTargetsRequest {
   after: string | null;
   upTo?: string | null;
   limit: number;
+  /** Bulk: stage the page in PostgreSQL as chunks of this many targets; the fetch returns a `StagedPage`. */
+  stageChunks?: number;
 }
 
 /**
@@ -227,6 +245,12 @@ export interface FetchTargetsRequest {
 export interface CutPage {
   targets: Target[];
   more: true;
+}
+
+/** A page staged as bulk chunks; `more`: it was full, so more targets may follow its last key. */
+export interface StagedPage {
+  chunks: StagedChunk[];
+  more: boolean;
 }
 
 /** What a schedule's run will start: the trigger of the run its scheduled time names. */
@@ -248,7 +272,8 @@ export interface SettleRequest {
   batch: string;
   runKey: string;
   params: Record<string, unknown>;
-  targets: Target[];
+  /** The job's targets, or its staged chunk. */
+  targets: JobTargets;
   /** Why their job ended: the failure record's error. */
   reason: { type: string; message: string };
 }

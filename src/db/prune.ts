@@ -49,8 +49,8 @@ interface Candidate {
 }
 
 /**
- * Counts, and with `apply` deletes in one transaction, the ledger rows, failure records, run history and hook
- * calls of runs that have ended, by their end, before the cutoff. A run that is running or paused is never
+ * Counts, and with `apply` deletes in one transaction, the ledger rows, failure records, run history, hook
+ * calls and staged bulk chunks of runs that have ended, by their end, before the cutoff. A run that is running or paused is never
  * taken, whatever the cutoff: its ledger is what keeps its targets from a second effect. A run has ended when
  * every start of its trigger recorded its end — or, when Temporal was asked (`live`), when Temporal runs no
  * trigger of it (a terminated trigger never records its end; a run from before run history recorded none).
@@ -74,7 +74,8 @@ export async function pruneRuns(pool: Pool, scope: PruneScope, apply: boolean, s
           AND (EXISTS (SELECT 1 FROM ${t.ledger} l WHERE l.run_id = r.id)
                OR EXISTS (SELECT 1 FROM ${t.failures} f WHERE f.run_id = r.id)
                OR h.history_rows > 0
-               OR EXISTS (SELECT 1 FROM ${t.hookEvents} e WHERE e.run_id = r.id))
+               OR EXISTS (SELECT 1 FROM ${t.hookEvents} e WHERE e.run_id = r.id)
+               OR EXISTS (SELECT 1 FROM ${t.stagedChunks} c WHERE c.run_id = r.id))
         ORDER BY r.id
           FOR UPDATE OF r`,
       [scope.batches ?? null, scope.except ?? []],
@@ -104,7 +105,8 @@ export async function pruneRuns(pool: Pool, scope: PruneScope, apply: boolean, s
         `WITH ledger AS (DELETE FROM ${t.ledger} WHERE run_id = ANY($1::bigint[])),
               failures AS (DELETE FROM ${t.failures} WHERE run_id = ANY($1::bigint[])),
               hooks AS (DELETE FROM ${t.hookEvents} WHERE run_id = ANY($1::bigint[])),
-              actions AS (DELETE FROM ${t.runActions} WHERE run_id = ANY($1::bigint[]))
+              actions AS (DELETE FROM ${t.runActions} WHERE run_id = ANY($1::bigint[])),
+              staged AS (DELETE FROM ${t.stagedChunks} WHERE run_id = ANY($1::bigint[]))
          DELETE FROM ${t.runHistory} WHERE run_id = ANY($1::bigint[])`,
         [ids],
       );

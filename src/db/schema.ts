@@ -14,6 +14,7 @@ export function tjuTables(schema: string = DEFAULT_SCHEMA) {
     failures: `${s}.failures`,
     hookEvents: `${s}.hook_events`,
     runActions: `${s}.run_actions`,
+    stagedChunks: `${s}.staged_chunks`,
     migrations: `${s}.migrations`,
   };
 }

@@ -38,7 +38,7 @@ it('plans ordered batches as one target at a time, per-chunk with a window sized
   expect(buildTriggerInput(run, { granularity: 'bulk' })).toMatchObject({
     window: 2,
     granularity: 'bulk',
-    pageSize: 2000,
+    pageSize: 10000,
     chunkSize: 2000,
     chunkConcurrency: 10,
   });
@@ -110,7 +110,7 @@ it('plans bulk runs with their own defaults, and refuses bulk for a batch whose 
   expect(buildTriggerInput(resolveRun(issueInvoices, { date: '2026-11-01' }), { granularity: 'bulk' })).toMatchObject({
     granularity: 'bulk',
     window: 2,
-    pageSize: 2000,
+    pageSize: 10000,
     chunkSize: 2000,
     chunkConcurrency: 10,
   });

@@ -9,10 +9,12 @@ import { fitPage, PAGE_BYTES } from '../../activities/targets';
 import { jobWorkflowId } from '../../workflows/ids';
 import { installRuntime } from '../../src/temporal/runtime';
 import type {
+  BulkChunkInput,
   ChunkInput,
   FailureRecord,
   FetchTargetsRequest,
   JobInput,
+  JobTargets,
   JobSettings,
   RunRecordUpdate,
   RunSummary,
@@ -36,18 +38,32 @@ interface Stubs {
 /** Runs `fn` with a worker whose activities are stubs over `targets`; returns what the stubs saw. */
 async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: Client, taskQueue: string) => Promise<T>) {
   installRuntime();
+  // What the real fetch writes to PostgreSQL for a bulk run: chunks of a page, by row number.
+  const staged = new Map<string, Target[]>();
+  const stagedOrGiven = (targets: JobTargets) => (Array.isArray(targets) ? targets : staged.get(targets.staged)!);
   const seen = {
     failures: [] as FailureRecord[],
     history: [] as RunRecordUpdate[],
-    settled: [] as SettleRequest[],
+    settled: [] as Array<SettleRequest & { targets: Target[] }>,
+    /** Bulk chunks that arrived as a staged row, not as their targets. */
+    stagedChunks: 0,
     unitsInFlight: 0,
     maxUnitsInFlight: 0,
     units: 0,
   };
   const activities: Partial<Activities> = {
-    async fetchTargets({ batch, after, upTo, limit }: FetchTargetsRequest) {
+    async fetchTargets({ batch, after, upTo, limit, stageChunks }: FetchTargetsRequest) {
       if (batch === 'stub.broken-query') throw ApplicationFailure.nonRetryable('relation "stubs" does not exist', 'TargetQueryFailed');
       const page = targets.filter((t) => (after === null || t.key > after) && (!upTo || t.key <= upTo)).slice(0, limit);
+      if (stageChunks) {
+        const chunks = [];
+        for (let i = 0; i < page.length; i += stageChunks) {
+          const chunk = page.slice(i, i + stageChunks);
+          staged.set(String(staged.size + 1), chunk);
+          chunks.push({ staged: String(staged.size), count: chunk.length, last: chunk[chunk.length - 1].key });
+        }
+        return { chunks, more: page.length >= limit };
+      }
       // Fat rows: the real fetch cuts the page to fit a payload (here 2–3 targets of the stub's ~15 bytes each).
       return batch === 'stub.fat-rows' ? fitPage(page, 40) : page;
     },
@@ -71,13 +87,16 @@ async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: C
     async recordRun(update: RunRecordUpdate) {
       seen.history.push(update);
     },
-    async runChunk(chunk: ChunkInput) {
+    async runChunk(input: BulkChunkInput) {
+      if (!Array.isArray(input.targets)) seen.stagedChunks++;
+      const chunk: ChunkInput = { ...input, targets: stagedOrGiven(input.targets) };
       return (stubs.chunk ?? (async () => ({ succeeded: chunk.targets.length, failed: 0, skipped: 0 })))(chunk);
     },
     // What the ledger would say: nothing done, so every target gets a failure record.
     async settleTargets(request: SettleRequest) {
-      seen.settled.push(request);
-      return { succeeded: 0, failed: request.targets.length, skipped: 0 };
+      const settled = { ...request, targets: stagedOrGiven(request.targets) };
+      seen.settled.push(settled);
+      return { succeeded: 0, failed: settled.targets.length, skipped: 0 };
     },
     // The real one: it waits through the worker's own client.
     awaitJob: runActivities({} as ActivityDeps).awaitJob,
@@ -238,23 +257,43 @@ it('bulk: counts each chunk, and settles the targets of a chunk that failed for 
   const { result, seen } = await withStubWorker(targetsOf(12), { chunk }, (client, queue) =>
     runTrigger(client, queue, input({ granularity: 'bulk', chunkSize: 5, chunkConcurrency: 2, window: 2, pageSize: 50 })),
   );
-  // Pages of 12, chunks of 5: 001–005, 006–010 (gave up), 011–012.
+  // Pages of 12, chunks of 5: 001–005, 006–010 (gave up), 011–012, each staged: no target crosses the history.
   expect(result).toEqual({ total: 12, succeeded: 7, failed: 5, skipped: 0 });
+  expect(seen.stagedChunks).toBe(3);
   expect(seen.settled.map((s) => s.targets.map((t) => t.key))).toEqual([['006', '007', '008', '009', '010']]);
   expect(seen.settled[0].reason).toEqual({ type: 'JobEnded', message: expect.stringMatching(/^its job gave up: /) });
 });
 
-it('bulk: pages cut to fit a payload go on to the next page, short as they are; every target is dispatched once', async () => {
+it('per-chunk: pages cut to fit a payload go on to the next page, short as they are; every target is dispatched once', async () => {
+  const dispatched: string[] = [];
+  const unit = async (target: Target) => {
+    dispatched.push(target.key);
+    return 'succeeded' as const;
+  };
+  const { result } = await withStubWorker(targetsOf(20), { unit }, (client, queue) =>
+    runTrigger(
+      client,
+      queue,
+      input({ batch: 'stub.fat-rows', granularity: 'per-chunk', chunkSize: 10, chunkConcurrency: 2, pageSize: 10 }),
+    ),
+  );
+  expect(result).toEqual({ total: 20, succeeded: 20, failed: 0, skipped: 0 });
+  expect(dispatched.sort()).toEqual(targetsOf(20).map((t) => t.key));
+});
+
+it('bulk: staged pages of several chunks, the last one short, dispatch every target once and stop', async () => {
   const dispatched: string[] = [];
   const chunk = async (input: ChunkInput) => {
     dispatched.push(...input.targets.map((t) => t.key));
     return { succeeded: input.targets.length, failed: 0, skipped: 0 };
   };
-  const { result } = await withStubWorker(targetsOf(20), { chunk }, (client, queue) =>
-    runTrigger(client, queue, input({ batch: 'stub.fat-rows', granularity: 'bulk', chunkSize: 10, chunkConcurrency: 2, pageSize: 10 })),
+  const { result, seen } = await withStubWorker(targetsOf(23), { chunk }, (client, queue) =>
+    runTrigger(client, queue, input({ granularity: 'bulk', chunkSize: 4, chunkConcurrency: 2, window: 3, pageSize: 10 })),
   );
-  expect(result).toEqual({ total: 20, succeeded: 20, failed: 0, skipped: 0 });
-  expect(dispatched.sort()).toEqual(targetsOf(20).map((t) => t.key));
+  expect(result).toEqual({ total: 23, succeeded: 23, failed: 0, skipped: 0 });
+  expect(dispatched.sort()).toEqual(targetsOf(23).map((t) => t.key));
+  // Pages of 10, 10 and 3, as chunks of 4, 4, 2 / 4, 4, 2 / 3.
+  expect(seen.stagedChunks).toBe(7);
 });
 
 it('cuts a page of fat rows to what fits in one payload, keeping at least one target', () => {

@@ -1,12 +1,18 @@
-import { CancellationScope, condition, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { countMetric } from '../metrics';
 import type { Activities } from '../../activities';
-import type { Target } from '../types';
+import type { JobTargets, Target } from '../types';
 import type { StartJob } from './jobs';
-import { countEnd } from './outcome';
+import { countEnd, countOf } from './outcome';
 import type { RunState } from './state';
 
 const { fetchTargets } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumInterval: '1m' } });
+
+/**
+ * Bulk runs started from this patch on have their pages staged in PostgreSQL as chunks (src/db/stagedChunks.ts):
+ * the history carries a row number per chunk instead of its targets, so a chunk can be any size.
+ */
+export const STAGED_CHUNKS = 'bulk-staged-chunks';
 
 /**
  * The Trigger's loop: pages through the targets not yet processed (keyset, never OFFSET), starts a job per
@@ -17,11 +23,11 @@ const { fetchTargets } = proxyActivities<Activities>({ startToCloseTimeout: '1m'
 export async function dispatchTargets(run: RunState, startJob: StartJob): Promise<boolean> {
   const { input } = run;
   const size = input.granularity === 'per-target' ? 1 : input.chunkSize;
+  const staged = input.granularity === 'bulk' && patched(STAGED_CHUNKS);
   let dispatchedHere = 0;
   for (;;) {
-    const { page, last } = await nextPage(run);
-    for (let i = 0; i < page.length; i += size) {
-      const targets = page.slice(i, i + size);
+    const { jobs, last } = await nextPage(run, size, staged);
+    for (const targets of jobs) {
       // Paused: dispatch nothing new until resumed or cancelled; the jobs in flight finish meanwhile.
       await condition(() => run.stopped !== undefined || (!run.paused && run.inFlight < input.window));
       if (run.stopped) break;
@@ -34,8 +40,8 @@ export async function dispatchTargets(run: RunState, startJob: StartJob): Promis
       }
       run.inFlight++;
       dispatchedHere++;
-      run.counts.total += targets.length;
-      run.cursor = targets[targets.length - 1].key;
+      run.counts.total += countOf(targets);
+      run.cursor = lastKeyOf(targets);
       void dispatch(run, targets, startJob);
     }
     if (run.stopped || last) break;
@@ -44,11 +50,14 @@ export async function dispatchTargets(run: RunState, startJob: StartJob): Promis
   return false;
 }
 
+const lastKeyOf = (targets: JobTargets): string => (Array.isArray(targets) ? targets[targets.length - 1].key : targets.last);
+
 /**
- * The next keyset page, and whether it is the last: a short one is, unless the fetch cut it to fit a payload. A
- * query that failed for good stops the run (it could not tell what is left to do).
+ * The next keyset page as its jobs' targets (`size` to a job, or the chunks a staged page holds), and whether
+ * it is the last: a short page is, unless the fetch cut it to fit a payload. A query that failed for good
+ * stops the run (it could not tell what is left to do).
  */
-async function nextPage(run: RunState): Promise<{ page: Target[]; last: boolean }> {
+async function nextPage(run: RunState, size: number, staged: boolean): Promise<{ jobs: JobTargets[]; last: boolean }> {
   const { input } = run;
   try {
     const fetched = await fetchTargets({
@@ -60,21 +69,26 @@ async function nextPage(run: RunState): Promise<{ page: Target[]; last: boolean 
       after: run.cursor,
       upTo: input.upTo,
       limit: input.pageSize,
+      ...(staged ? { stageChunks: size } : {}),
     });
-    if (!Array.isArray(fetched)) return { page: fetched.targets, last: false };
-    return { page: fetched, last: fetched.length < input.pageSize };
+    if (Array.isArray(fetched)) return { jobs: slices(fetched, size), last: fetched.length < input.pageSize };
+    if ('chunks' in fetched) return { jobs: fetched.chunks, last: !fetched.more };
+    return { jobs: slices(fetched.targets, size), last: false };
   } catch (err) {
     run.queryFailed(err);
-    return { page: [], last: true };
+    return { jobs: [], last: true };
   }
 }
+
+const slices = (page: Target[], size: number): Target[][] =>
+  Array.from({ length: Math.ceil(page.length / size) }, (_, i) => page.slice(i * size, (i + 1) * size));
 
 /**
  * One job, in a cancellation scope of its own (`cancel --now` cancels the jobs in flight and nothing else),
  * counted when it ends. An error no job should end with stops the run deliberately, with its message, rather
  * than failing the trigger's workflow task again and again.
  */
-async function dispatch(run: RunState, targets: Target[], startJob: StartJob): Promise<void> {
+async function dispatch(run: RunState, targets: JobTargets, startJob: StartJob): Promise<void> {
   const batch = run.input.batch;
   const scope = new CancellationScope();
   run.jobsInFlight.add(scope);
@@ -85,10 +99,10 @@ async function dispatch(run: RunState, targets: Target[], startJob: StartJob): P
   } catch (err) {
     if (isCancellation(err)) {
       outcome = 'cancelled';
-      run.counts.cancelled = (run.counts.cancelled ?? 0) + targets.length;
+      run.counts.cancelled = (run.counts.cancelled ?? 0) + countOf(targets);
     } else {
       outcome = 'failed';
-      run.counts.failed += targets.length;
+      run.counts.failed += countOf(targets);
       run.stop({ state: 'failed', reason: `a job ended with an error tju does not expect: ${(err as Error)?.message ?? String(err)}` });
     }
   } finally {

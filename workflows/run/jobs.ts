@@ -4,7 +4,7 @@ import type { Activities } from '../../activities';
 import { chunkJobWorkflow } from '../chunk';
 import { chunkWorkflowId, jobWorkflowId, legacyIds, runSearchAttributes, searchAttributes, searchValue } from '../ids';
 import { jobWorkflow } from '../job';
-import type { ChunkInput, JobInput, Target } from '../types';
+import type { ChunkInput, JobInput, JobTargets, Target } from '../types';
 import { endOf, type Ended } from './outcome';
 import type { RunState } from './state';
 
@@ -23,8 +23,11 @@ const { runChunk } = proxyActivities<Activities>({
 /** Waiting for a job another trigger started: as long as that job takes, alive by heartbeat. */
 const { awaitJob } = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: '1m', retry: { maximumInterval: '1m' } });
 
-/** Runs one job over some of a page's targets (one per-target, a chunk otherwise) and says how it ended. */
-export type StartJob = (targets: Target[]) => Promise<Ended>;
+/**
+ * Runs one job over some of a page's targets (one per-target, a chunk otherwise; a bulk chunk may be staged)
+ * and says how it ended.
+ */
+export type StartJob = (targets: JobTargets) => Promise<Ended>;
 
 /**
  * The job of each granularity, behind one interface: a child workflow per target, one per chunk, or one
@@ -39,7 +42,6 @@ export function jobStarter(run: RunState, unambiguousIds: boolean): StartJob {
   const attributes = runSearchAttributes(input.batch, input.runKey);
   const idOf = (targets: Target[]): string => {
     const [first, last] = [targets[0].key, targets[targets.length - 1].key];
-    if (input.granularity === 'bulk') return ''; // an activity of the trigger's own: no workflow ID
     if (input.granularity === 'per-target')
       return unambiguousIds ? jobWorkflowId(input.batch, input.runKey, first) : legacyIds.job(input.batch, input.runKey, first);
     return unambiguousIds
@@ -47,7 +49,6 @@ export function jobStarter(run: RunState, unambiguousIds: boolean): StartJob {
       : legacyIds.chunk(input.batch, input.runKey, first, last);
   };
   const start = (targets: Target[], workflowId: string) => {
-    if (input.granularity === 'bulk') return runChunk(chunk(targets));
     if (input.granularity === 'per-chunk')
       return executeChild(chunkJobWorkflow, { workflowId, args: [chunk(targets)], typedSearchAttributes: attributes });
     const key = unambiguousIds ? searchValue(targets[0].key) : targets[0].key;
@@ -58,6 +59,15 @@ export function jobStarter(run: RunState, unambiguousIds: boolean): StartJob {
     });
   };
   return async (targets) => {
+    // A bulk chunk is an activity of the trigger's own: no workflow ID, nothing to collide with.
+    if (input.granularity === 'bulk') {
+      return runChunk({ ...job, targets, concurrency: input.chunkConcurrency }).then(
+        (result) => ({ status: 'completed', result }),
+        (err) => endOf(err, unambiguousIds),
+      );
+    }
+    // Only bulk chunks are staged.
+    if (!Array.isArray(targets)) throw new Error(`a ${input.granularity} job got a staged chunk`);
     const workflowId = idOf(targets);
     try {
       return { status: 'completed', result: await start(targets, workflowId) };

@@ -9,7 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { TARGET_FAILED, targetFailedDetails } from '../details';
-import type { JobEnd, Target } from '../types';
+import type { JobEnd, JobTargets } from '../types';
 import type { RunState } from './state';
 
 const { settleTargets } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumInterval: '1m' } });
@@ -43,21 +43,24 @@ const describe = (err: ChildWorkflowFailure | ActivityFailure): string => {
   return err instanceof ActivityFailure ? `gave up: ${(cause ?? err).message}` : `failed: ${cause?.message ?? err.message}`;
 };
 
+/** How many targets a job has. */
+export const countOf = (targets: JobTargets): number => (Array.isArray(targets) ? targets.length : targets.count);
+
 /**
  * Counts how a job ended into the run: its result; a recorded failure; for a job that ended without saying
  * what it did, what the ledger says of its targets (the rest get failure records). Returns the job's outcome
  * for the metrics.
  */
-export async function countEnd(run: RunState, targets: Target[], end: Ended): Promise<string> {
+export async function countEnd(run: RunState, targets: JobTargets, end: Ended): Promise<string> {
   switch (end.status) {
     case 'completed':
       run.tally(end.result);
       return 'completed';
     case 'duplicate':
-      run.counts.skipped += targets.length;
+      run.counts.skipped += countOf(targets);
       return 'duplicate';
     case 'failed':
-      run.counts.failed += targets.length;
+      run.counts.failed += countOf(targets);
       if (end.steps) run.addSteps(end.steps);
       return 'failed';
     case 'ended': {
