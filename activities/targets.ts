@@ -7,6 +7,7 @@ import { NonRetryableError } from '../src/errors';
 import { checkTargetRows } from '../src/targets';
 import type { CutPage, FetchTargetsRequest, StagedPage, Target } from '../workflows/types';
 import { batchOf, type ActivityDeps } from './deps';
+import type { Batch } from '../src/batch';
 
 /** Attempts of a failing target query (not a lost connection) before the run fails with its error. */
 export const TARGET_QUERY_ATTEMPTS = 5;
@@ -52,11 +53,8 @@ export function targetActivities({ pool, batches, schema }: ActivityDeps) {
   };
 
   /** One keyset page of the run's targets, checked (every row has a key, none twice). */
-  const readPage = async (request: FetchTargetsRequest): Promise<Target[]> => {
-    if (request.source === 'failures') {
-      return failedTargets(pool, request, request.after, request.limit, schema, request.upTo ?? null, request.failures);
-    }
-    const batch = batchOf(batches, request.batch);
+  const readPage = async (request: FetchTargetsRequest, batch?: Batch): Promise<Target[]> => {
+    if (!batch) return failedTargets(pool, request, request.after, request.limit, schema, request.upTo ?? null, request.failures);
     const page = { params: request.params, runKey: request.runKey, after: request.after, upTo: request.upTo ?? null, limit: request.limit };
     const rows = await batch.targets(pool, page);
     try {
@@ -72,8 +70,10 @@ export function targetActivities({ pool, batches, schema }: ActivityDeps) {
      * staged in PostgreSQL as chunks whose rows the trigger passes on (any size: they cross no history).
      */
     async fetchTargets(request: FetchTargetsRequest): Promise<Target[] | CutPage | StagedPage> {
+      // A batch this worker does not define is not the query's failure: the fetch is left to another worker.
+      const batch = request.source === 'failures' ? undefined : batchOf(batches, request.batch);
       return runQuery(request, async () => {
-        const page = await readPage(request);
+        const page = await readPage(request, batch);
         if (!request.stageChunks) return fitPage(page);
         const runId = await cachedRunId(pool, request, schema);
         return { chunks: await stageChunks(pool, runId, page, request.stageChunks, schema), more: page.length >= request.limit };
