@@ -100,6 +100,19 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
     };
   };
 
+  /**
+   * Fails an activity of a batch this worker does not define. A local one (a per-chunk job's group) ran inside
+   * its job's workflow task, so it must not be retried here: the job fails that task for another worker.
+   */
+  const knownBatch = (name: string) => {
+    try {
+      batchOf(batches, name);
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure) || !Context.current().info.isLocal) throw err;
+      throw ApplicationFailure.create({ type: err.type ?? undefined, message: err.message, nonRetryable: true });
+    }
+  };
+
   return {
     /**
      * One target's Unit (the job's step of the batch's chain), in one transaction, recorded in the ledger under
@@ -127,9 +140,12 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
       }
     },
 
-    /** The bulk granularity: a chunk of targets in one activity, each with its own transactions and retries. */
+    /**
+     * The bulk granularity: a chunk of targets in one activity, each with its own transactions and retries; a
+     * per-chunk job's group of targets, as a local activity.
+     */
     async runChunk(input: BulkChunkInput): Promise<Omit<RunSummary, 'total'>> {
-      batchOf(batches, input.batch); // a worker that does not define it leaves the whole chunk to one that does
+      knownBatch(input.batch); // a worker that does not define it leaves the whole chunk to one that does
       const targets = await stagedOrGiven(pool, input.targets, schema);
       const chunkKey = activityKey();
       const job = { batch: input.batch, runKey: input.runKey, params: input.params, settings: input.settings };

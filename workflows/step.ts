@@ -66,7 +66,8 @@ export async function runStep(
   }
 }
 
-const ranOnWorkerWithoutBatch = (err: TemporalFailure): boolean => {
+/** Whether the failure says a worker that does not define the batch took the unit: not the target's failure. */
+export const ranOnWorkerWithoutBatch = (err: TemporalFailure): boolean => {
   const reason = err instanceof ActivityFailure ? err.cause : err;
   return reason instanceof ApplicationFailure && reason.type === UNKNOWN_BATCH;
 };

@@ -1,9 +1,11 @@
 // The workflows' own logic in seconds: the real trigger, job and chunk workflows on the dev server, with
 // stub activities in place of PostgreSQL (Temporal's own way to test workflows: Worker.runUntil).
 import { Client, Connection } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities, ActivityDeps } from '../../activities';
+import { runBulkChunk } from '../../activities/bulk';
 import { runActivities } from '../../activities/runs';
 import { fitPage, PAGE_BYTES } from '../../activities/targets';
 import { jobWorkflowId } from '../../workflows/ids';
@@ -47,9 +49,21 @@ async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: C
     settled: [] as Array<SettleRequest & { targets: Target[] }>,
     /** Bulk chunks that arrived as a staged row, not as their targets. */
     stagedChunks: 0,
+    /** Per-chunk groups: local activities that ran several targets. */
+    groups: 0,
     unitsInFlight: 0,
     maxUnitsInFlight: 0,
     units: 0,
+  };
+  /** One step of one target: the stub unit, counted. */
+  const unit = async (target: Target, attempt: number, step: number) => {
+    seen.units++;
+    seen.maxUnitsInFlight = Math.max(seen.maxUnitsInFlight, ++seen.unitsInFlight);
+    try {
+      return await (stubs.unit ?? (async () => 'succeeded' as const))(target, attempt, step);
+    } finally {
+      seen.unitsInFlight--;
+    }
   };
   const activities: Partial<Activities> = {
     async fetchTargets({ batch, after, upTo, limit, stageChunks }: FetchTargetsRequest) {
@@ -71,14 +85,7 @@ async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: C
       return Array.from({ length: count - 1 }, (_, i) => targets[Math.floor(((i + 1) * targets.length) / count)].key);
     },
     async runUnit(job: JobInput) {
-      seen.units++;
-      seen.maxUnitsInFlight = Math.max(seen.maxUnitsInFlight, ++seen.unitsInFlight);
-      try {
-        const { Context } = await import('@temporalio/activity');
-        return await (stubs.unit ?? (async () => 'succeeded' as const))(job.target, Context.current().info.attempt, job.step ?? 0);
-      } finally {
-        seen.unitsInFlight--;
-      }
+      return unit(job.target, Context.current().info.attempt, job.step ?? 0);
     },
     async recordFailure(failure: FailureRecord) {
       seen.failures.push(failure);
@@ -87,10 +94,17 @@ async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: C
     async recordRun(update: RunRecordUpdate) {
       seen.history.push(update);
     },
+    // A bulk chunk, or a per-chunk job's group (a local activity): the real loop over the stub unit.
     async runChunk(input: BulkChunkInput) {
       if (!Array.isArray(input.targets)) seen.stagedChunks++;
+      if (Context.current().info.isLocal) seen.groups++;
       const chunk: ChunkInput = { ...input, targets: stagedOrGiven(input.targets) };
-      return (stubs.chunk ?? (async () => ({ succeeded: chunk.targets.length, failed: 0, skipped: 0 })))(chunk);
+      if (stubs.chunk) return stubs.chunk(chunk);
+      const lane = () => ({
+        runStep: (target: Target, step: number, attempt: number) => unit(target, attempt, step),
+        close: async () => {},
+      });
+      return runBulkChunk({ lane, recordFailure: async (failure) => void seen.failures.push(failure) }, chunk);
     },
     // What the ledger would say: nothing done, so every target gets a failure record.
     async settleTargets(request: SettleRequest) {
@@ -219,6 +233,9 @@ it('per-chunk: counts each outcome and records each failure once, after its retr
   expect(seen.failures.map((f) => f.targetKey).sort()).toEqual(failing);
   expect(seen.failures[0]).toMatchObject({ unit: 'stub.unit', attempts: 2, errorType: 'Error', batch: 'stub.batch' });
   expect(seen.maxUnitsInFlight).toBeLessThanOrEqual(2 * 4);
+  // Pages of 7 make seven chunks of 7 and one of 1; one local activity per group of ⌈7 / 4⌉ = 2 targets: four
+  // groups in each chunk of 7, one in the last.
+  expect(seen.groups).toBe(7 * 4 + 1);
 });
 
 it('per-target: a failed job records its failure and the run counts it, never failing itself', async () => {
