@@ -101,7 +101,7 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
   };
 
   /**
-   * Fails an activity of a batch this worker does not define. A local one (a per-chunk job's group) ran inside
+   * Fails an activity of a batch this worker does not define. A local one (a per-chunk job's chunk) ran inside
    * its job's workflow task, so it must not be retried here: the job fails that task for another worker.
    */
   const knownBatch = (name: string) => {
@@ -142,7 +142,7 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
 
     /**
      * The bulk granularity: a chunk of targets in one activity, each with its own transactions and retries; a
-     * per-chunk job's group of targets, as a local activity.
+     * per-chunk job's chunk, as a local activity.
      */
     async runChunk(input: BulkChunkInput): Promise<Omit<RunSummary, 'total'>> {
       knownBatch(input.batch); // a worker that does not define it leaves the whole chunk to one that does

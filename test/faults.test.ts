@@ -50,7 +50,7 @@ it('per-chunk: survives three SIGKILLs of the worker with retried and failing ta
   // What the cache-less workers replayed, every chunk's history replays again.
   const replay = await replayAll(h, 'chunkJobWorkflow');
   expect(replay.errors).toEqual([]);
-  expect(replay.replayed).toBe(30);
+  expect(replay.replayed).toBe(6); // chunks of 500
 }, 600_000);
 
 it('bulk: survives three SIGKILLs in a 10,000-target run; each chunk resumes after its last finished target', async () => {

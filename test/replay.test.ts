@@ -172,7 +172,7 @@ async function record(): Promise<void> {
     await recordEdges(h, save);
     await recordOneShape(h, save);
     await recordStagedBulk(h, save);
-    await recordGroups(h, save);
+    await recordLocalChunk(h, save);
     save('job-succeeded.json', 'billing.issue-invoices/2026-11-01/1');
     // Subscription 13 has no fee: its first job failed, the retry's succeeded after the fee was set.
     save('job-retried.json', 'billing.issue-invoices/2026-11-01/13');
@@ -258,11 +258,8 @@ async function recordStagedBulk(h: Harness, save: (file: string, workflowId: str
   save('trigger-staged-bulk.json', bulk.workflowId);
 }
 
-/**
- * A per-chunk chunk of 40 mixed targets in groups of 10, three local activities at once (so a lane takes a
- * second group), with retried and failing targets inside the groups.
- */
-async function recordGroups(h: Harness, save: (file: string, workflowId: string, runId?: string) => unknown): Promise<void> {
+/** A per-chunk chunk of 40 mixed targets in one local activity of three lanes, with retried and failing targets. */
+async function recordLocalChunk(h: Harness, save: (file: string, workflowId: string, runId?: string) => unknown): Promise<void> {
   await insertMixedSubscriptions(h.pool, 40);
   const perChunk = await h.tju.trigger(
     'test.mixed-billing',
@@ -271,7 +268,7 @@ async function recordGroups(h: Harness, save: (file: string, workflowId: string,
   );
   await perChunk.result();
   for await (const wf of h.client.workflow.list({ query: `WorkflowType = 'chunkJobWorkflow' AND TjuRunKey = '2026-11-26'` })) {
-    save('chunk-job-groups.json', wf.workflowId, wf.runId);
+    save('chunk-job-local.json', wf.workflowId, wf.runId);
   }
 }
 

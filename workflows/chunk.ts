@@ -1,6 +1,6 @@
 import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import { addStepCounts, chainOf, chainOutcome, type Chain } from './chain';
-import { runInGroups } from './groups';
+import { runChunkLocally } from './localChunk';
 import { inLanes } from './lanes';
 import { DEFAULT_UNIT_RETRY } from './retry';
 import { recordFailure, runStep } from './step';
@@ -14,14 +14,14 @@ import type { ChunkInput, FailureRecord, JobInput, RunSummary, StepCounts, StepO
 export const FAILURES_AFTER_LANES = 'chunk-records-failures-after-lanes';
 /** Chunks cancelled before this patch dropped the failure records of their finished targets. */
 export const RECORDS_FAILURES_ON_CANCEL = 'chunk-records-failures-on-cancel';
-/** Chunks started from this patch on, with every unit local, run their targets in groups (workflows/groups.ts). */
-export const UNITS_IN_GROUPS = 'chunk-units-in-groups';
+/** Chunks started from this patch on, with every unit local, run in one local activity (workflows/localChunk.ts). */
+export const ONE_LOCAL_ACTIVITY = 'chunk-one-local-activity';
 
 /**
  * The Job (per-chunk): one child workflow for a chunk of targets, for runs where a workflow per target costs
  * too much. Each target's units are still their own transactions, retried and recorded alone. When every unit
- * is local, its targets run in groups, a local activity each (workflows/groups.ts). Otherwise, and in chunks
- * started before groups, each unit is its own activity, and the chain runs in waves: step 1 for every target, `concurrency` at a time, then step 2 for the targets whose
+ * is local, the chunk runs in one local activity (workflows/localChunk.ts). Otherwise, and in chunks started
+ * before that, each unit is its own activity, and the chain runs in waves: step 1 for every target, `concurrency` at a time, then step 2 for the targets whose
  * chain goes on, and so on.
  *
  * Determinism: within a wave every resolution schedules the same step of the next target in the list, so the
@@ -30,7 +30,7 @@ export const UNITS_IN_GROUPS = 'chunk-units-in-groups';
  */
 export async function chunkJobWorkflow(input: ChunkInput): Promise<Omit<RunSummary, 'total'>> {
   const chain = chainOf(input.settings);
-  if (chain.steps.every((step) => !step.regular) && patched(UNITS_IN_GROUPS)) return runInGroups(input, chain);
+  if (chain.steps.every((step) => !step.regular) && patched(ONE_LOCAL_ACTIVITY)) return runChunkLocally(input, chain);
   // Chunks of a single unit, planned before every job was a chain, replay as they were recorded.
   const afterLanes = chain.legacySingle ? patched(FAILURES_AFTER_LANES) : true;
   const outcomes: Array<Record<string, StepOutcome>> = input.targets.map(() => ({}));

@@ -32,7 +32,7 @@ it('plans ordered batches as one target at a time, per-chunk with a window sized
   expect(buildTriggerInput(run, { granularity: 'per-chunk' })).toMatchObject({
     window: 8,
     granularity: 'per-chunk',
-    chunkSize: 100,
+    chunkSize: 500,
     chunkConcurrency: 10,
   });
   expect(buildTriggerInput(run, { granularity: 'bulk' })).toMatchObject({

@@ -49,8 +49,8 @@ async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: C
     settled: [] as Array<SettleRequest & { targets: Target[] }>,
     /** Bulk chunks that arrived as a staged row, not as their targets. */
     stagedChunks: 0,
-    /** Per-chunk groups: local activities that ran several targets. */
-    groups: 0,
+    /** Per-chunk chunks that ran as one local activity. */
+    localChunks: 0,
     unitsInFlight: 0,
     maxUnitsInFlight: 0,
     units: 0,
@@ -94,10 +94,10 @@ async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: C
     async recordRun(update: RunRecordUpdate) {
       seen.history.push(update);
     },
-    // A bulk chunk, or a per-chunk job's group (a local activity): the real loop over the stub unit.
+    // A bulk chunk, or a per-chunk job's chunk (a local activity): the real loop over the stub unit.
     async runChunk(input: BulkChunkInput) {
       if (!Array.isArray(input.targets)) seen.stagedChunks++;
-      if (Context.current().info.isLocal) seen.groups++;
+      if (Context.current().info.isLocal) seen.localChunks++;
       const chunk: ChunkInput = { ...input, targets: stagedOrGiven(input.targets) };
       if (stubs.chunk) return stubs.chunk(chunk);
       const lane = () => ({
@@ -233,9 +233,8 @@ it('per-chunk: counts each outcome and records each failure once, after its retr
   expect(seen.failures.map((f) => f.targetKey).sort()).toEqual(failing);
   expect(seen.failures[0]).toMatchObject({ unit: 'stub.unit', attempts: 2, errorType: 'Error', batch: 'stub.batch' });
   expect(seen.maxUnitsInFlight).toBeLessThanOrEqual(2 * 4);
-  // Pages of 7 make seven chunks of 7 and one of 1; one local activity per group of ⌈7 / 4⌉ = 2 targets: four
-  // groups in each chunk of 7, one in the last.
-  expect(seen.groups).toBe(7 * 4 + 1);
+  // Pages of 7 make seven chunks of 7 and one of 1: one local activity each.
+  expect(seen.localChunks).toBe(8);
 });
 
 it('per-target: a failed job records its failure and the run counts it, never failing itself', async () => {
