@@ -248,7 +248,8 @@ async function main() {
           triggerRuns,
           executions: cost.executions,
           historiesFetched: cost.fetched,
-          eventsPerTarget: round(cost.events / options.targets, 2),
+          // Three places: a bulk run makes a few events per thousand targets.
+          eventsPerTarget: round(cost.events / options.targets, 3),
           historyBytesPerTarget: round(cost.historyBytes / options.targets, 0),
           actionsPer1000: round((totalActions(cost.actions) * 1000) / options.targets, 0),
           actionsPer1000ByKind: Object.fromEntries(

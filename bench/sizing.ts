@@ -14,7 +14,7 @@ export interface ModeFigures {
 }
 
 /** Targets per job, by mode: what one trigger dispatches per target (defaults). */
-const TARGETS_PER_JOB: Record<string, number> = { 'per-target': 1, 'per-chunk': 100, bulk: 500 };
+const TARGETS_PER_JOB: Record<string, number> = { 'per-target': 1, 'per-chunk': 500, bulk: 2000 };
 /**
  * A planning figure, not a measurement of a limit: the jobs a second one trigger workflow is asked to start
  * and count. Each job is a few events in the trigger's history, and one workflow's history is written in
