@@ -212,23 +212,19 @@ it.each([
   while ((await effectsOf(h.pool, date)).size < 6) await sleep(50);
   await run.pause();
   await sleep(500);
-  const ledger = async () =>
+  /** The run's rows in one of tju's tables keyed by run. */
+  const rowsIn = (table: 'ledger' | 'staged_chunks') => async () =>
     (
       await h.pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM tju.ledger l JOIN tju.runs r ON r.id = l.run_id WHERE r.run_key = $1`,
+        `SELECT count(*)::int AS n FROM tju.${table} t JOIN tju.runs r ON r.id = t.run_id WHERE r.run_key = $1`,
         [date],
       )
     ).rows[0].n;
+  const ledger = rowsIn('ledger');
   const before = await ledger();
   expect(before).toBeGreaterThanOrEqual(6);
   // A bulk run's chunks not yet run are staged rows: prune must leave them to the paused run.
-  const staged = async () =>
-    (
-      await h.pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM tju.staged_chunks c JOIN tju.runs r ON r.id = c.run_id WHERE r.run_key = $1`,
-        [date],
-      )
-    ).rows[0].n;
+  const staged = rowsIn('staged_chunks');
   const stagedBefore = await staged();
   if (options.granularity === 'bulk') expect(stagedBefore).toBe(6);
 

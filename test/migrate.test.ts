@@ -40,36 +40,21 @@ const tablesIn = async (url: string, schema: string) =>
     await query<{ t: string }>(url, `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema])
   ).map((r) => r.t);
 
+/** tju's tables, in any schema. */
+const TJU_TABLES = ['failures', 'hook_events', 'ledger', 'migrations', 'run_actions', 'run_history', 'runs', 'staged_chunks'];
+
 it('creates only its own schema in an empty database, once', async () => {
   const url = newDatabase();
   expect(await migrate(url)).toEqual(listMigrations().map((m) => m.name));
   expect(await migrate(url)).toEqual([]);
-  expect(await tablesIn(url, 'tju')).toEqual([
-    'failures',
-    'hook_events',
-    'ledger',
-    'migrations',
-    'run_actions',
-    'run_history',
-    'runs',
-    'staged_chunks',
-  ]);
+  expect(await tablesIn(url, 'tju')).toEqual(TJU_TABLES);
   expect(await tablesIn(url, 'public')).toEqual([]);
 });
 
 it('puts its tables in the schema an app chooses', async () => {
   const url = newDatabase();
   await migrate(url, { schema: 'batch_bookkeeping' });
-  expect(await tablesIn(url, 'batch_bookkeeping')).toEqual([
-    'failures',
-    'hook_events',
-    'ledger',
-    'migrations',
-    'run_actions',
-    'run_history',
-    'runs',
-    'staged_chunks',
-  ]);
+  expect(await tablesIn(url, 'batch_bookkeeping')).toEqual(TJU_TABLES);
   expect(await tablesIn(url, 'tju')).toEqual([]);
 });
 
@@ -103,16 +88,7 @@ it('upgrades a database at the layout before schemas in place, keeping its ledge
   ]);
 
   expect(await tablesIn(url, 'public')).toEqual(['invoices', 'subscriptions']);
-  expect(await tablesIn(url, 'tju')).toEqual([
-    'failures',
-    'hook_events',
-    'ledger',
-    'migrations',
-    'run_actions',
-    'run_history',
-    'runs',
-    'staged_chunks',
-  ]);
+  expect(await tablesIn(url, 'tju')).toEqual(TJU_TABLES);
   expect(await query(url, 'SELECT r.run_key, l.target_key FROM tju.ledger l JOIN tju.runs r ON r.id = l.run_id')).toEqual([
     { run_key: '2026-10-01', target_key: '1' },
   ]);
