@@ -71,6 +71,31 @@ it('bills a fixed target on the next run of the date and clears its failure reco
   expect(status.stdout).toContain('no target still failed: every failure was resolved since (by a retry or a re-run)');
 });
 
+it('bulk: a retry pages the open failures as staged chunks, bills the fixed targets once and leaves the rest open', async () => {
+  const date = '2026-11-03';
+  await insertSubscriptions(h.pool, 30);
+  const broken = await named('broken-3');
+  const noFee = [await named('no-fee-3', null), await named('no-fee-4', null)];
+  const options = { granularity: 'bulk' as const, chunkSize: 1, pageSize: 2 };
+  expect(await (await h.tju.trigger('test.flaky-billing', { date }, options)).result()).toMatchObject({ total: 33, failed: 3 });
+  await h.pool.query(`UPDATE subscriptions SET monthly_fee = 5 WHERE customer LIKE 'no-fee-%'`);
+
+  // Pages of 2 failures, staged as chunks of 1: two pages, three chunks.
+  const summary = await (await h.tju.retry('test.flaky-billing', { date }, options)).result();
+
+  expect(summary).toEqual({ total: 3, succeeded: 2, failed: 1, skipped: 0 });
+  expect((await listFailures(h.pool, 'test.flaky-billing', date)).map((f) => f.targetKey)).toEqual([broken]);
+  expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: 32, duplicates: 0 });
+  // The retry's chunks are the run's last three staged rows, one failure each.
+  const { rows: staged } = await h.pool.query<{ key: string }>(
+    `SELECT t->>'key' AS key
+       FROM (SELECT c.targets FROM tju.staged_chunks c JOIN tju.runs r ON r.id = c.run_id
+              WHERE r.run_key = $1 ORDER BY c.id DESC LIMIT 3) c, json_array_elements(c.targets) t`,
+    [date],
+  );
+  expect(staged.map((row) => row.key).sort()).toEqual([broken, ...noFee].sort());
+});
+
 it('groups failures by cause, and retries or clears one group or one target from the CLI, recording who did it', async () => {
   const date = '2026-11-09';
   await insertSubscriptions(h.pool, 5);
