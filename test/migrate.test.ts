@@ -144,6 +144,26 @@ it('moves a ledger keyed by batch and run key to run numbers in place: done work
   }
 });
 
+it("refuses, in one line and writing nothing, to work on a database that lacks this release's migrations", async () => {
+  const url = newDatabase();
+  const older = fs.mkdtempSync(path.join(os.tmpdir(), 'tju-migrations-'));
+  for (const migration of listMigrations().slice(0, -1)) fs.copyFileSync(migration.file, path.join(older, path.basename(migration.file)));
+  await migrate(url, { dir: older });
+  const latest = listMigrations().at(-1)!.name;
+
+  // A command that would delete (a prune) and a worker that would run units, before `tju migrate`.
+  for (const args of [['prune', '--older-than', '1ms', '--yes'], ['worker']]) {
+    const refused = await tju(args, { DATABASE_URL: url, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(refused).toMatchObject({ code: 2, stdout: '' });
+    expect(refused.stderr.trim()).toBe(
+      `tju: ${new URL(url).host}${new URL(url).pathname} lacks tju's migration(s) ${latest}: run \`npx tju migrate\``,
+    );
+  }
+  expect(await query(url, 'SELECT count(*)::int AS n FROM tju.runs')).toEqual([{ n: 0 }]);
+
+  expect(await migrate(url)).toEqual([latest]);
+});
+
 it('refuses a migration edited after it was applied', async () => {
   const url = newDatabase();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tju-migrations-'));

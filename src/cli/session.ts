@@ -3,7 +3,8 @@ import type { Pool } from 'pg';
 import { uiUrlFor, type Config } from '../config';
 import type { CliApp } from './app';
 import type { Batch } from '../batch';
-import { checkReachable, createPool } from '../db/pool';
+import { createPool } from '../db/pool';
+import { checkMigrated } from '../db/migrate';
 import { connectClient } from '../temporal/connect';
 import { TjuClient } from '../temporal/client';
 
@@ -39,7 +40,7 @@ export async function withDatabase<T>(app: CliApp, fn: (pool: Pool) => Promise<T
   const { config } = app;
   const pool = createPool(config.databaseUrl, 2);
   try {
-    await checkReachable(pool, config.databaseUrl, config.schema);
+    await checkMigrated(pool, config.databaseUrl, config.schema);
     return await fn(pool);
   } finally {
     await pool.end();

@@ -1,13 +1,13 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client } from 'pg';
+import { Client, type Pool } from 'pg';
 import { UserError } from '../errors';
 import { projectRoot } from '../paths';
-import { unreachable } from './pool';
+import { checkReachable, describeUrl, unreachable } from './pool';
 import { parseDuration } from '../duration';
 import { untilReachable } from '../util/untilReachable';
-import { DEFAULT_SCHEMA, quoteIdent } from './schema';
+import { DEFAULT_SCHEMA, quoteIdent, tjuTables } from './schema';
 
 export const migrationsDir = path.join(projectRoot, 'migrations');
 
@@ -59,6 +59,23 @@ export function listMigrations(dir = migrationsDir): Migration[] {
       return { version: Number(file.split('_')[0]), name: file.replace(/\.sql$/, ''), file: full, checksum };
     })
     .sort((a, b) => a.version - b.version);
+}
+
+/**
+ * Refuses, in one line, a database tju cannot work with yet: unreachable, without tju's tables, or with some of
+ * this release's migrations not applied — its workers would fail runs mid-way on a table that is not there.
+ */
+export async function checkMigrated(pool: Pool, databaseUrl: string, schema?: string): Promise<void> {
+  await checkReachable(pool, databaseUrl, schema);
+  const { rows } = await pool
+    .query<{ version: number }>(`SELECT version FROM ${tjuTables(schema).migrations}`)
+    .catch((err: unknown) => Promise.reject(unreachable(databaseUrl, err)));
+  const applied = new Set(rows.map((row) => row.version));
+  const pending = listMigrations().filter((migration) => !applied.has(migration.version));
+  if (pending.length) {
+    const names = pending.map((migration) => migration.name).join(', ');
+    throw new UserError(`${describeUrl(databaseUrl)} lacks tju's migration(s) ${names}: run \`npx tju migrate\``);
+  }
 }
 
 export interface MigrateOptions {

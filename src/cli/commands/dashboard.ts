@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliApp } from '../app';
-import { checkReachable, createPool } from '../../db/pool';
+import { createPool } from '../../db/pool';
+import { checkMigrated } from '../../db/migrate';
 import { serveDashboard } from '../../dashboard';
 import { port } from '../parsers';
 import { cannotListen, untilSignalled } from '../serve';
@@ -24,7 +25,7 @@ export function registerDashboard(program: Command, app: CliApp): void {
       const { config } = app;
       const pool = createPool(config.databaseUrl, 10);
       try {
-        await checkReachable(pool, config.databaseUrl, config.schema);
+        await checkMigrated(pool, config.databaseUrl, config.schema);
         const session = await openSession(app.batches, config, pool);
         let server;
         try {

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import type { CliApp } from '../app';
 import { parseDuration } from '../../config';
 import { untilReachable } from '../../util/untilReachable';
-import { checkReachable, createPool } from '../../db/pool';
+import { createPool } from '../../db/pool';
+import { checkMigrated } from '../../db/migrate';
 import { connectClient } from '../../temporal/connect';
 import { ensureSearchAttributes } from '../../temporal/searchAttributes';
 import { runWorkerProcess, taskQueuesOf } from '../../temporal/workerProcess';
@@ -54,7 +55,7 @@ export function registerWorker(program: Command, app: CliApp): void {
       const pool = createPool(config.databaseUrl, poolSizeFor(maxConcurrentUnits));
       try {
         const patience = parseDuration(flags.connectTimeout ?? config.connectTimeout)!;
-        await untilReachable(() => checkReachable(pool, config.databaseUrl, config.schema), patience);
+        await untilReachable(() => checkMigrated(pool, config.databaseUrl, config.schema), patience);
         const client = await untilReachable(() => connectClient(config.temporal), patience);
         await ensureSearchAttributes(client.connection, config.namespace);
         await client.connection.close();
