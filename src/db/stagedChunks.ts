@@ -1,5 +1,6 @@
 import type { Db } from './types';
 import { tjuTables } from './schema';
+import { slices } from '../../workflows/slices';
 import type { JobTargets, StagedChunk, Target } from '../../workflows/types';
 
 /**
@@ -8,8 +9,7 @@ import type { JobTargets, StagedChunk, Target } from '../../workflows/types';
  * leaves unused rows behind, which go with the run's ledger (src/db/prune.ts).
  */
 export async function stageChunks(db: Db, runId: string, targets: Target[], size: number, schema?: string): Promise<StagedChunk[]> {
-  const chunks: Target[][] = [];
-  for (let i = 0; i < targets.length; i += size) chunks.push(targets.slice(i, i + size));
+  const chunks = slices(targets, size);
   if (!chunks.length) return [];
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO ${tjuTables(schema).stagedChunks} (run_id, targets)

@@ -1,9 +1,10 @@
 import { CancellationScope, condition, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { countMetric } from '../metrics';
 import type { Activities } from '../../activities';
-import type { JobTargets, Target } from '../types';
+import type { JobTargets } from '../types';
 import type { StartJob } from './jobs';
 import { countEnd, countOf } from './outcome';
+import { slices } from '../slices';
 import type { RunState } from './state';
 
 const { fetchTargets } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumInterval: '1m' } });
@@ -79,9 +80,6 @@ async function nextPage(run: RunState, size: number, staged: boolean): Promise<{
     return { jobs: [], last: true };
   }
 }
-
-const slices = (page: Target[], size: number): Target[][] =>
-  Array.from({ length: Math.ceil(page.length / size) }, (_, i) => page.slice(i * size, (i + 1) * size));
 
 /**
  * One job, in a cancellation scope of its own (`cancel --now` cancels the jobs in flight and nothing else),
