@@ -4,7 +4,7 @@ import type { Activities } from '../../activities';
 import { chunkJobWorkflow } from '../chunk';
 import { chunkWorkflowId, jobWorkflowId, legacyIds, runSearchAttributes, searchAttributes, searchValue } from '../ids';
 import { jobWorkflow } from '../job';
-import type { ChunkInput, JobInput, JobTargets, Target } from '../types';
+import type { JobInput, JobTargets, Target } from '../types';
 import { endOf, type Ended } from './outcome';
 import type { RunState } from './state';
 
@@ -38,7 +38,7 @@ export type StartJob = (targets: JobTargets) => Promise<Ended>;
 export function jobStarter(run: RunState, unambiguousIds: boolean): StartJob {
   const { input } = run;
   const job: Omit<JobInput, 'target'> = { batch: input.batch, runKey: input.runKey, params: input.params, settings: input.job };
-  const chunk = (targets: Target[]): ChunkInput => ({ ...job, targets, concurrency: input.chunkConcurrency });
+  const chunk = <T extends JobTargets>(targets: T) => ({ ...job, targets, concurrency: input.chunkConcurrency });
   const attributes = runSearchAttributes(input.batch, input.runKey);
   const idOf = (targets: Target[]): string => {
     const [first, last] = [targets[0].key, targets[targets.length - 1].key];
@@ -61,7 +61,7 @@ export function jobStarter(run: RunState, unambiguousIds: boolean): StartJob {
   return async (targets) => {
     // A bulk chunk is an activity of the trigger's own: no workflow ID, nothing to collide with.
     if (input.granularity === 'bulk') {
-      return runChunk({ ...job, targets, concurrency: input.chunkConcurrency }).then(
+      return runChunk(chunk(targets)).then(
         (result) => ({ status: 'completed', result }),
         (err) => endOf(err, unambiguousIds),
       );
