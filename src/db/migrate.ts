@@ -7,7 +7,7 @@ import { projectRoot } from '../paths';
 import { checkReachable, describeUrl, unreachable } from './pool';
 import { parseDuration } from '../duration';
 import { untilReachable } from '../util/untilReachable';
-import { DEFAULT_SCHEMA, quoteIdent, tjuTables } from './schema';
+import { DEFAULT_SCHEMA, quoteIdent } from './schema';
 
 export const migrationsDir = path.join(projectRoot, 'migrations');
 
@@ -66,11 +66,7 @@ export function listMigrations(dir = migrationsDir): Migration[] {
  * this release's migrations not applied — its workers would fail runs mid-way on a table that is not there.
  */
 export async function checkMigrated(pool: Pool, databaseUrl: string, schema?: string): Promise<void> {
-  await checkReachable(pool, databaseUrl, schema);
-  const { rows } = await pool
-    .query<{ version: number }>(`SELECT version FROM ${tjuTables(schema).migrations}`)
-    .catch((err: unknown) => Promise.reject(unreachable(databaseUrl, err)));
-  const applied = new Set(rows.map((row) => row.version));
+  const applied = new Set(await checkReachable(pool, databaseUrl, schema));
   const pending = listMigrations().filter((migration) => !applied.has(migration.version));
   if (pending.length) {
     const names = pending.map((migration) => migration.name).join(', ');

@@ -51,10 +51,11 @@ export function isConnectionError(err: unknown): boolean {
   return LOST_CONNECTION_MESSAGES.test(err.message);
 }
 
-/** Fails with a one-line UserError when the database cannot be reached or tju's tables are not there. */
-export async function checkReachable(pool: Pool, databaseUrl: string, schema?: string): Promise<void> {
+/** The versions of tju's migrations applied; a one-line UserError when the database cannot be reached or tju's tables are not there. */
+export async function checkReachable(pool: Pool, databaseUrl: string, schema?: string): Promise<number[]> {
   try {
-    await pool.query(`SELECT 1 FROM ${tjuTables(schema).migrations} LIMIT 1`);
+    const { rows } = await pool.query<{ version: number }>(`SELECT version FROM ${tjuTables(schema).migrations}`);
+    return rows.map((row) => row.version);
   } catch (err) {
     if ((err as { code?: string }).code === UNDEFINED_TABLE) {
       throw new UserError(`${describeUrl(databaseUrl)} has no tju tables: run \`npx tju migrate\``);
