@@ -1,7 +1,9 @@
 // Concurrency inside a workflow must produce the same commands on replay whatever order its promises
 // resolve in: live, local activities resolve in completion order; on replay, in the order they were
-// scheduled. A per-chunk run with several lanes, uneven unit latencies and every kind of outcome, then every
-// chunk's history replayed against the same code, as a restarted worker or an evicted cache would.
+// scheduled. A per-chunk run with several chunks in flight, uneven unit latencies and every kind of outcome
+// (a chunk of local units runs its lanes inside one local activity; recorded chunks whose lanes are workflow
+// commands replay in test/replay.test.ts), then every chunk's history replayed against the same code, as a
+// restarted worker or an evicted cache would.
 import { listFailures } from '../src/db/ledger';
 import { mixedBilling } from './fixtures/batches';
 import { insertMixedSubscriptions, invoiceCounts } from './helpers/billing';
