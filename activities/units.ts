@@ -1,18 +1,19 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { stepsOf } from '../src/batch';
+import { stepsOf, type ChainStep } from '../src/batch';
 import { isConnectionError } from '../src/db/pool';
 import { UnitSession, type NextClaim } from '../src/db/session';
+import { UnitStop } from '../src/db/unitStop';
 import { NonRetryableError } from '../src/errors';
 import { Slots } from '../src/util/slots';
 import { chainOf } from '../workflows/chain';
 import { UNKNOWN_BATCH, unitFailureDetails } from '../workflows/details';
-import type { BulkChunkInput, FailureRecord, JobInput, RunSummary, StepOutcome } from '../workflows/types';
+import type { BulkChunkInput, FailureRecord, JobInput, RunSummary, StepOutcome, Target } from '../workflows/types';
 import { runBulkChunk, type UpcomingStep } from './bulk';
 import { activityKey, batchOf, stagedOrGiven, type ActivityDeps, type UnitEvent } from './deps';
 import { activityMeter } from '../src/temporal/metrics';
 
-/** How one unit runs, beside its job's input: its attempt, what its heartbeat does, where it was scheduled. */
+/** How one unit runs, beside its target: its attempt, what its heartbeat does, where it was scheduled. */
 interface UnitRun {
   attempt: number;
   /** What the unit's `ctx.heartbeat()` does: Temporal's in an activity of its own; in a bulk chunk, its keep-alive. */
@@ -22,6 +23,16 @@ interface UnitRun {
   /** In a bulk chunk: the lane's connection, which holds its unit slot, and the claim it opens next. */
   session?: UnitSession;
   next?: () => NextClaim | undefined;
+}
+
+/** A job's step, looked up once for every target an activity runs it for (a bulk chunk runs thousands). */
+interface PreparedStep {
+  job: Omit<JobInput, 'target'>;
+  /** Undefined when the batch has no such step: every target of it fails, saying so. */
+  step?: ChainStep<unknown>;
+  inputOf(target: Target): unknown;
+  timeoutMs: number;
+  measure(target: Target, attempt: number, inChunk?: boolean): (outcome: UnitEvent['outcome']) => void;
 }
 
 /**
@@ -40,34 +51,44 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
     return n;
   };
 
-  const runStep = async (
-    job: JobInput,
-    { attempt, heartbeat, inChunk, session, next }: UnitRun,
-  ): Promise<Exclude<StepOutcome, 'failed'>> => {
-    const found = stepOf(batches, job);
-    if (!found) throw new NonRetryableError(`${job.batch} has no step ${job.step ?? 0}: was the batch changed mid-run?`);
-    const { step, input, applies } = found;
-    if (!applies) return 'not-applicable';
+  const prepare = (job: Omit<JobInput, 'target'>, index: number): PreparedStep => {
+    const batch = batchOf(batches, job.batch);
+    const step = stepsOf(batch)[index];
+    const timeoutMs = msToNumber(stepSettings(job, index)?.timeout ?? '1m');
+    return {
+      job,
+      step,
+      inputOf: (target) => batch.job.input(target, job.params),
+      timeoutMs,
+      measure: measurer(job, step?.unit.name ?? ''),
+    };
+  };
+
+  const runStep = async (prepared: PreparedStep, target: Target, run: UnitRun): Promise<Exclude<StepOutcome, 'failed'>> => {
+    const { job, step, timeoutMs } = prepared;
+    if (!step) throw new NonRetryableError(`${job.batch} has no step ${job.step ?? 0}: was the batch changed mid-run?`);
+    const input = prepared.inputOf(target);
+    if (step.when && !step.when(input)) return 'not-applicable';
+    const { session, attempt } = run;
     const context = Context.current();
-    const timeoutMs = msToNumber(stepSettings(job).timeout ?? '1m');
     // A lane's session keeps its slot from one unit to the next while it has the next one's claim open.
     const release = session ? () => undefined : await slots.acquire(context.cancellationSignal);
-    await session?.hold(context.cancellationSignal);
-    const stop = new AbortController();
+    if (session && !session.holdsSlot) await session.hold(context.cancellationSignal);
+    const stop = new UnitStop();
     const onCancel = () => stop.abort(context.cancellationSignal.reason);
     context.cancellationSignal.addEventListener('abort', onCancel, { once: true });
     const timer = setTimeout(() => stop.abort(timedOut(timeoutMs)), timeoutMs);
-    const measure = measured(job, step.unit.name, attempt, inChunk);
+    const measure = prepared.measure(target, attempt, run.inChunk);
     try {
       const options = {
-        idempotencyKey: { batch: job.batch, runKey: job.runKey, targetKey: job.target.key },
+        idempotencyKey: { batch: job.batch, runKey: job.runKey, targetKey: target.key },
         attempt,
         schema,
-        heartbeat: heartbeat ?? (context.info.isLocal ? undefined : (details?: unknown) => context.heartbeat(details)),
-        signal: stop.signal,
+        heartbeat: run.heartbeat ?? (context.info.isLocal ? undefined : (details?: unknown) => context.heartbeat(details)),
+        stop,
       };
-      const { outcome } = await throughLostConnections(Date.now() + timeoutMs, stop.signal, () =>
-        session ? session.run(step.unit, input, options, next) : step.unit.execute(pool, input, options),
+      const { outcome } = await throughLostConnections(Date.now() + timeoutMs, stop, () =>
+        (session ?? new UnitSession(pool, schema)).run(step.unit, input, options, run.next),
       );
       measure(outcome);
       return outcome;
@@ -81,22 +102,28 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
     }
   };
 
-  /** Times and counts one unit attempt: Temporal's metrics (when served) and the worker's own callback. */
-  const measured = (job: JobInput, unit: string, attempt: number, inChunk?: boolean) => {
+  /**
+   * Times and counts a step's unit attempts: Temporal's metrics (when served) and the worker's own callback.
+   * The instruments are made once per prepared step.
+   */
+  const measurer = (job: Omit<JobInput, 'target'>, unit: string) => {
     const { info } = Context.current();
     // Exported only when the worker serves metrics (`tju worker --metrics-port`); no-ops otherwise.
     const metrics = activityMeter({ batch: job.batch, unit });
     const inFlight = metrics.createGauge('tju_units_in_flight', 'int', '', 'Units of the batch running in this worker now');
-    const started = Date.now();
-    inFlight.set(countInFlight(job.batch, 1));
-    return (outcome: UnitEvent['outcome']) => {
-      inFlight.set(countInFlight(job.batch, -1));
-      metrics.createCounter('tju_units', '', 'Unit attempts by batch, unit and outcome').add(1, { outcome });
-      const seconds = (Date.now() - started) / 1000;
-      metrics.createHistogram('tju_unit_duration_seconds', 'float', 's', 'Time of one unit attempt').record(seconds, { outcome });
-      const { runKey, target } = job;
-      const scheduledAt = inChunk ? started : info.scheduledTimestampMs;
-      onUnitFinished?.({ batch: job.batch, runKey, targetKey: target.key, outcome, attempt, scheduledAt, finishedAt: Date.now() });
+    const attempts = metrics.createCounter('tju_units', '', 'Unit attempts by batch, unit and outcome');
+    const durations = metrics.createHistogram('tju_unit_duration_seconds', 'float', 's', 'Time of one unit attempt');
+    return (target: Target, attempt: number, inChunk?: boolean) => {
+      const started = Date.now();
+      inFlight.set(countInFlight(job.batch, 1));
+      return (outcome: UnitEvent['outcome']) => {
+        const finishedAt = Date.now();
+        inFlight.set(countInFlight(job.batch, -1));
+        attempts.add(1, { outcome });
+        durations.record((finishedAt - started) / 1000, { outcome });
+        const scheduledAt = inChunk ? started : info.scheduledTimestampMs;
+        onUnitFinished?.({ batch: job.batch, runKey: job.runKey, targetKey: target.key, outcome, attempt, scheduledAt, finishedAt });
+      };
     };
   };
 
@@ -121,7 +148,7 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
     async runUnit(job: JobInput): Promise<Exclude<StepOutcome, 'failed'>> {
       const { attempt } = Context.current().info;
       try {
-        return await runStep(job, { attempt });
+        return await runStep(prepare(job, job.step ?? 0), job.target, { attempt });
       } catch (err) {
         if (err instanceof CancelledFailure) throw err;
         // Not the target's failure: the job leaves it to a worker that knows the batch (workflows/step.ts).
@@ -149,16 +176,20 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
       const targets = await stagedOrGiven(pool, input.targets, schema);
       const chunkKey = activityKey();
       const job = { batch: input.batch, runKey: input.runKey, params: input.params, settings: input.settings };
+      const prepared = chainOf(input.settings).steps.map((_, step) => prepare({ ...job, step }, step));
       return runBulkChunk(
         {
           lane: () => {
             const session = new UnitSession(pool, schema, slots);
             return {
               runStep: (target, step, attempt, keepAlive, upcoming) =>
-                runStep(
-                  { ...job, target, step },
-                  { attempt, heartbeat: keepAlive, inChunk: true, session, next: () => claimOf(batches, job, upcoming()) },
-                ),
+                runStep(prepared[step], target, {
+                  attempt,
+                  heartbeat: keepAlive,
+                  inChunk: true,
+                  session,
+                  next: () => claimOf(prepared, upcoming()),
+                }),
               close: () => session.close(),
             };
           },
@@ -170,28 +201,21 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
   };
 }
 
-/** A job's step of its batch's chain and the unit's input; `applies` false when the step's `when` leaves the target out. */
-function stepOf(batches: ActivityDeps['batches'], job: JobInput) {
-  const batch = batchOf(batches, job.batch);
-  const step = stepsOf(batch)[job.step ?? 0];
-  if (!step) return undefined;
-  const input = batch.job.input(job.target, job.params);
-  return { step, input, applies: !step.when || step.when(input) };
-}
-
 /**
  * The ledger claim of a step a lane runs next; none when its `when` leaves the target out (no transaction) or
  * the step is gone (its own run says so: this one is committing).
  */
-function claimOf(batches: ActivityDeps['batches'], job: Omit<JobInput, 'target'>, upcoming?: UpcomingStep): NextClaim | undefined {
-  const next = upcoming && stepOf(batches, { ...job, target: upcoming.target, step: upcoming.step });
-  if (!upcoming || !next?.applies) return undefined;
-  return { batch: job.batch, runKey: job.runKey, targetKey: upcoming.target.key, unit: next.step.unit.name };
+function claimOf(prepared: PreparedStep[], upcoming?: UpcomingStep): NextClaim | undefined {
+  const next = upcoming && prepared[upcoming.step];
+  const step = next?.step;
+  if (!upcoming || !step || (step.when && !step.when(next.inputOf(upcoming.target)))) return undefined;
+  return { batch: next.job.batch, runKey: next.job.runKey, targetKey: upcoming.target.key, unit: step.unit.name };
 }
 
 /** The step's settings as the job carries them: its chain's, or (a single step's activity) its own. */
-function stepSettings(job: JobInput) {
-  return job.settings.steps ? chainOf(job.settings).steps[job.step ?? 0] : chainOf(job.settings).steps[0];
+function stepSettings(job: Omit<JobInput, 'target'>, index: number) {
+  const { steps } = chainOf(job.settings);
+  return job.settings.steps ? steps[index] : steps[0];
 }
 
 const timedOut = (ms: number) =>
@@ -204,13 +228,13 @@ const timedOut = (ms: number) =>
  * was acknowledged by the server just before the loss finds its ledger entry and is skipped. An outage must
  * not use up the attempts that the retry policy keeps for the unit's own failures.
  */
-async function throughLostConnections<T>(deadline: number, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+async function throughLostConnections<T>(deadline: number, stop: UnitStop, work: () => Promise<T>): Promise<T> {
   const context = Context.current();
   for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
     try {
       return await work();
     } catch (err) {
-      if (!isConnectionError(err) || signal.aborted || Date.now() + wait >= deadline - 1000) throw err;
+      if (!isConnectionError(err) || stop.aborted || Date.now() + wait >= deadline - 1000) throw err;
       context.log.warn('PostgreSQL connection lost; running the unit again once it answers', { error: (err as Error).message });
       await context.sleep(wait);
     }

@@ -5,6 +5,7 @@ import type { Pool, PoolClient } from 'pg';
 import { createPool } from '../src/db/pool';
 import { cachedRunId, runIdOf } from '../src/db/ledger';
 import { UnitSession, type NextClaim } from '../src/db/session';
+import { UnitStop } from '../src/db/unitStop';
 import { defineUnit } from '../src/unit';
 import { Slots } from '../src/util/slots';
 import { createTestDatabase, dropTestDatabase } from './helpers/databases';
@@ -179,3 +180,65 @@ it('gives up its slot between units when another unit waits for one, instead of 
   expect(pool.totalCount - pool.idleCount).toBe(0);
   expect(await ledgerKeys()).toEqual(['a']);
 });
+
+describe('stopping a unit', () => {
+  /** Writes its note, then waits on `ctx.signal`, or (not reading it) until `finish` is called, and returns. */
+  let finish = () => {};
+  const waiting = (readsSignal: boolean, seen: AbortSignal[]) =>
+    defineUnit<{ key: string }>({
+      name: 'test.note',
+      async run(tx, { key }, ctx) {
+        await tx.query('INSERT INTO notes (key) VALUES ($1)', [key]);
+        if (readsSignal) seen.push(ctx.signal);
+        await new Promise<void>((resolve) => (readsSignal ? ctx.signal.addEventListener('abort', () => resolve()) : (finish = resolve)));
+      },
+    });
+
+  it.each([
+    ['a caller’s AbortSignal', true, (stop: (reason: Error) => void) => ({ signal: abortWith(stop) })],
+    ['a lane’s UnitStop, read by the unit', true, (stop: (reason: Error) => void) => ({ stop: stopWith(stop) })],
+    ['a lane’s UnitStop, never read by the unit', false, (stop: (reason: Error) => void) => ({ stop: stopWith(stop) })],
+  ])('through %s: rolls back what it wrote, throws the reason, and aborts what the unit saw', async (_, readsSignal, options) => {
+    const seen: AbortSignal[] = [];
+    let stop!: (reason: Error) => void;
+    const running = new UnitSession(pool).run(
+      waiting(readsSignal, seen),
+      { key: 'a' },
+      { idempotencyKey: ref('a'), ...options((s) => (stop = s)) },
+    );
+    await until(async () => (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE state = 'idle in transaction'`)).rowCount === 1);
+
+    stop(new Error('the unit did not finish within its timeout'));
+    finish(); // a unit that ignores its signal returns in its own time: its COMMIT must not go through
+    await expect(running).rejects.toThrow('the unit did not finish within its timeout');
+    expect(seen.map((s) => s.aborted)).toEqual(readsSignal ? [true] : []);
+    expect(await notes()).toEqual([]);
+    expect(await ledgerKeys()).toEqual([]);
+    expect(pool.totalCount - pool.idleCount).toBe(0);
+  });
+
+  it('does not start a unit stopped before it runs, and a unit that reads its signal only after the stop sees it aborted', async () => {
+    const stopped = new UnitStop();
+    stopped.abort(new Error('cancelled'));
+    await expect(new UnitSession(pool).run(note, { key: 'a' }, { idempotencyKey: ref('a'), stop: stopped })).rejects.toThrow('cancelled');
+    expect(stopped.signal.aborted).toBe(true);
+    expect(stopped.signal.reason).toEqual(new Error('cancelled'));
+    expect(await notes()).toEqual([]);
+  });
+});
+
+function abortWith(register: (stop: (reason: Error) => void) => void): AbortSignal {
+  const controller = new AbortController();
+  register((reason) => controller.abort(reason));
+  return controller.signal;
+}
+
+function stopWith(register: (stop: (reason: Error) => void) => void): UnitStop {
+  const stop = new UnitStop();
+  register((reason) => stop.abort(reason));
+  return stop;
+}
+
+async function until(condition: () => Promise<boolean>) {
+  for (let i = 0; i < 200 && !(await condition()); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+}

@@ -25,20 +25,32 @@ export async function runIdOf(db: Db, batch: string, runKey: string, schema?: st
 }
 
 // A run's number never changes once made (nothing deletes a run's row while its jobs may run), so a worker
-// looks it up once per run and pool, not once per unit.
-const runIds = new WeakMap<Pool, Map<string, Promise<string>>>();
+// looks it up once per run and pool, not once per unit; once known, it is read without a promise.
+const runIds = new WeakMap<Pool, { pending: Map<string, Promise<string>>; known: Map<string, string> }>();
+
+// NUL cannot occur in PostgreSQL text, so no batch or run key can make two of these keys collide.
+const runCacheKey = (schema: string | undefined, batch: string, runKey: string) => `${schema ?? ''}\0${batch}\0${runKey}`;
 
 export function cachedRunId(pool: Pool, { batch, runKey }: { batch: string; runKey: string }, schema?: string): Promise<string> {
   let cache = runIds.get(pool);
-  if (!cache) runIds.set(pool, (cache = new Map()));
-  const key = JSON.stringify([schema, batch, runKey]);
-  let id = cache.get(key);
+  if (!cache) runIds.set(pool, (cache = { pending: new Map(), known: new Map() }));
+  const { pending, known } = cache;
+  const key = runCacheKey(schema, batch, runKey);
+  let id = pending.get(key);
   if (!id) {
     id = runIdOf(pool, batch, runKey, schema);
-    cache.set(key, id);
-    id.catch(() => cache.delete(key)); // a lost connection: look it up again next time
+    pending.set(key, id);
+    id.then(
+      (value) => known.set(key, value),
+      () => pending.delete(key), // a lost connection: look it up again next time
+    );
   }
   return id;
+}
+
+/** The run's number if this worker has looked it up already (`cachedRunId`), without waiting. */
+export function knownRunId(pool: Pool, { batch, runKey }: { batch: string; runKey: string }, schema?: string): string | undefined {
+  return runIds.get(pool)?.known.get(runCacheKey(schema, batch, runKey));
 }
 
 /** One unit's ledger row for one target of a run: what a unit's transaction claims first. */

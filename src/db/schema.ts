@@ -4,10 +4,21 @@ export const DEFAULT_SCHEMA = 'tju';
 /** A schema name as an SQL identifier, quoted. */
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
+export type TjuTables = ReturnType<typeof tablesIn>;
+
+// Asked for on every ledger claim: made once per schema.
+const tablesBySchema = new Map<string, TjuTables>();
+
 /** The qualified names of tju's tables in `schema`. */
-export function tjuTables(schema: string = DEFAULT_SCHEMA) {
+export function tjuTables(schema: string = DEFAULT_SCHEMA): TjuTables {
+  let tables = tablesBySchema.get(schema);
+  if (!tables) tablesBySchema.set(schema, (tables = tablesIn(schema)));
+  return tables;
+}
+
+function tablesIn(schema: string) {
   const s = quoteIdent(schema);
-  return {
+  return Object.freeze({
     runs: `${s}.runs`,
     runHistory: `${s}.run_history`,
     ledger: `${s}.ledger`,
@@ -16,5 +27,5 @@ export function tjuTables(schema: string = DEFAULT_SCHEMA) {
     runActions: `${s}.run_actions`,
     stagedChunks: `${s}.staged_chunks`,
     migrations: `${s}.migrations`,
-  };
+  });
 }

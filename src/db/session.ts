@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, Pool, PoolClient, QueryResult } from 'pg';
 import type { Slots } from '../util/slots';
-import type { RunnableUnit, UnitOutcome } from './types';
-import { cachedRunId, claimStatement, isClaimed, skippedStatement, type Claim, type TargetRef } from './ledger';
+import type { RunnableUnit, UnitContext, UnitOutcome } from './types';
+import { UnitStop } from './unitStop';
+import { cachedRunId, claimStatement, isClaimed, knownRunId, skippedStatement, type Claim, type TargetRef } from './ledger';
 import { connectWithin } from './pool';
 
 export interface RunUnitOptions {
@@ -23,6 +24,11 @@ export interface RunUnitOptions {
 
 export interface UnitResult {
   outcome: UnitOutcome;
+}
+
+/** A session's run: a caller that runs many units (a bulk lane) stops each through a `UnitStop` of its own. */
+export interface SessionRunOptions extends RunUnitOptions {
+  stop?: UnitStop;
 }
 
 /** The ledger claim a session opens next, beside the unit it is committing: another target's or step's. */
@@ -62,19 +68,22 @@ export class UnitSession {
   ) {}
 
   /** Runs `unit` in one transaction: everything it wrote commits together or not at all. */
-  async run<I>(unit: RunnableUnit<I>, input: I, options: RunUnitOptions = {}, next?: () => NextClaim | undefined): Promise<UnitResult> {
-    const { signal } = options;
-    signal?.throwIfAborted();
+  async run<I>(unit: RunnableUnit<I>, input: I, options: SessionRunOptions = {}, next?: () => NextClaim | undefined): Promise<UnitResult> {
+    const stop = options.stop ?? new UnitStop(options.signal);
+    stop.throwIfAborted();
     const key = options.idempotencyKey;
-    const claim = key && { runId: await cachedRunId(this.pool, key, this.schema), targetKey: key.targetKey, unit: unit.name };
-    const client = await this.connect(signal);
+    const claim = key && {
+      runId: knownRunId(this.pool, key, this.schema) ?? (await cachedRunId(this.pool, key, this.schema)),
+      targetKey: key.targetKey,
+      unit: unit.name,
+    };
+    const client = this.client && this.holdsSlot ? this.client : await this.connect(stop);
     let broken: Error | undefined;
     // Closing the connection is the one sure way to stop a transaction mid-statement: the server rolls it back.
-    const abort = () => {
-      broken = signal!.reason instanceof Error ? signal!.reason : new Error('the unit was stopped');
+    const stopListening = stop.onAbort(() => {
+      broken = stop.reason instanceof Error ? stop.reason : new Error('the unit was stopped');
       void (client as unknown as Client).end().catch(() => undefined);
-    };
-    signal?.addEventListener('abort', abort, { once: true });
+    });
     let committing: UnitOutcome | undefined;
     try {
       if (!(await this.begin(client, claim))) {
@@ -82,30 +91,24 @@ export class UnitSession {
         this.release();
         return { outcome: 'skipped' };
       }
-      const outcome =
-        (await unit.run(client, input, {
-          attempt: options.attempt ?? 1,
-          idempotencyKey: unitIdempotencyKey(unit, input, key),
-          heartbeat: options.heartbeat ?? (() => undefined),
-          signal: signal ?? new AbortController().signal,
-        })) ?? 'succeeded';
-      signal?.throwIfAborted();
+      const outcome = (await unit.run(client, input, unitContext(unit, input, key, options, stop))) ?? 'succeeded';
+      stop.throwIfAborted();
       committing = outcome;
       await this.commit(client, claim, outcome === 'skipped', !broken && !this.slots?.contended ? next?.() : undefined);
       return { outcome };
     } catch (err) {
       // Stopped: whatever the unit's own error says (a closed connection), this is why.
-      if (signal?.aborted) broken ??= signal.reason;
+      if (stop.aborted) broken ??= stop.reason as Error;
       if (!broken) await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
       this.open = undefined;
       this.release(broken ?? (committing ? (err as Error) : undefined));
       // The COMMIT went out with the next claim and the round trip failed: it may have committed before the
       // failure. The ledger row says which (another connection reads it); without a key it counts as failed.
-      if (committing && claim && !signal?.aborted && (await isClaimed(this.pool, claim, this.schema))) return { outcome: committing };
-      if (signal?.aborted) throw signal.reason;
+      if (committing && claim && !stop.aborted && (await isClaimed(this.pool, claim, this.schema))) return { outcome: committing };
+      if (stop.aborted) throw stop.reason;
       throw err;
     } finally {
-      signal?.removeEventListener('abort', abort);
+      stopListening();
     }
   }
 
@@ -117,6 +120,11 @@ export class UnitSession {
     this.release(broken);
   }
 
+  /** Whether the session holds a unit slot now (or needs none). */
+  get holdsSlot(): boolean {
+    return !!this.slot || !this.slots;
+  }
+
   /**
    * Takes the session's unit slot, if it has none: a lane does so before its unit's clock starts, so waiting
    * for a slot does not count against the unit's timeout.
@@ -125,8 +133,8 @@ export class UnitSession {
     if (!this.slot && this.slots) this.slot = await this.slots.acquire(signal);
   }
 
-  private async connect(signal?: AbortSignal): Promise<PoolClient> {
-    await this.hold(signal);
+  private async connect(stop: UnitStop): Promise<PoolClient> {
+    await this.hold(stop.signal);
     this.client ??= await connectWithin(this.pool).catch((err: Error) => {
       this.release();
       throw err;
@@ -154,7 +162,8 @@ export class UnitSession {
 
   /** Commits (a unit that found its work done says so in its row), opening `next`'s claim in the same round trip. */
   private async commit(client: PoolClient, claim: Claim | undefined, skipped: boolean, next: NextClaim | undefined) {
-    const nextClaim = next && { runId: await cachedRunId(this.pool, next, this.schema), targetKey: next.targetKey, unit: next.unit };
+    const runId = next && (knownRunId(this.pool, next, this.schema) ?? (await cachedRunId(this.pool, next, this.schema)));
+    const nextClaim = next && { runId: runId!, targetKey: next.targetKey, unit: next.unit };
     const statements = [
       claim && skipped ? skippedStatement(client, claim, this.schema) : '',
       'COMMIT',
@@ -164,6 +173,21 @@ export class UnitSession {
     if (!nextClaim) return this.release();
     this.open = { claim: nextClaim, claimed: lastOf(results).rowCount === 1 };
   }
+}
+
+/** What the unit sees as `ctx`; its signal and key are made only if it reads them. */
+function unitContext<I>(unit: RunnableUnit<I>, input: I, key: TargetRef | undefined, options: RunUnitOptions, stop: UnitStop): UnitContext {
+  let idempotencyKey: string | undefined;
+  return {
+    attempt: options.attempt ?? 1,
+    get idempotencyKey() {
+      return (idempotencyKey ??= unitIdempotencyKey(unit, input, key));
+    },
+    heartbeat: options.heartbeat ?? (() => undefined),
+    get signal() {
+      return stop.signal;
+    },
+  };
 }
 
 const sameClaim = (a: Claim, b: Claim) => a.runId === b.runId && a.targetKey === b.targetKey && a.unit === b.unit;
