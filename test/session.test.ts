@@ -194,18 +194,24 @@ describe('stopping a unit', () => {
       },
     });
 
+  /** How a caller stops a unit: its own AbortSignal, or a lane's UnitStop. */
+  const bySignal = () => {
+    const controller = new AbortController();
+    return { options: { signal: controller.signal }, stop: (reason: Error) => controller.abort(reason) };
+  };
+  const byUnitStop = () => {
+    const unitStop = new UnitStop();
+    return { options: { stop: unitStop }, stop: (reason: Error) => unitStop.abort(reason) };
+  };
+
   it.each([
-    ['a caller’s AbortSignal', true, (stop: (reason: Error) => void) => ({ signal: abortWith(stop) })],
-    ['a lane’s UnitStop, read by the unit', true, (stop: (reason: Error) => void) => ({ stop: stopWith(stop) })],
-    ['a lane’s UnitStop, never read by the unit', false, (stop: (reason: Error) => void) => ({ stop: stopWith(stop) })],
-  ])('through %s: rolls back what it wrote, throws the reason, and aborts what the unit saw', async (_, readsSignal, options) => {
+    ['a caller’s AbortSignal', true, bySignal],
+    ['a lane’s UnitStop, read by the unit', true, byUnitStop],
+    ['a lane’s UnitStop, never read by the unit', false, byUnitStop],
+  ])('through %s: rolls back what it wrote, throws the reason, and aborts what the unit saw', async (_, readsSignal, stopping) => {
     const seen: AbortSignal[] = [];
-    let stop!: (reason: Error) => void;
-    const running = new UnitSession(pool).run(
-      waiting(readsSignal, seen),
-      { key: 'a' },
-      { idempotencyKey: ref('a'), ...options((s) => (stop = s)) },
-    );
+    const { options, stop } = stopping();
+    const running = new UnitSession(pool).run(waiting(readsSignal, seen), { key: 'a' }, { idempotencyKey: ref('a'), ...options });
     await until(async () => (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE state = 'idle in transaction'`)).rowCount === 1);
 
     stop(new Error('the unit did not finish within its timeout'));
@@ -226,18 +232,6 @@ describe('stopping a unit', () => {
     expect(await notes()).toEqual([]);
   });
 });
-
-function abortWith(register: (stop: (reason: Error) => void) => void): AbortSignal {
-  const controller = new AbortController();
-  register((reason) => controller.abort(reason));
-  return controller.signal;
-}
-
-function stopWith(register: (stop: (reason: Error) => void) => void): UnitStop {
-  const stop = new UnitStop();
-  register((reason) => stop.abort(reason));
-  return stop;
-}
 
 async function until(condition: () => Promise<boolean>) {
   for (let i = 0; i < 200 && !(await condition()); i++) await new Promise((resolve) => setTimeout(resolve, 25));

@@ -134,7 +134,8 @@ export class UnitSession {
   }
 
   private async connect(stop: UnitStop): Promise<PoolClient> {
-    await this.hold(stop.signal);
+    // Only a wait for a slot needs the unit's signal (a lane took its slot before the unit's clock started).
+    if (!this.holdsSlot) await this.hold(stop.signal);
     this.client ??= await connectWithin(this.pool).catch((err: Error) => {
       this.release();
       throw err;
