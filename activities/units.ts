@@ -51,10 +51,10 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
     return n;
   };
 
-  const prepare = (job: Omit<JobInput, 'target'>, index: number): PreparedStep => {
+  const prepare = (job: Omit<JobInput, 'target'>): PreparedStep => {
     const batch = batchOf(batches, job.batch);
-    const step = stepsOf(batch)[index];
-    const timeoutMs = msToNumber(stepSettings(job, index)?.timeout ?? '1m');
+    const step = stepsOf(batch)[job.step ?? 0];
+    const timeoutMs = msToNumber(stepSettings(job)?.timeout ?? '1m');
     return {
       job,
       step,
@@ -148,7 +148,7 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
     async runUnit(job: JobInput): Promise<Exclude<StepOutcome, 'failed'>> {
       const { attempt } = Context.current().info;
       try {
-        return await runStep(prepare(job, job.step ?? 0), job.target, { attempt });
+        return await runStep(prepare(job), job.target, { attempt });
       } catch (err) {
         if (err instanceof CancelledFailure) throw err;
         // Not the target's failure: the job leaves it to a worker that knows the batch (workflows/step.ts).
@@ -176,7 +176,7 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
       const targets = await stagedOrGiven(pool, input.targets, schema);
       const chunkKey = activityKey();
       const job = { batch: input.batch, runKey: input.runKey, params: input.params, settings: input.settings };
-      const prepared = chainOf(input.settings).steps.map((_, step) => prepare({ ...job, step }, step));
+      const prepared = chainOf(input.settings).steps.map((_, step) => prepare({ ...job, step }));
       return runBulkChunk(
         {
           lane: () => {
@@ -213,9 +213,8 @@ function claimOf(prepared: PreparedStep[], upcoming?: UpcomingStep): NextClaim |
 }
 
 /** The step's settings as the job carries them: its chain's, or (a single step's activity) its own. */
-function stepSettings(job: Omit<JobInput, 'target'>, index: number) {
-  const { steps } = chainOf(job.settings);
-  return job.settings.steps ? steps[index] : steps[0];
+function stepSettings(job: Omit<JobInput, 'target'>) {
+  return job.settings.steps ? chainOf(job.settings).steps[job.step ?? 0] : chainOf(job.settings).steps[0];
 }
 
 const timedOut = (ms: number) =>

@@ -77,6 +77,7 @@ export class UnitSession {
       targetKey: key.targetKey,
       unit: unit.name,
     };
+    // A lane holding its connection and slot (most of a bulk chunk's units) goes on without a wait.
     const client = this.client && this.holdsSlot ? this.client : await this.connect(stop);
     let broken: Error | undefined;
     // Closing the connection is the one sure way to stop a transaction mid-statement: the server rolls it back.
@@ -130,7 +131,7 @@ export class UnitSession {
    * for a slot does not count against the unit's timeout.
    */
   async hold(signal?: AbortSignal): Promise<void> {
-    if (!this.slot && this.slots) this.slot = await this.slots.acquire(signal);
+    if (!this.holdsSlot) this.slot = await this.slots!.acquire(signal);
   }
 
   private async connect(stop: UnitStop): Promise<PoolClient> {
