@@ -8,7 +8,7 @@ import { NonRetryableError } from '../src/errors';
 import { Slots } from '../src/util/slots';
 import { chainOf } from '../workflows/chain';
 import { UNKNOWN_BATCH, unitFailureDetails } from '../workflows/details';
-import type { BulkChunkInput, FailureRecord, JobInput, RunSummary, StepOutcome, Target } from '../workflows/types';
+import type { ChunkJobInput, FailureRecord, JobInput, RunSummary, StepOutcome, Target } from '../workflows/types';
 import { runBulkChunk, type UpcomingStep } from './bulk';
 import { activityKey, batchOf, stagedOrGiven, type ActivityDeps, type UnitEvent } from './deps';
 import { activityMeter } from '../src/temporal/metrics';
@@ -171,7 +171,7 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
      * The bulk granularity: a chunk of targets in one activity, each with its own transactions and retries; a
      * per-chunk job's chunk, as a local activity.
      */
-    async runChunk(input: BulkChunkInput): Promise<Omit<RunSummary, 'total'>> {
+    async runChunk(input: ChunkJobInput): Promise<Omit<RunSummary, 'total'>> {
       knownBatch(input.batch); // a worker that does not define it leaves the whole chunk to one that does
       const targets = await stagedOrGiven(pool, input.targets, schema);
       const chunkKey = activityKey();

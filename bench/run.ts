@@ -143,6 +143,7 @@ interface BenchOptions {
   chunkSize?: number;
   pageSize?: number;
   chunkConcurrency?: number;
+  maxHistoryEvents?: number;
   workers: number[];
   repeat: number;
   out: string;
@@ -159,6 +160,7 @@ async function main() {
     .option('--chunk-size <n>', 'targets per chunk job (per-chunk, bulk)', positiveInt)
     .option('--page-size <n>', 'targets the trigger fetches per page (a chunk never spans two)', positiveInt)
     .option('--chunk-concurrency <n>', 'units at once inside one chunk job (per-chunk)', positiveInt)
+    .option('--max-history-events <n>', "events after which a trigger continues as new (default: the trigger's own)", positiveInt)
     .option('--repeat <n>', 'run every mode this many times, interleaved; the table shows medians', positiveInt, 1)
     .option('--out <dir>', 'where to write the JSON and SVG', path.join(projectRoot, 'bench', 'results'))
     .exitOverride()
@@ -182,8 +184,8 @@ async function main() {
 
   // A server of one's own (TEMPORAL_ADDRESS, e.g. one on PostgreSQL persistence) is measured by its pid.
   const serverPid = server?.process.pid ?? (process.env.TJU_BENCH_SERVER_PID ? Number(process.env.TJU_BENCH_SERVER_PID) : undefined);
-  const { window, partitions, chunkSize, chunkConcurrency, pageSize } = options;
-  const tuning = { window, partitions, chunkSize, chunkConcurrency, pageSize };
+  const { window, partitions, chunkSize, chunkConcurrency, pageSize, maxHistoryEvents } = options;
+  const tuning = { window, partitions, chunkSize, chunkConcurrency, pageSize, maxHistoryEvents };
   // Bundled once; each worker process loads the file.
   let bundlePath: string | undefined;
   if (options.modes.some((m) => !LOOPS.includes(m))) {

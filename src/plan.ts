@@ -14,9 +14,10 @@ export const GRANULARITY_DEFAULTS = {
    * Per-chunk jobs hold their workflow task open while their units run, so only as many chunks should be in
    * flight as the workers have unit slots for (8 chunks x 10 units covers 4 workers' default 20 slots). A
    * chunk costs the server and the worker a child workflow whatever its size: at 10,000 targets chunks of 500
-   * ran at 0.59–0.68 x the floor, chunks of 100 at 0.46 (README, "Where the time goes").
+   * ran at 0.59–0.68 x the floor, chunks of 100 at 0.46 (README, "Where the time goes"). Chunks whose units are
+   * all local are staged in PostgreSQL like bulk's, so one page of 4,000 is one query for a full window of them.
    */
-  'per-chunk': { window: 8, chunkSize: 500, chunkConcurrency: 10 },
+  'per-chunk': { window: 8, pageSize: 4000, chunkSize: 500, chunkConcurrency: 10 },
   /**
    * Bulk chunks run their units in the worker's own process, so two chunks with 10 lanes each fill a worker's
    * default 20 unit slots. Each page and each chunk costs a round of activity and workflow tasks on the server

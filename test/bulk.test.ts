@@ -212,13 +212,13 @@ describe('staged chunks', () => {
   it('stages a page as chunks in key order, whatever the keys and options, and a chunk reads back exactly what was selected', async () => {
     const page = (await stagedPage(hostileBilling, '2026-11-05', 100, 4)) as StagedPage;
 
-    // The history carries row numbers, counts and last keys; never a target.
+    // The history carries row numbers, counts and first and last keys; never a target.
     expect(page).toEqual({
       more: false,
       chunks: [
-        { staged: expect.any(String), count: 4, last: HOSTILE_ROWS[3].key },
-        { staged: expect.any(String), count: 4, last: HOSTILE_ROWS[7].key },
-        { staged: expect.any(String), count: 1, last: HOSTILE_ROWS[8].key },
+        { staged: expect.any(String), count: 4, first: HOSTILE_ROWS[0].key, last: HOSTILE_ROWS[3].key },
+        { staged: expect.any(String), count: 4, first: HOSTILE_ROWS[4].key, last: HOSTILE_ROWS[7].key },
+        { staged: expect.any(String), count: 1, first: HOSTILE_ROWS[8].key, last: HOSTILE_ROWS[8].key },
       ],
     });
     const readBack = await Promise.all(page.chunks.map((chunk) => stagedOrGiven(pool, chunk)));

@@ -51,7 +51,35 @@ it('per-chunk: survives three SIGKILLs of the worker with retried and failing ta
   const replay = await replayAll(h, 'chunkJobWorkflow');
   expect(replay.errors).toEqual([]);
   expect(replay.replayed).toBe(6); // chunks of 500
+  // Its units are local, so its chunks were staged: no chunk job's input carried a target.
+  await expectStagedChunks(date, summary.total, 'chunkJobWorkflow');
 }, 600_000);
+
+/**
+ * The chunks a run's trigger dispatched (bulk activities or per-chunk child workflows) each name a staged row
+ * instead of carrying targets, and those rows hold every target the run counted.
+ */
+async function expectStagedChunks(date: string, total: number, jobType: 'runChunk' | 'chunkJobWorkflow'): Promise<void> {
+  const history = await h.client.workflow.getHandle(`test.mixed-billing/${date}`).fetchHistory();
+  const chunks = history.events!.flatMap((event) => {
+    const job = event.activityTaskScheduledEventAttributes ?? event.startChildWorkflowExecutionInitiatedEventAttributes;
+    const type =
+      event.activityTaskScheduledEventAttributes?.activityType ?? event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType;
+    if (type?.name !== jobType) return [];
+    return [JSON.parse(Buffer.from(job!.input!.payloads![0].data!).toString()).targets];
+  });
+  expect(chunks.length).toBeGreaterThan(1);
+  for (const chunk of chunks)
+    expect(chunk).toEqual({ staged: expect.any(String), count: expect.any(Number), first: expect.any(String), last: expect.any(String) });
+  expect(chunks.reduce((sum, chunk) => sum + chunk.count, 0)).toBe(total);
+  const { rows: staged } = await h.pool.query<{ keys: number }>(
+    `SELECT count(DISTINCT t->>'key')::int AS keys
+       FROM tju.staged_chunks c JOIN tju.runs r ON r.id = c.run_id, json_array_elements(c.targets) t
+      WHERE r.batch = 'test.mixed-billing' AND r.run_key = $1 AND c.id = ANY($2::bigint[])`,
+    [date, chunks.map((chunk) => chunk.staged)],
+  );
+  expect(staged[0].keys).toBe(total);
+}
 
 it('bulk: survives three SIGKILLs in a 10,000-target run; each chunk resumes after its last finished target', async () => {
   await h.pool.query('TRUNCATE invoices, subscriptions, tju.ledger, tju.failures RESTART IDENTITY CASCADE');
@@ -71,22 +99,7 @@ it('bulk: survives three SIGKILLs in a 10,000-target run; each chunk resumes aft
   expect(summary.skipped).toBeLessThan(billable.length * 0.25);
   // Its targets were staged in PostgreSQL, not carried through history: each chunk's input names its staged row
   // (a restarted worker replayed those after each kill), and the rows hold every target the run counted.
-  const history = await h.client.workflow.getHandle(`test.mixed-billing/${date}`).fetchHistory();
-  const chunks = history.events!.flatMap((event) => {
-    const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled?.activityType?.name !== 'runChunk') return [];
-    return [JSON.parse(Buffer.from(scheduled.input!.payloads![0].data!).toString()).targets];
-  });
-  expect(chunks.length).toBeGreaterThan(1);
-  for (const chunk of chunks) expect(chunk).toEqual({ staged: expect.any(String), count: expect.any(Number), last: expect.any(String) });
-  expect(chunks.reduce((sum, chunk) => sum + chunk.count, 0)).toBe(summary.total);
-  const { rows: staged } = await h.pool.query<{ keys: number }>(
-    `SELECT count(DISTINCT t->>'key')::int AS keys
-       FROM tju.staged_chunks c JOIN tju.runs r ON r.id = c.run_id, json_array_elements(c.targets) t
-      WHERE r.batch = 'test.mixed-billing' AND r.run_key = $1 AND c.id = ANY($2::bigint[])`,
-    [date, chunks.map((chunk) => chunk.staged)],
-  );
-  expect(staged[0].keys).toBe(summary.total);
+  await expectStagedChunks(date, summary.total, 'runChunk');
   expect((await replayAll(h, 'triggerWorkflow')).errors).toEqual([]);
 }, 600_000);
 

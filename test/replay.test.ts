@@ -173,6 +173,7 @@ async function record(): Promise<void> {
     await recordOneShape(h, save);
     await recordStagedBulk(h, save);
     await recordLocalChunk(h, save);
+    await recordStagedPerChunk(h, save);
     save('job-succeeded.json', 'billing.issue-invoices/2026-11-01/1');
     // Subscription 13 has no fee: its first job failed, the retry's succeeded after the fee was set.
     save('job-retried.json', 'billing.issue-invoices/2026-11-01/13');
@@ -269,6 +270,24 @@ async function recordLocalChunk(h: Harness, save: (file: string, workflowId: str
   await perChunk.result();
   for await (const wf of h.client.workflow.list({ query: `WorkflowType = 'chunkJobWorkflow' AND TjuRunKey = '2026-11-26'` })) {
     save('chunk-job-local.json', wf.workflowId, wf.runId);
+  }
+}
+
+/**
+ * A per-chunk run of local units whose pages are staged as chunks: three chunk jobs in flight, pages of several
+ * chunks and a short last one, retried and failing targets in three lanes; and one of its chunks.
+ */
+async function recordStagedPerChunk(h: Harness, save: (file: string, workflowId: string, runId?: string) => unknown): Promise<void> {
+  await insertMixedSubscriptions(h.pool, 45);
+  const perChunk = await h.tju.trigger(
+    'test.mixed-billing',
+    { date: '2026-11-27' },
+    { granularity: 'per-chunk', pageSize: 25, chunkSize: 10, window: 3, chunkConcurrency: 3 },
+  );
+  await perChunk.result();
+  save('trigger-staged-per-chunk.json', perChunk.workflowId);
+  for await (const wf of h.client.workflow.list({ query: `WorkflowType = 'chunkJobWorkflow' AND TjuRunKey = '2026-11-27'` })) {
+    if (wf.workflowId.includes('/~chunk/2/')) save('chunk-job-staged.json', wf.workflowId, wf.runId);
   }
 }
 

@@ -1,10 +1,10 @@
-import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import { addStepCounts, chainOf, chainOutcome, type Chain } from './chain';
 import { runChunkLocally } from './localChunk';
 import { inLanes } from './lanes';
 import { DEFAULT_UNIT_RETRY } from './retry';
 import { recordFailure, runStep } from './step';
-import type { ChunkInput, FailureRecord, JobInput, RunSummary, StepCounts, StepOutcome, StepSettings } from './types';
+import type { ChunkInput, ChunkJobInput, FailureRecord, JobInput, RunSummary, StepCounts, StepOutcome, StepSettings } from './types';
 
 /**
  * Chunks started before this patch recorded a failure from inside its lane. Local activities resolve in
@@ -28,9 +28,13 @@ export const ONE_LOCAL_ACTIVITY = 'chunk-one-local-activity';
  * n-th command is always the n-th target's whichever activity resolves first (a chain per lane would not be).
  * Failure records are written after the waves, in target order.
  */
-export async function chunkJobWorkflow(input: ChunkInput): Promise<Omit<RunSummary, 'total'>> {
-  const chain = chainOf(input.settings);
-  if (chain.steps.every((step) => !step.regular) && patched(ONE_LOCAL_ACTIVITY)) return runChunkLocally(input, chain);
+export async function chunkJobWorkflow(job: ChunkJobInput): Promise<Omit<RunSummary, 'total'>> {
+  const chain = chainOf(job.settings);
+  if (chain.steps.every((step) => !step.regular) && patched(ONE_LOCAL_ACTIVITY)) return runChunkLocally(job, chain);
+  // The trigger stages only chunks whose units were all local; a deploy may have made one regular since.
+  if (!Array.isArray(job.targets))
+    throw ApplicationFailure.nonRetryable(`a staged chunk needs every unit of ${job.batch} local; its targets are settled by its trigger`);
+  const input = job as ChunkInput;
   // Chunks of a single unit, planned before every job was a chain, replay as they were recorded.
   const afterLanes = chain.legacySingle ? patched(FAILURES_AFTER_LANES) : true;
   const outcomes: Array<Record<string, StepOutcome>> = input.targets.map(() => ({}));

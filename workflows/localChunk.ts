@@ -4,18 +4,19 @@ import type { Activities } from '../activities';
 import type { Chain } from './chain';
 import { DEFAULT_UNIT_RETRY } from './retry';
 import { ranOnWorkerWithoutBatch } from './step';
-import type { ChunkInput, RunSummary } from './types';
+import { countOf } from './slices';
+import type { ChunkJobInput, RunSummary } from './types';
 
 /**
  * A per-chunk job whose units all run locally runs its whole chunk in one local activity: the bulk loop
  * (activities/bulk.ts) with `concurrency` lanes, so every target keeps its own transactions, ledger rows, retry
  * policy, failure record and count. One marker and a few workflow activations per chunk instead of one per
  * target and step, which were most of a per-chunk target's cost to the worker; and one command, so nothing
- * depends on the order in which units finish.
+ * depends on the order in which units finish. A staged chunk's targets are read by the activity itself.
  */
-export async function runChunkLocally(input: ChunkInput, chain: Chain): Promise<Omit<RunSummary, 'total'>> {
+export async function runChunkLocally(input: ChunkJobInput, chain: Chain): Promise<Omit<RunSummary, 'total'>> {
   const { runChunk } = proxyLocalActivities<Activities>({
-    startToCloseTimeout: chunkTimeout(chain, Math.ceil(input.targets.length / input.concurrency) + 1),
+    startToCloseTimeout: chunkTimeout(chain, Math.ceil(countOf(input.targets) / input.concurrency) + 1),
     // For the activity's own errors (a lost connection while it writes a failure record, a unit that outlived
     // every timeout): each target's attempts and backoffs happen inside it. After the last, the chunk fails
     // and its trigger settles its targets by the ledger. Backoffs stay local, in the workflow task.

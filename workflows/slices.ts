@@ -1,7 +1,12 @@
+import type { JobTargets } from './types';
+
 /**
  * A page cut into consecutive slices of `size` (the last may be shorter): its jobs' chunks. Plain code, shared
- * by the trigger and by the page fetch that stages bulk chunks.
+ * by the trigger and by the page fetch that stages chunks.
  */
 export function slices<T>(items: T[], size: number): T[][] {
   return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 }
+
+/** How many targets a job has: its rows, or its staged chunk's count. */
+export const countOf = (targets: JobTargets): number => (Array.isArray(targets) ? targets.length : targets.count);

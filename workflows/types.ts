@@ -189,20 +189,25 @@ export interface ChunkInput {
   concurrency: number;
 }
 
-/** A bulk chunk's activity input: its targets staged in PostgreSQL, or inline (runs from before staging). */
-export type BulkChunkInput = Omit<ChunkInput, 'targets'> & { targets: JobTargets };
+/**
+ * A chunk as a job receives it (a bulk chunk's activity, a per-chunk job's workflow): its targets staged in
+ * PostgreSQL, or inline (chunks with regular units, and runs from before staging).
+ */
+export type ChunkJobInput = Omit<ChunkInput, 'targets'> & { targets: JobTargets };
 
 /**
- * A bulk chunk's targets as the trigger holds them: staged in PostgreSQL by the page fetch, so they cross no
- * history. Its row, how many targets, and the last one's key (the trigger's cursor).
+ * A chunk's targets as the trigger holds them: staged in PostgreSQL by the page fetch, so they cross no
+ * history. Its row, how many targets, and the first and last keys (a per-chunk job's ID; the trigger's cursor).
  */
 export interface StagedChunk {
   staged: string;
   count: number;
+  /** Unset in bulk chunks staged before per-chunk jobs were, which never needed it. */
+  first?: string;
   last: string;
 }
 
-/** The targets of one job as the trigger dispatches them: the rows themselves, or a staged bulk chunk. */
+/** The targets of one job as the trigger dispatches them: the rows themselves, or a staged chunk. */
 export type JobTargets = Target[] | StagedChunk;
 
 /** Written when a job gives up on a target (tju_failures). */
@@ -234,7 +239,7 @@ export interface FetchTargetsRequest {
   after: string | null;
   upTo?: string | null;
   limit: number;
-  /** Bulk: stage the page in PostgreSQL as chunks of this many targets; the fetch returns a `StagedPage`. */
+  /** Stage the page in PostgreSQL as chunks of this many targets; the fetch returns a `StagedPage`. */
   stageChunks?: number;
 }
 
@@ -247,7 +252,7 @@ export interface CutPage {
   more: true;
 }
 
-/** A page staged as bulk chunks; `more`: it was full, so more targets may follow its last key. */
+/** A page staged as chunks; `more`: it was full, so more targets may follow its last key. */
 export interface StagedPage {
   chunks: StagedChunk[];
   more: boolean;

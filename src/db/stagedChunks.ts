@@ -4,8 +4,8 @@ import { slices } from '../../workflows/slices';
 import type { JobTargets, StagedChunk, Target } from '../../workflows/types';
 
 /**
- * Writes a page's targets as bulk chunks of `size`, in key order, in one statement: the trigger's history
- * then carries each chunk's row number, count and last key, never the targets. A fetch retried after this
+ * Writes a page's targets as chunks of `size`, in key order, in one statement: the trigger's history then
+ * carries each chunk's row number, count and first and last keys, never the targets. A fetch retried after this
  * leaves unused rows behind, which go with the run's ledger (src/db/prune.ts).
  */
 export async function stageChunks(db: Db, runId: string, targets: Target[], size: number, schema?: string): Promise<StagedChunk[]> {
@@ -19,7 +19,7 @@ export async function stageChunks(db: Db, runId: string, targets: Target[], size
   );
   // An identity column hands out increasing numbers in insert order: sorted, they pair with the chunks.
   const ids = rows.map((row) => row.id).sort((a, b) => Number(a) - Number(b));
-  return chunks.map((chunk, i) => ({ staged: ids[i], count: chunk.length, last: chunk[chunk.length - 1].key }));
+  return chunks.map((chunk, i) => ({ staged: ids[i], count: chunk.length, first: chunk[0].key, last: chunk[chunk.length - 1].key }));
 }
 
 /** Thrown when a staged chunk's row is gone: only pruning a finished run deletes it. */

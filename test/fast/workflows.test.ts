@@ -11,7 +11,7 @@ import { fitPage, PAGE_BYTES } from '../../activities/targets';
 import { jobWorkflowId } from '../../workflows/ids';
 import { installRuntime } from '../../src/temporal/runtime';
 import type {
-  BulkChunkInput,
+  ChunkJobInput,
   ChunkInput,
   FailureRecord,
   FetchTargetsRequest,
@@ -40,14 +40,14 @@ interface Stubs {
 /** Runs `fn` with a worker whose activities are stubs over `targets`; returns what the stubs saw. */
 async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: Client, taskQueue: string) => Promise<T>) {
   installRuntime();
-  // What the real fetch writes to PostgreSQL for a bulk run: chunks of a page, by row number.
+  // What the real fetch writes to PostgreSQL for a bulk run, or a per-chunk one of local units: a page's chunks, by row number.
   const staged = new Map<string, Target[]>();
   const stagedOrGiven = (targets: JobTargets) => (Array.isArray(targets) ? targets : staged.get(targets.staged)!);
   const seen = {
     failures: [] as FailureRecord[],
     history: [] as RunRecordUpdate[],
     settled: [] as Array<SettleRequest & { targets: Target[] }>,
-    /** Bulk chunks that arrived as a staged row, not as their targets. */
+    /** Chunks (bulk, or per-chunk of local units) that arrived as a staged row, not as their targets. */
     stagedChunks: 0,
     /** Per-chunk chunks that ran as one local activity. */
     localChunks: 0,
@@ -74,7 +74,7 @@ async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: C
         for (let i = 0; i < page.length; i += stageChunks) {
           const chunk = page.slice(i, i + stageChunks);
           staged.set(String(staged.size + 1), chunk);
-          chunks.push({ staged: String(staged.size), count: chunk.length, last: chunk[chunk.length - 1].key });
+          chunks.push({ staged: String(staged.size), count: chunk.length, first: chunk[0].key, last: chunk[chunk.length - 1].key });
         }
         return { chunks, more: page.length >= limit };
       }
@@ -95,7 +95,7 @@ async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: C
       seen.history.push(update);
     },
     // A bulk chunk, or a per-chunk job's chunk (a local activity): the real loop over the stub unit.
-    async runChunk(input: BulkChunkInput) {
+    async runChunk(input: ChunkJobInput) {
       if (!Array.isArray(input.targets)) seen.stagedChunks++;
       if (Context.current().info.isLocal) seen.localChunks++;
       const chunk: ChunkInput = { ...input, targets: stagedOrGiven(input.targets) };
@@ -153,6 +153,10 @@ const chain: JobSettings = {
     retry: { maximumAttempts: 2, initialInterval: '10ms' },
     timeout: '10s',
   })),
+};
+/** One unit that runs as an activity of its own (a rate limit, a task queue). */
+const regular: JobSettings = {
+  steps: [{ unit: 'stub.unit', retry: { maximumAttempts: 2, initialInterval: '10ms' }, timeout: '10s', regular: true }],
 };
 const chainUnit = async (target: Target, _attempt: number, step: number): Promise<Outcome> => {
   if (step === 1 && Number(target.key) % 2 === 0) return 'not-applicable';
@@ -233,8 +237,9 @@ it('per-chunk: counts each outcome and records each failure once, after its retr
   expect(seen.failures.map((f) => f.targetKey).sort()).toEqual(failing);
   expect(seen.failures[0]).toMatchObject({ unit: 'stub.unit', attempts: 2, errorType: 'Error', batch: 'stub.batch' });
   expect(seen.maxUnitsInFlight).toBeLessThanOrEqual(2 * 4);
-  // Pages of 7 make seven chunks of 7 and one of 1: one local activity each.
+  // Pages of 7 make seven chunks of 7 and one of 1: one local activity each, each staged.
   expect(seen.localChunks).toBe(8);
+  expect(seen.stagedChunks).toBe(8);
 });
 
 it('per-target: a failed job records its failure and the run counts it, never failing itself', async () => {
@@ -280,20 +285,22 @@ it('bulk: counts each chunk, and settles the targets of a chunk that failed for 
   expect(seen.settled[0].reason).toEqual({ type: 'JobEnded', message: expect.stringMatching(/^its job gave up: /) });
 });
 
-it('per-chunk: pages cut to fit a payload go on to the next page, short as they are; every target is dispatched once', async () => {
+it('per-chunk with a regular unit: pages cut to fit a payload go on to the next page, short as they are; every target is dispatched once', async () => {
   const dispatched: string[] = [];
   const unit = async (target: Target) => {
     dispatched.push(target.key);
     return 'succeeded' as const;
   };
-  const { result } = await withStubWorker(targetsOf(20), { unit }, (client, queue) =>
+  const { result, seen } = await withStubWorker(targetsOf(20), { unit }, (client, queue) =>
     runTrigger(
       client,
       queue,
-      input({ batch: 'stub.fat-rows', granularity: 'per-chunk', chunkSize: 10, chunkConcurrency: 2, pageSize: 10 }),
+      input({ batch: 'stub.fat-rows', granularity: 'per-chunk', chunkSize: 10, chunkConcurrency: 2, pageSize: 10, job: regular }),
     ),
   );
   expect(result).toEqual({ total: 20, succeeded: 20, failed: 0, skipped: 0 });
+  // An activity per unit: such chunks carry their targets, and are never staged.
+  expect(seen.stagedChunks).toBe(0);
   expect(dispatched.sort()).toEqual(targetsOf(20).map((t) => t.key));
 });
 

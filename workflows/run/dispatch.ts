@@ -3,8 +3,9 @@ import { countMetric } from '../metrics';
 import type { Activities } from '../../activities';
 import type { JobTargets } from '../types';
 import type { StartJob } from './jobs';
-import { countEnd, countOf } from './outcome';
-import { slices } from '../slices';
+import { chainOf } from '../chain';
+import { countEnd } from './outcome';
+import { countOf, slices } from '../slices';
 import type { RunState } from './state';
 
 const { fetchTargets } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumInterval: '1m' } });
@@ -14,6 +15,12 @@ const { fetchTargets } = proxyActivities<Activities>({ startToCloseTimeout: '1m'
  * the history carries a row number per chunk instead of its targets, so a chunk can be any size.
  */
 export const STAGED_CHUNKS = 'bulk-staged-chunks';
+/**
+ * Per-chunk runs started from this patch on stage their chunks the same way when every unit is local: such a
+ * chunk runs in one local activity (workflows/localChunk.ts), which reads the staged rows itself, so neither
+ * the trigger's history nor the chunk's input carries its targets.
+ */
+export const STAGED_LOCAL_CHUNKS = 'per-chunk-staged-chunks';
 
 /**
  * The Trigger's loop: pages through the targets not yet processed (keyset, never OFFSET), starts a job per
@@ -24,7 +31,7 @@ export const STAGED_CHUNKS = 'bulk-staged-chunks';
 export async function dispatchTargets(run: RunState, startJob: StartJob): Promise<boolean> {
   const { input } = run;
   const size = input.granularity === 'per-target' ? 1 : input.chunkSize;
-  const staged = input.granularity === 'bulk' && patched(STAGED_CHUNKS);
+  const staged = stagesChunks(run);
   let dispatchedHere = 0;
   for (;;) {
     const { jobs, last } = await nextPage(run, size, staged);
@@ -49,6 +56,13 @@ export async function dispatchTargets(run: RunState, startJob: StartJob): Promis
   }
   await condition(() => run.inFlight === 0);
   return false;
+}
+
+/** Whether this run's pages are staged as chunks (behind the patches of each granularity that can be). */
+function stagesChunks({ input }: RunState): boolean {
+  if (input.granularity === 'bulk') return patched(STAGED_CHUNKS);
+  if (input.granularity !== 'per-chunk') return false;
+  return chainOf(input.job).steps.every((step) => !step.regular) && patched(STAGED_LOCAL_CHUNKS);
 }
 
 const lastKeyOf = (targets: JobTargets): string => (Array.isArray(targets) ? targets[targets.length - 1].key : targets.last);

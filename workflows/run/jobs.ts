@@ -4,7 +4,7 @@ import type { Activities } from '../../activities';
 import { chunkJobWorkflow } from '../chunk';
 import { chunkWorkflowId, jobWorkflowId, legacyIds, runSearchAttributes, searchAttributes, searchValue } from '../ids';
 import { jobWorkflow } from '../job';
-import type { JobInput, JobTargets, Target } from '../types';
+import type { JobInput, JobTargets } from '../types';
 import { endOf, type Ended } from './outcome';
 import type { RunState } from './state';
 
@@ -24,7 +24,7 @@ const { runChunk } = proxyActivities<Activities>({
 const { awaitJob } = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: '1m', retry: { maximumInterval: '1m' } });
 
 /**
- * Runs one job over some of a page's targets (one per-target, a chunk otherwise; a bulk chunk may be staged)
+ * Runs one job over some of a page's targets (one per-target, a chunk otherwise; a chunk may be staged)
  * and says how it ended.
  */
 export type StartJob = (targets: JobTargets) => Promise<Ended>;
@@ -40,17 +40,18 @@ export function jobStarter(run: RunState, unambiguousIds: boolean): StartJob {
   const job: Omit<JobInput, 'target'> = { batch: input.batch, runKey: input.runKey, params: input.params, settings: input.job };
   const chunk = <T extends JobTargets>(targets: T) => ({ ...job, targets, concurrency: input.chunkConcurrency });
   const attributes = runSearchAttributes(input.batch, input.runKey);
-  const idOf = (targets: Target[]): string => {
-    const [first, last] = [targets[0].key, targets[targets.length - 1].key];
+  const idOf = (first: string, last: string): string => {
     if (input.granularity === 'per-target')
       return unambiguousIds ? jobWorkflowId(input.batch, input.runKey, first) : legacyIds.job(input.batch, input.runKey, first);
     return unambiguousIds
       ? chunkWorkflowId(workflowInfo().workflowId, ++run.chunks, first, last)
       : legacyIds.chunk(input.batch, input.runKey, first, last);
   };
-  const start = (targets: Target[], workflowId: string) => {
+  const start = (targets: JobTargets, workflowId: string) => {
     if (input.granularity === 'per-chunk')
       return executeChild(chunkJobWorkflow, { workflowId, args: [chunk(targets)], typedSearchAttributes: attributes });
+    // Only chunks are staged.
+    if (!Array.isArray(targets)) throw new Error(`a ${input.granularity} job got a staged chunk`);
     const key = unambiguousIds ? searchValue(targets[0].key) : targets[0].key;
     return executeChild(jobWorkflow, {
       workflowId,
@@ -66,9 +67,9 @@ export function jobStarter(run: RunState, unambiguousIds: boolean): StartJob {
         (err) => endOf(err, unambiguousIds),
       );
     }
-    // Only bulk chunks are staged.
-    if (!Array.isArray(targets)) throw new Error(`a ${input.granularity} job got a staged chunk`);
-    const workflowId = idOf(targets);
+    const workflowId = Array.isArray(targets)
+      ? idOf(targets[0].key, targets[targets.length - 1].key)
+      : idOf(targets.first ?? targets.last, targets.last);
     try {
       return { status: 'completed', result: await start(targets, workflowId) };
     } catch (err) {

@@ -11,6 +11,7 @@ import type { Activities } from '../../activities';
 import { TARGET_FAILED, targetFailedDetails } from '../details';
 import type { JobEnd, JobTargets } from '../types';
 import type { RunState } from './state';
+import { countOf } from '../slices';
 
 const { settleTargets } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumInterval: '1m' } });
 
@@ -42,9 +43,6 @@ const describe = (err: ChildWorkflowFailure | ActivityFailure): string => {
   if (cause instanceof TimeoutFailure) return 'timed out';
   return err instanceof ActivityFailure ? `gave up: ${(cause ?? err).message}` : `failed: ${cause?.message ?? err.message}`;
 };
-
-/** How many targets a job has. */
-export const countOf = (targets: JobTargets): number => (Array.isArray(targets) ? targets.length : targets.count);
 
 /**
  * Counts how a job ended into the run: its result; a recorded failure; for a job that ended without saying
