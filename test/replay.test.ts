@@ -236,7 +236,7 @@ async function recordOneShape(h: Harness, save: (file: string, workflowId: strin
     { granularity: 'per-chunk', chunkSize: 40, chunkConcurrency: 6 },
   );
   await perChunk.result();
-  for await (const wf of h.client.workflow.list({ query: `WorkflowType = 'chunkJobWorkflow' AND TjuRunKey = '2026-11-23'` })) {
+  for await (const wf of chunkJobsOf(h, '2026-11-23')) {
     save('chunk-job-chain-of-one.json', wf.workflowId, wf.runId);
   }
   const bulk = await h.tju.trigger('test.mixed-billing', { date: '2026-11-24' }, { granularity: 'bulk', chunkSize: 20 });
@@ -268,7 +268,7 @@ async function recordLocalChunk(h: Harness, save: (file: string, workflowId: str
     { granularity: 'per-chunk', chunkSize: 40, chunkConcurrency: 3 },
   );
   await perChunk.result();
-  for await (const wf of h.client.workflow.list({ query: `WorkflowType = 'chunkJobWorkflow' AND TjuRunKey = '2026-11-26'` })) {
+  for await (const wf of chunkJobsOf(h, '2026-11-26')) {
     save('chunk-job-local.json', wf.workflowId, wf.runId);
   }
 }
@@ -286,10 +286,14 @@ async function recordStagedPerChunk(h: Harness, save: (file: string, workflowId:
   );
   await perChunk.result();
   save('trigger-staged-per-chunk.json', perChunk.workflowId);
-  for await (const wf of h.client.workflow.list({ query: `WorkflowType = 'chunkJobWorkflow' AND TjuRunKey = '2026-11-27'` })) {
+  for await (const wf of chunkJobsOf(h, '2026-11-27')) {
     if (wf.workflowId.includes('/~chunk/2/')) save('chunk-job-staged.json', wf.workflowId, wf.runId);
   }
 }
+
+/** The chunk jobs of a run of the harness, by its run key. */
+const chunkJobsOf = (h: Harness, runKey: string) =>
+  h.client.workflow.list({ query: `WorkflowType = 'chunkJobWorkflow' AND TjuRunKey = '${runKey}'` });
 
 const fixtures = () =>
   fs

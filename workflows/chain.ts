@@ -22,6 +22,9 @@ export function chainOf(settings: JobSettings): Chain {
   return { steps: [step], legacySingle: true, countsSteps: false };
 }
 
+/** Whether every step runs locally: such a chunk runs in one local activity and can be staged. */
+export const runsLocally = (chain: Chain): boolean => chain.steps.every((step) => !step.regular);
+
 /** A chain that did something succeeded; one whose steps were all done before (or did not apply) is skipped. */
 export const chainOutcome = (steps: Record<string, StepOutcome>): 'succeeded' | 'skipped' =>
   Object.values(steps).includes('succeeded') ? 'succeeded' : 'skipped';

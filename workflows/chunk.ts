@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancellationScope, isCancellation, patched } from '@temporalio/workflow';
-import { addStepCounts, chainOf, chainOutcome, type Chain } from './chain';
+import { addStepCounts, chainOf, chainOutcome, runsLocally, type Chain } from './chain';
 import { runChunkLocally } from './localChunk';
 import { inLanes } from './lanes';
 import { DEFAULT_UNIT_RETRY } from './retry';
@@ -30,7 +30,7 @@ export const ONE_LOCAL_ACTIVITY = 'chunk-one-local-activity';
  */
 export async function chunkJobWorkflow(job: ChunkJobInput): Promise<Omit<RunSummary, 'total'>> {
   const chain = chainOf(job.settings);
-  if (chain.steps.every((step) => !step.regular) && patched(ONE_LOCAL_ACTIVITY)) return runChunkLocally(job, chain);
+  if (runsLocally(chain) && patched(ONE_LOCAL_ACTIVITY)) return runChunkLocally(job, chain);
   // The trigger stages only chunks whose units were all local; a deploy may have made one regular since.
   if (!Array.isArray(job.targets))
     throw ApplicationFailure.nonRetryable(`a staged chunk needs every unit of ${job.batch} local; its targets are settled by its trigger`);

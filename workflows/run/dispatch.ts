@@ -3,9 +3,9 @@ import { countMetric } from '../metrics';
 import type { Activities } from '../../activities';
 import type { JobTargets } from '../types';
 import type { StartJob } from './jobs';
-import { chainOf } from '../chain';
+import { chainOf, runsLocally } from '../chain';
 import { countEnd } from './outcome';
-import { countOf, slices } from '../slices';
+import { countOf, keyRangeOf, slices } from '../slices';
 import type { RunState } from './state';
 
 const { fetchTargets } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumInterval: '1m' } });
@@ -49,7 +49,7 @@ export async function dispatchTargets(run: RunState, startJob: StartJob): Promis
       run.inFlight++;
       dispatchedHere++;
       run.counts.total += countOf(targets);
-      run.cursor = lastKeyOf(targets);
+      run.cursor = keyRangeOf(targets)[1];
       void dispatch(run, targets, startJob);
     }
     if (run.stopped || last) break;
@@ -62,10 +62,8 @@ export async function dispatchTargets(run: RunState, startJob: StartJob): Promis
 function stagesChunks({ input }: RunState): boolean {
   if (input.granularity === 'bulk') return patched(STAGED_CHUNKS);
   if (input.granularity !== 'per-chunk') return false;
-  return chainOf(input.job).steps.every((step) => !step.regular) && patched(STAGED_LOCAL_CHUNKS);
+  return runsLocally(chainOf(input.job)) && patched(STAGED_LOCAL_CHUNKS);
 }
-
-const lastKeyOf = (targets: JobTargets): string => (Array.isArray(targets) ? targets[targets.length - 1].key : targets.last);
 
 /**
  * The next keyset page as its jobs' targets (`size` to a job, or the chunks a staged page holds), and whether

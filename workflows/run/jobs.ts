@@ -6,6 +6,7 @@ import { chunkWorkflowId, jobWorkflowId, legacyIds, runSearchAttributes, searchA
 import { jobWorkflow } from '../job';
 import type { JobInput, JobTargets } from '../types';
 import { endOf, type Ended } from './outcome';
+import { keyRangeOf } from '../slices';
 import type { RunState } from './state';
 
 /**
@@ -67,9 +68,7 @@ export function jobStarter(run: RunState, unambiguousIds: boolean): StartJob {
         (err) => endOf(err, unambiguousIds),
       );
     }
-    const workflowId = Array.isArray(targets)
-      ? idOf(targets[0].key, targets[targets.length - 1].key)
-      : idOf(targets.first ?? targets.last, targets.last);
+    const workflowId = idOf(...keyRangeOf(targets));
     try {
       return { status: 'completed', result: await start(targets, workflowId) };
     } catch (err) {
