@@ -63,7 +63,7 @@ export async function runBulkChunk(deps: BulkDeps, input: ChunkInput): Promise<O
       if (chain.countsSteps) addStepCounts((counts.steps ??= {}), outcomes);
     }
     // Each call converts the details and crosses into the SDK's core; twice a second is plenty (the core sends
-    // at most one per 0.8 × the heartbeat timeout anyway). A local activity (a per-chunk job's chunk) has none.
+    // at most one a second anyway: HEARTBEAT_THROTTLE_MS). A local activity (a per-chunk job's chunk) has none.
     if (context.info.isLocal || (!force && Date.now() - lastBeat < 500)) return;
     lastBeat = Date.now();
     // A copy: the SDK may send the details later, when `counts` has moved on.

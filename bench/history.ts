@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
+import { HEARTBEAT_THROTTLE_MS } from '../src/temporal/worker';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const EventType = temporal.api.enums.v1.EventType;
@@ -10,8 +11,8 @@ const EventType = temporal.api.enums.v1.EventType;
  * a workflow start (client start or continue-as-new), a child workflow (two: its start and its execution),
  * every activity attempt, the local-activity markers of one workflow task (one for all of them), a timer, a
  * signal, a search-attribute upsert. Activity heartbeats that reach the server are billed too but are not in
- * history: they are estimated from each activity's duration and the SDK's throttle (one per 0.8 × heartbeat
- * timeout, and the first).
+ * history: they are estimated from each activity's duration and the worker's throttle (one per 0.8 × heartbeat
+ * timeout or per `HEARTBEAT_THROTTLE_MS`, whichever is shorter, and the first).
  */
 export interface Actions {
   workflowStarts: number;
@@ -87,7 +88,7 @@ export function actionsOf(events: HistoryEvent[]): Actions {
         const timeout = heartbeatTimeoutMs.get(Number(ended.scheduledEventId)) ?? 0;
         const started = startedAt.get(Number(ended.startedEventId));
         if (timeout > 0 && started !== undefined) {
-          a.heartbeatsEstimated += 1 + Math.floor((tsToMs(e.eventTime) - started) / (0.8 * timeout));
+          a.heartbeatsEstimated += 1 + Math.floor((tsToMs(e.eventTime) - started) / Math.min(0.8 * timeout, HEARTBEAT_THROTTLE_MS));
         }
         break;
       }

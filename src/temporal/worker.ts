@@ -18,6 +18,13 @@ export const ACTIVITY_RESERVE = 10;
 /** A worker process's PostgreSQL pool: a connection for each unit it runs at once, and some for the rest. */
 export const poolSizeFor = (maxConcurrentUnits: number): number => maxConcurrentUnits + ACTIVITY_RESERVE;
 
+/**
+ * The most often an activity's heartbeat reaches Temporal (the SDK's own is 0.8 × its heartbeat timeout). A bulk
+ * chunk's heartbeat is its resume point: after a crash its retry reruns what finished since the last one reached
+ * the server, so a second of targets rather than four. One call a second per running activity that beats.
+ */
+export const HEARTBEAT_THROTTLE_MS = 1000;
+
 export interface TjuWorkerOptions {
   connection: NativeConnection;
   namespace?: string;
@@ -118,6 +125,7 @@ export async function createUnitWorkers(options: TjuWorkerOptions & { defaultTas
         // The process's unit slots bound the units; the task slots only keep a queue from taking them all.
         maxConcurrentActivityTaskExecutions: options.maxConcurrentUnits ?? 20,
         ...(rateLimit !== undefined ? { maxTaskQueueActivitiesPerSecond: rateLimit } : {}),
+        maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE_MS,
         shutdownGraceTime: options.shutdownGraceTime ?? '30s',
         ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
       }),
@@ -151,6 +159,7 @@ export async function createWorker(options: TjuWorkerOptions): Promise<Worker> {
     maxConcurrentLocalActivityExecutions: options.maxConcurrentUnits ?? 20,
     maxConcurrentActivityTaskExecutions: (options.maxConcurrentUnits ?? 20) + ACTIVITY_RESERVE,
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE_MS,
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',
     ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
   });

@@ -16,7 +16,8 @@ import type { RunState } from './state';
  */
 const { runChunk } = proxyActivities<Activities>({
   startToCloseTimeout: '24h',
-  // The SDK sends at most one heartbeat per 0.8 × this: what a resumed chunk may run again.
+  // How soon a dead worker's chunk moves on. Its heartbeats reach the server once a second (the worker's
+  // HEARTBEAT_THROTTLE_MS): what a resumed chunk may run again.
   heartbeatTimeout: '5s',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
