@@ -17,7 +17,8 @@ export function runActivities({ pool, batches, schema }: ActivityDeps) {
      */
     async awaitJob({ workflowId }: { workflowId: string }): Promise<JobEnd> {
       const context = Context.current();
-      const beat = setInterval(() => context.heartbeat(), 5000);
+      // Well inside its 1-minute heartbeat timeout; a wait can last hours, and each beat reaches the server.
+      const beat = setInterval(() => context.heartbeat(), 20_000);
       try {
         const cancelled = new Promise<never>((_, reject) =>
           context.cancellationSignal.addEventListener('abort', () => reject(new CancelledFailure('the trigger stopped waiting'))),
