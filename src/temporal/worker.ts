@@ -118,20 +118,25 @@ export async function createUnitWorkers(options: TjuWorkerOptions & { defaultTas
   return Promise.all(
     unitQueuesOf(options.batches, options.taskQueue, options.defaultTaskQueue).map(({ taskQueue, rateLimit }) =>
       Worker.create({
-        connection: options.connection,
-        namespace: options.namespace ?? 'default',
+        ...sharedOptions(options),
         taskQueue,
         activities,
         // The process's unit slots bound the units; the task slots only keep a queue from taking them all.
         maxConcurrentActivityTaskExecutions: options.maxConcurrentUnits ?? 20,
         ...(rateLimit !== undefined ? { maxTaskQueueActivitiesPerSecond: rateLimit } : {}),
-        maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE_MS,
-        shutdownGraceTime: options.shutdownGraceTime ?? '30s',
-        ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
       }),
     ),
   );
 }
+
+/** What every worker of a tju process shares: its connection, namespace, heartbeat throttle, shutdown and codec. */
+const sharedOptions = (options: TjuWorkerOptions) => ({
+  connection: options.connection,
+  namespace: options.namespace ?? 'default',
+  maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE_MS,
+  shutdownGraceTime: options.shutdownGraceTime ?? '30s',
+  ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
+});
 
 const activitiesFor = (options: TjuWorkerOptions) =>
   createActivities({
@@ -148,8 +153,7 @@ const activitiesFor = (options: TjuWorkerOptions) =>
 /** A Temporal worker that runs the trigger and job workflows and the units of the given batches. */
 export async function createWorker(options: TjuWorkerOptions): Promise<Worker> {
   return Worker.create({
-    connection: options.connection,
-    namespace: options.namespace ?? 'default',
+    ...sharedOptions(options),
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     activities: activitiesFor(options),
@@ -159,8 +163,5 @@ export async function createWorker(options: TjuWorkerOptions): Promise<Worker> {
     maxConcurrentLocalActivityExecutions: options.maxConcurrentUnits ?? 20,
     maxConcurrentActivityTaskExecutions: (options.maxConcurrentUnits ?? 20) + ACTIVITY_RESERVE,
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
-    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE_MS,
-    shutdownGraceTime: options.shutdownGraceTime ?? '30s',
-    ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
   });
 }
