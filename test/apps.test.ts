@@ -8,6 +8,7 @@ import { mixedBilling } from './fixtures/batches';
 import { insertMixedSubscriptions, invoiceCounts } from './helpers/billing';
 import { startHarness, type Harness } from './helpers/harness';
 import { startWorkerProcess } from './helpers/workerProcess';
+import { until } from './helpers/wait';
 
 let h: Harness;
 beforeAll(async () => {
@@ -16,7 +17,6 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 const OTHER_APP = path.join(__dirname, 'fixtures', 'other-app.config.ts');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 it("defaults the task queue to the app's own name", () => {
   expect(loadConfig({}, { taskQueue: 'acme-billing' }).taskQueue).toBe('acme-billing');
@@ -30,7 +30,12 @@ it("leaves a batch's work to a worker that defines it: no target failed, every e
   // Only the other app's worker polls at first: the run waits, and nothing is recorded as failed.
   const other = await startWorkerProcess(h, { TJU_LOG_LEVEL: 'warn' }, OTHER_APP);
   const run = await h.tju.trigger('test.mixed-billing', { date }, { granularity: 'per-chunk', chunkSize: 20, window: 4 });
-  await sleep(4000);
+  // The other worker has taken the batch's work and left it: still nothing is recorded as failed.
+  await until(
+    async () => other.output(),
+    (output) => output.includes('this worker does not define the batch'),
+    'the other worker',
+  );
   expect(await listFailures(h.pool, 'test.mixed-billing', date)).toEqual([]);
   expect(await run.state()).toBe('RUNNING');
 

@@ -9,6 +9,7 @@ import { listFailures } from '../src/db/ledger';
 import { applyThingsSchema, effectsOf, hookedThings, insertThings, keylessThings, misspelledThings, things } from './fixtures/things';
 import { tju } from './helpers/cli';
 import { startHarness, type Harness } from './helpers/harness';
+import { untilProgress, untilSql as untilSqlIn } from './helpers/wait';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -23,6 +24,7 @@ beforeEach(() =>
 );
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const untilSql = (sql: string) => untilSqlIn(h.pool, sql);
 const long = 'x'.repeat(1500);
 
 /** Keys that look like tju's own workflow IDs, need escaping, or are too long for one. */
@@ -102,11 +104,10 @@ it('a retry of a partitioned run runs each open failure once, counts each once, 
   const paused = await tju(['pause', 'test.things', '--date', date], h.env);
   expect(paused).toMatchObject({ code: 0 });
   expect(paused.stdout).toContain(`paused ${retry.workflowId}`);
-  // Paused: once its job in flight has finished, nothing more happens until it is resumed.
-  while (!(await retry.progress()).paused || (await retry.progress()).inFlight > 0) await sleep(100);
+  // Paused: once its job in flight has finished, it dispatches nothing, and the effects are what it counted.
+  const drained = await untilProgress(retry, (p) => p.paused === true && p.inFlight === 0);
   const effectsWhilePaused = (await effectsOf(h.pool, date)).size;
-  await sleep(2000);
-  expect((await effectsOf(h.pool, date)).size).toBe(effectsWhilePaused);
+  expect(effectsWhilePaused).toBe(9 + drained.succeeded);
   expect(effectsWhilePaused).toBeLessThan(12);
   expect(await tju(['resume', 'test.things', '--date', date], h.env)).toMatchObject({ code: 0 });
   const retried = await within(60_000, retry.result(), 'the retry');
@@ -124,7 +125,7 @@ it('a retry of a partitioned run runs each open failure once, counts each once, 
   expect(again).toMatchObject({ total: 1, failed: 1 });
   await h.pool.query(`UPDATE things SET broken = false, sleep_ms = 3000 WHERE key = 'k00'`);
   const slowRetry = await h.tju.retry('test.things', { date });
-  await sleep(300);
+  await untilProgress(slowRetry, (p) => p.inFlight > 0);
   const cancelled = await tju(['cancel', 'test.things', '--date', date, '--reason', 'enough'], h.env);
   expect(cancelled).toMatchObject({ code: 0 });
   expect((await within(60_000, slowRetry.result(), 'the cancelled retry')).stopped).toEqual({ state: 'cancelled', reason: 'enough' });
@@ -211,7 +212,7 @@ it.each([
   const run = await h.tju.trigger('test.things', { date }, options);
   while ((await effectsOf(h.pool, date)).size < 6) await sleep(50);
   await run.pause();
-  await sleep(500);
+  await untilProgress(run, (p) => p.paused === true && p.inFlight === 0);
   /** The run's rows in one of tju's tables keyed by run. */
   const rowsIn = (table: 'ledger' | 'staged_chunks') => async () =>
     (
@@ -242,8 +243,8 @@ it.each([
   expect(effects.size).toBe(30);
   expect([...effects.values()].every((n) => n === 1)).toBe(true);
 
-  // Ended now: the same prune takes it, by its end.
-  await sleep(50);
+  // Ended now, and more than the cutoff ago by the database's clock: the same prune takes it, by its end.
+  await untilSql(`SELECT bool_and(finished_at < now() - interval '1 ms') AS ok FROM tju.run_history WHERE run_key = '${date}'`);
   const ended = await tju(['prune', '--older-than', '1ms', '--batch', 'test.things', '--yes'], h.env);
   expect(ended.stdout).toMatch(/pruned test\.things: \d+ run\(s\), 30 ledger row\(s\)/);
   expect(await ledger()).toBe(0);

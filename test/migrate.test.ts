@@ -181,7 +181,8 @@ it('lets several workers migrate at once: each migration applied once', async ()
 });
 
 it('waits for a PostgreSQL that is not up yet, for TJU_CONNECT_TIMEOUT, as a one-shot set-up container must', async () => {
-  // A port with nothing behind it at first; a proxy to the real server opens there after a few seconds.
+  // A port with nothing behind it at first; a proxy to the real server opens there once the CLI has said it
+  // cannot reach it and will try again.
   const server = net.createServer((socket) => {
     const upstream = net.connect(5432, '127.0.0.1');
     socket.pipe(upstream).pipe(socket);
@@ -197,14 +198,18 @@ it('waits for a PostgreSQL that is not up yet, for TJU_CONNECT_TIMEOUT, as a one
   });
   const url = new URL(newDatabase());
   url.host = `127.0.0.1:${port}`;
-  const opening = setTimeout(() => server.listen(port, '127.0.0.1'), 2500);
+  let opened = false;
+  const open = (stderr: string) => {
+    if (opened || !/cannot reach PostgreSQL.*; trying again/.test(stderr)) return;
+    opened = true;
+    server.listen(port, '127.0.0.1');
+  };
   try {
-    const result = await tju(['migrate'], { DATABASE_URL: url.toString(), TJU_CONNECT_TIMEOUT: '30s' });
+    const result = await tju(['migrate'], { DATABASE_URL: url.toString(), TJU_CONNECT_TIMEOUT: '60s' }, undefined, open);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/cannot reach PostgreSQL.*; trying again in 1s/);
     expect(result.stdout).toMatch(/^applied .*001_/);
   } finally {
-    clearTimeout(opening);
     server.close();
   }
   // Without patience it is one line and exit 2, at once.

@@ -1,14 +1,15 @@
 // Ordering and isolation: an ordered batch commits in key order; a slow batch on its own task queue does not
 // hold up another batch.
 import { issueInvoices } from '../examples/billing/batches/issue-invoices';
-import { concurrency, isolatedSlowBilling, orderedBilling } from './fixtures/batches';
+import { concurrency, gate, isolatedSlowBilling, orderedBilling } from './fixtures/batches';
 import { startHarness, type Harness } from './helpers/harness';
 import { insertSubscriptions, invoiceCounts } from './helpers/billing';
 
 let h: Harness;
 const slowQueue = `slow-${process.pid}`;
+const slowUnits = gate();
 beforeAll(async () => {
-  h = await startHarness([issueInvoices, orderedBilling, isolatedSlowBilling(slowQueue)]);
+  h = await startHarness([issueInvoices, orderedBilling, isolatedSlowBilling(slowQueue, slowUnits.opened)]);
   await h.startWorker({ taskQueue: slowQueue, maxConcurrentUnits: 2 });
   await insertSubscriptions(h.pool, 30);
 });
@@ -35,12 +36,14 @@ it('finishes a batch on the default queue while a slow batch saturates its own q
   const slowDate = '2026-11-02';
   const fastDate = '2026-11-03';
   const slow = await h.tju.trigger('test.isolated-slow-billing', { date: slowDate });
-  // The slow batch's queue has 2 unit slots and 30 one-second units: it is busy for ~15 s.
+  // The slow batch's queue has 2 unit slots, both held by units that wait for the gate: it is saturated
+  // until the test opens it.
   const fast = await (await h.tju.trigger('billing.issue-invoices', { date: fastDate })).result();
 
   expect(fast).toEqual({ total: 30, succeeded: 30, failed: 0, skipped: 0 });
   expect((await slow.status()).state).toBe('RUNNING');
-  expect((await invoiceCounts(h.pool, slowDate)).invoices).toBeLessThan(30);
+  expect((await invoiceCounts(h.pool, slowDate)).invoices).toBe(0);
+  slowUnits.open();
 
   const done = await slow.result();
   expect(done).toEqual({ total: 30, succeeded: 30, failed: 0, skipped: 0 });

@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 it('never has more than the window of 10 jobs in flight', async () => {
-  concurrency.reset();
+  concurrency.reset(5); // the window is really used, not serialised: five units meet before any goes on
   const date = '2026-11-01';
   const run = await h.tju.trigger('test.slow-billing', { date });
   let maxInFlight = 0;
@@ -22,7 +22,6 @@ it('never has more than the window of 10 jobs in flight', async () => {
   expect(maxInFlight).toBeGreaterThan(0);
   expect(maxInFlight).toBeLessThanOrEqual(10);
   expect(concurrency.max).toBeLessThanOrEqual(10);
-  expect(concurrency.max).toBeGreaterThanOrEqual(5); // the window is really used, not serialised
 });
 
 it('continues as new when its history passes the limit, keeping totals and each history short', async () => {
@@ -42,7 +41,7 @@ it('continues as new when its history passes the limit, keeping totals and each 
 });
 
 it('per-chunk: at most the window of chunk jobs in flight, each running its chunk concurrency', async () => {
-  concurrency.reset();
+  concurrency.reset(3); // a chunk's three lanes really overlap
   const date = '2026-11-03';
   const run = await h.tju.trigger(
     'test.slow-billing',
@@ -55,6 +54,5 @@ it('per-chunk: at most the window of chunk jobs in flight, each running its chun
   expect(summary).toEqual({ total: 120, succeeded: 120, failed: 0, skipped: 0 });
   expect(maxInFlight).toBeLessThanOrEqual(2);
   expect(concurrency.max).toBeLessThanOrEqual(2 * 3);
-  expect(concurrency.max).toBeGreaterThanOrEqual(3);
   expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: 120, duplicates: 0 });
 });

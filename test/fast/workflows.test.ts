@@ -10,6 +10,7 @@ import { runActivities } from '../../activities/runs';
 import { fitPage, PAGE_BYTES } from '../../activities/targets';
 import { jobWorkflowId } from '../../workflows/ids';
 import { installRuntime } from '../../src/temporal/runtime';
+import { metricSinks } from '../../src/temporal/metrics';
 import type {
   ChunkJobInput,
   ChunkInput,
@@ -123,6 +124,7 @@ async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: C
     taskQueue,
     workflowBundle: { codePath: process.env.TJU_TEST_WORKFLOW_BUNDLE! },
     activities,
+    sinks: metricSinks(), // as a tju worker has them: the workflows count through this sink
   });
   const connection = await Connection.connect({ address });
   try {

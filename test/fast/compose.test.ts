@@ -5,13 +5,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { CONFIG_VARIABLES } from '../src/config';
-import { billingCommands } from '../examples/billing/commands';
-import { cliApp } from '../src/cli/app';
-import { TEMPORAL_CLI_VERSION } from '../src/temporal/devServer';
-import { buildProgram } from '../src/cli/main';
+import { CONFIG_VARIABLES } from '../../src/config';
+import { billingCommands } from '../../examples/billing/commands';
+import { cliApp } from '../../src/cli/app';
+import { TEMPORAL_CLI_VERSION } from '../../src/temporal/devServer';
+import { buildProgram } from '../../src/cli/main';
 
-const ROOT = path.join(__dirname, '..');
+const ROOT = path.join(__dirname, '..', '..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
 const compose = parse(read('docker-compose.yml'));
 type Service = {
