@@ -25,6 +25,20 @@ beforeEach(() =>
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const untilSql = (sql: string) => untilSqlIn(h.pool, sql);
+
+/**
+ * Locks the things' rows, which their unit locks first: a unit of them waits until `release` is called. How a
+ * test holds a job in flight until an operator's control has reached the run, instead of hoping it is slow.
+ */
+async function holdRows(keys: string[]): Promise<() => Promise<void>> {
+  const client = await h.pool.connect();
+  await client.query('BEGIN');
+  await client.query('SELECT 1 FROM things WHERE key = ANY($1) FOR UPDATE', [keys]);
+  return async () => {
+    await client.query('COMMIT');
+    client.release();
+  };
+}
 const long = 'x'.repeat(1500);
 
 /** Keys that look like tju's own workflow IDs, need escaping, or are too long for one. */
@@ -98,12 +112,16 @@ it('a retry of a partitioned run runs each open failure once, counts each once, 
   const first = await within(60_000, (await h.tju.trigger('test.things', { date }, { partitions: 2 })).result(), 'the run');
   expect(first).toMatchObject({ total: 12, succeeded: 9, failed: 3 });
 
-  await h.pool.query(`UPDATE things SET broken = false, sleep_ms = 1500 WHERE key = ANY($1)`, [broken]);
+  await h.pool.query(`UPDATE things SET broken = false WHERE key = ANY($1)`, [broken]);
+  // The retried units wait for their rows, which the test holds until the pause has reached the retry.
+  const release = await holdRows(broken);
   const retry = await h.tju.retry('test.things', { date }, { partitions: 2, window: 1 });
   // Pause reaches the running retry (the run itself has ended), then resume, and it finishes.
   const paused = await tju(['pause', 'test.things', '--date', date], h.env);
   expect(paused).toMatchObject({ code: 0 });
   expect(paused.stdout).toContain(`paused ${retry.workflowId}`);
+  await untilProgress(retry, (p) => p.paused === true);
+  await release();
   // Paused: once its job in flight has finished, it dispatches nothing, and the effects are what it counted.
   const drained = await untilProgress(retry, (p) => p.paused === true && p.inFlight === 0);
   const effectsWhilePaused = (await effectsOf(h.pool, date)).size;
@@ -123,11 +141,14 @@ it('a retry of a partitioned run runs each open failure once, counts each once, 
   await h.pool.query(`DELETE FROM tju.ledger WHERE target_key = 'k00'`);
   const again = await within(60_000, (await h.tju.trigger('test.things', { date })).result(), 'the re-run');
   expect(again).toMatchObject({ total: 1, failed: 1 });
-  await h.pool.query(`UPDATE things SET broken = false, sleep_ms = 3000 WHERE key = 'k00'`);
+  await h.pool.query(`UPDATE things SET broken = false WHERE key = 'k00'`);
+  const releaseK00 = await holdRows(['k00']);
   const slowRetry = await h.tju.retry('test.things', { date });
   await untilProgress(slowRetry, (p) => p.inFlight > 0);
   const cancelled = await tju(['cancel', 'test.things', '--date', date, '--reason', 'enough'], h.env);
   expect(cancelled).toMatchObject({ code: 0 });
+  await untilProgress(slowRetry, (p) => p.stopped !== undefined);
+  await releaseK00();
   expect((await within(60_000, slowRetry.result(), 'the cancelled retry')).stopped).toEqual({ state: 'cancelled', reason: 'enough' });
 });
 
@@ -244,7 +265,10 @@ it.each([
   expect([...effects.values()].every((n) => n === 1)).toBe(true);
 
   // Ended now, and more than the cutoff ago by the database's clock: the same prune takes it, by its end.
-  await untilSql(`SELECT bool_and(finished_at < now() - interval '1 ms') AS ok FROM tju.run_history WHERE run_key = '${date}'`);
+  await untilSql(
+    `SELECT bool_and(h.finished_at < now() - interval '1 ms') AS ok
+       FROM tju.run_history h JOIN tju.runs r ON r.id = h.run_id WHERE r.run_key = '${date}'`,
+  );
   const ended = await tju(['prune', '--older-than', '1ms', '--batch', 'test.things', '--yes'], h.env);
   expect(ended.stdout).toMatch(/pruned test\.things: \d+ run\(s\), 30 ledger row\(s\)/);
   expect(await ledger()).toBe(0);
