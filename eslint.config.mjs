@@ -33,9 +33,9 @@ export default tseslint.config(
           paths: [...nodeBuiltins, 'pg'].map((name) => ({ name, message: 'workflow code runs in the deterministic sandbox' })),
           patterns: [
             {
-              group: ['../src/*', '../../src/*', '../activities', '../activities/*'],
+              group: ['../src/*', '../../src/*', '!../src/contracts', '!../../src/contracts', '../activities', '../activities/*'],
               allowTypeImports: true,
-              message: 'workflow code imports only the workflow SDK and workflows/ (types from elsewhere are fine)',
+              message: 'workflow code imports only the workflow SDK, workflows/ and src/contracts/ (types from elsewhere are fine)',
             },
           ],
         },
@@ -47,6 +47,29 @@ export default tseslint.config(
         'error',
         { object: 'Date', property: 'now', message: 'use workflow time (Date inside the sandbox is replay-safe, but say so)' },
         { object: 'Math', property: 'random', message: 'use the SDK: uuid4() or a deterministic value' },
+      ],
+    },
+  },
+  {
+    // Dependencies point one way: everything imports the wire contracts (src/contracts/), nothing imports the
+    // workflow code but the worker, which bundles it by path. Outside the sandbox, functions stay readable too.
+    files: ['src/**/*.ts', 'activities/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts', 'test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/workflows', '**/workflows/*'], message: 'import the wire contracts from src/contracts/' }] },
+      ],
+    },
+  },
+  {
+    files: ['src/contracts/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [...nodeBuiltins, 'pg'].map((name) => ({ name, message: 'the contracts are loaded in the workflow sandbox too' })),
+          patterns: [{ group: ['../*', '!../contracts'], message: 'the contracts are a leaf: they import only each other and the SDK' }],
+        },
       ],
     },
   },

@@ -1,9 +1,9 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { RetryPolicy } from '@temporalio/common';
-import { addStepCounts, chainOf, chainOutcome } from '../workflows/chain';
-import { bulkProgress } from '../workflows/details';
-import { NON_RETRYABLE_ERROR, nextRetryDelay, resolveRetry } from '../workflows/retry';
-import type { ChunkInput, FailureRecord, RunSummary, StepOutcome } from '../workflows/types';
+import { addStepCounts, chainOf, chainOutcome } from '../src/contracts/chain';
+import { bulkProgress } from '../src/contracts/details';
+import { NON_RETRYABLE_ERROR, nextRetryDelay, resolveRetry } from '../src/contracts/retry';
+import type { ChunkInput, FailureRecord, RunSummary, StepOutcome } from '../src/contracts/types';
 
 /** A target's step that a lane runs next: its claim can open in the same round trip as the current COMMIT. */
 export interface UpcomingStep {
@@ -143,7 +143,7 @@ export async function runBulkChunk(deps: BulkDeps, input: ChunkInput): Promise<O
   return counts;
 }
 
-/** Attempts `work` as the retry policy says (workflows/retry.ts): backoff between attempts, none after a non-retryable error. */
+/** Attempts `work` as the retry policy says (src/contracts/retry.ts): backoff between attempts, none after a non-retryable error. */
 async function withRetries<T>(
   policy: RetryPolicy,
   work: (attempt: number) => Promise<T>,

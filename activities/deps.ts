@@ -1,13 +1,13 @@
 import os from 'node:os';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { UNKNOWN_BATCH } from '../workflows/details';
+import { UNKNOWN_BATCH } from '../src/contracts/details';
 import type { Batch } from '../src/batch';
 import type { Pool } from 'pg';
 import type { FailureHook, HookRetry } from '../src/hooks';
 import { UnknownBatchError, type BatchRegistry } from '../src/registry';
 import type { Slots } from '../src/util/slots';
 import { StagedChunkGoneError, targetsOf } from '../src/db/stagedChunks';
-import type { JobTargets, Target } from '../workflows/types';
+import type { JobTargets, Target } from '../src/contracts/types';
 
 /** What one unit run did, for metrics: outcome, and when it was scheduled and finished (epoch ms). */
 export interface UnitEvent {

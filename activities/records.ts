@@ -6,8 +6,8 @@ import type { Db } from '../src/db/types';
 import { logFailure, type FailureEvent, type RunCompleted } from '../src/hooks';
 import { hookRetryOf } from '../src/hooks/delivery';
 import { enqueueHookEvent, type HookName } from '../src/hooks/outbox';
-import { addStepCounts, chainOutcome } from '../workflows/chain';
-import type { FailureRecord, RunRecordUpdate, RunSummary, SettleRequest, StepOutcome } from '../workflows/types';
+import { addStepCounts, chainOutcome } from '../src/contracts/chain';
+import type { FailureRecord, RunRecordUpdate, RunSummary, SettleRequest, StepOutcome } from '../src/contracts/types';
 import { activityKey, batchOf, stagedOrGiven, type ActivityDeps } from './deps';
 import { Context } from '@temporalio/activity';
 

@@ -3,9 +3,9 @@ import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import { buildTriggerInput, resolveScheduledRun } from '../src/plan';
 import { verifyRun } from '../src/verify';
-import { TARGET_FAILED, targetFailedDetails } from '../workflows/details';
-import { triggerWorkflowId } from '../workflows/ids';
-import type { JobEnd, ScheduledRunPlan, Verification } from '../workflows/types';
+import { TARGET_FAILED, targetFailedDetails } from '../src/contracts/details';
+import { triggerWorkflowId } from '../src/contracts/ids';
+import type { JobEnd, ScheduledRunPlan, Verification } from '../src/contracts/types';
 import { batchOf, type ActivityDeps } from './deps';
 
 /** What a trigger asks of the world beside its targets: other workflows, its schedule, its verification. */

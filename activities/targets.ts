@@ -5,7 +5,7 @@ import { noteRunProblem } from '../src/db/runHistory';
 import { stageChunks } from '../src/db/stagedChunks';
 import { NonRetryableError } from '../src/errors';
 import { checkTargetRows } from '../src/targets';
-import type { CutPage, FetchTargetsRequest, StagedPage, Target } from '../workflows/types';
+import type { CutPage, FetchTargetsRequest, StagedPage, Target } from '../src/contracts/types';
 import { batchOf, type ActivityDeps } from './deps';
 import type { Batch } from '../src/batch';
 

@@ -1,4 +1,5 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { stepsOf, type ChainStep } from '../src/batch';
 import { isConnectionError } from '../src/db/pool';
@@ -6,9 +7,8 @@ import { UnitSession, type NextClaim } from '../src/db/session';
 import { UnitStop } from '../src/db/unitStop';
 import { NonRetryableError } from '../src/errors';
 import { Slots } from '../src/util/slots';
-import { chainOf } from '../workflows/chain';
-import { UNKNOWN_BATCH, unitFailureDetails } from '../workflows/details';
-import type { ChunkJobInput, FailureRecord, JobInput, RunSummary, StepOutcome, Target } from '../workflows/types';
+import { UNKNOWN_BATCH, unitFailureDetails } from '../src/contracts/details';
+import type { ChunkJobInput, FailureRecord, RunSummary, StepOutcome, Target, UnitRequest } from '../src/contracts/types';
 import { runBulkChunk, type UpcomingStep } from './bulk';
 import { activityKey, batchOf, stagedOrGiven, type ActivityDeps, type UnitEvent } from './deps';
 import { activityMeter } from '../src/temporal/metrics';
@@ -25,9 +25,19 @@ interface UnitRun {
   next?: () => NextClaim | undefined;
 }
 
+/** Which step of which run: what a unit's runner needs beside the target. */
+interface StepOfRun {
+  batch: string;
+  runKey: string;
+  params: Record<string, unknown>;
+  /** The step's index in the batch's chain. */
+  step: number;
+  timeout: Duration;
+}
+
 /** A job's step, looked up once for every target an activity runs it for (a bulk chunk runs thousands). */
 interface PreparedStep {
-  job: Omit<JobInput, 'target'>;
+  job: StepOfRun;
   /** Undefined when the batch has no such step: every target of it fails, saying so. */
   step?: ChainStep<unknown>;
   inputOf(target: Target): unknown;
@@ -51,10 +61,10 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
     return n;
   };
 
-  const prepare = (job: Omit<JobInput, 'target'>): PreparedStep => {
+  const prepare = (job: StepOfRun): PreparedStep => {
     const batch = batchOf(batches, job.batch);
-    const step = stepsOf(batch)[job.step ?? 0];
-    const timeoutMs = msToNumber(stepSettings(job)?.timeout ?? '1m');
+    const step = stepsOf(batch)[job.step];
+    const timeoutMs = msToNumber(job.timeout);
     return {
       job,
       step,
@@ -66,7 +76,7 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
 
   const runStep = async (prepared: PreparedStep, target: Target, run: UnitRun): Promise<Exclude<StepOutcome, 'failed'>> => {
     const { job, step, timeoutMs } = prepared;
-    if (!step) throw new NonRetryableError(`${job.batch} has no step ${job.step ?? 0}: was the batch changed mid-run?`);
+    if (!step) throw new NonRetryableError(`${job.batch} has no step ${job.step}: was the batch changed mid-run?`);
     const input = prepared.inputOf(target);
     if (step.when && !step.when(input)) return 'not-applicable';
     const { session, attempt } = run;
@@ -106,7 +116,7 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
    * Times and counts a step's unit attempts: Temporal's metrics (when served) and the worker's own callback.
    * The instruments are made once per prepared step.
    */
-  const measurer = (job: Omit<JobInput, 'target'>, unit: string) => {
+  const measurer = (job: StepOfRun, unit: string) => {
     const { info } = Context.current();
     // Exported only when the worker serves metrics (`tju worker --metrics-port`); no-ops otherwise.
     const metrics = activityMeter({ batch: job.batch, unit });
@@ -145,10 +155,11 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
      * One target's Unit (the job's step of the batch's chain), in one transaction, recorded in the ledger under
      * the job's idempotency key. A step whose `when` leaves the target out does nothing.
      */
-    async runUnit(job: JobInput): Promise<Exclude<StepOutcome, 'failed'>> {
+    async runUnit(request: UnitRequest): Promise<Exclude<StepOutcome, 'failed'>> {
       const { attempt } = Context.current().info;
+      const { batch, runKey, params, step, settings } = request;
       try {
-        return await runStep(prepare(job), job.target, { attempt });
+        return await runStep(prepare({ batch, runKey, params, step, timeout: settings.timeout }), request.target, { attempt });
       } catch (err) {
         if (err instanceof CancelledFailure) throw err;
         // Not the target's failure: the job leaves it to a worker that knows the batch (workflows/step.ts).
@@ -162,7 +173,7 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
           message: error.message,
           // By name: an app may hold a second copy of tju (a nested install), whose class is another object.
           nonRetryable: error.name === NonRetryableError.name,
-          details: unitFailureDetails.encode({ attempt, unit: stepsOf(batches.get(job.batch))[job.step ?? 0]?.unit.name }),
+          details: unitFailureDetails.encode({ attempt, unit: settings.unit }),
         });
       }
     },
@@ -175,8 +186,8 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
       knownBatch(input.batch); // a worker that does not define it leaves the whole chunk to one that does
       const targets = await stagedOrGiven(pool, input.targets, schema);
       const chunkKey = activityKey();
-      const job = { batch: input.batch, runKey: input.runKey, params: input.params, settings: input.settings };
-      const prepared = chainOf(input.settings).steps.map((_, step) => prepare({ ...job, step }));
+      const { batch, runKey, params } = input;
+      const prepared = input.settings.steps.map(({ timeout }, step) => prepare({ batch, runKey, params, step, timeout }));
       return runBulkChunk(
         {
           lane: () => {
@@ -210,11 +221,6 @@ function claimOf(prepared: PreparedStep[], upcoming?: UpcomingStep): NextClaim |
   const step = next?.step;
   if (!upcoming || !step || (step.when && !step.when(next.inputOf(upcoming.target)))) return undefined;
   return { batch: next.job.batch, runKey: next.job.runKey, targetKey: upcoming.target.key, unit: step.unit.name };
-}
-
-/** The step's settings as the job carries them: its chain's, or (a single step's activity) its own. */
-function stepSettings(job: Omit<JobInput, 'target'>) {
-  return job.settings.steps ? chainOf(job.settings).steps[job.step ?? 0] : chainOf(job.settings).steps[0];
 }
 
 const timedOut = (ms: number) =>

@@ -23,7 +23,7 @@ import { TjuClient } from '../src/temporal/client';
 import { startDevServerOnFreePorts, type DevServer } from '../src/temporal/devServer';
 import { installRuntime } from '../src/temporal/runtime';
 import { bundleWorkflows } from '../src/temporal/worker';
-import type { Granularity } from '../workflows/types';
+import type { Granularity } from '../src/contracts/types';
 import { completionChart } from './chart';
 import { cpuMsPerTarget, readCpu, type CpuReading } from './cpu';
 import { historyCost, totalActions } from './history';

@@ -1,7 +1,7 @@
 import type { CalendarSpec } from '@temporalio/client';
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import { z } from 'zod';
-import type { Granularity } from '../workflows/types';
+import type { Granularity } from './contracts/types';
 import { dateIn } from './dates';
 import type { Db } from './db/types';
 import { parseDuration } from './duration';

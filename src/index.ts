@@ -32,7 +32,7 @@ export { loadConfig, uiUrlFor, type Config } from './config';
 export { logger } from './log';
 export { TjuClient, RunHandle, type RunStatus, type TjuClientOptions } from './temporal/client';
 export { bundleWorkflows, createUnitWorkers, createWorker, unitQueuesOf, type TjuWorkerOptions, type UnitQueue } from './temporal/worker';
-export type { RunProgress, RunSummary, StepCounts, StepOutcome, Verification } from '../workflows/types';
+export type { RunProgress, RunSummary, StepCounts, StepOutcome, Verification } from './contracts/types';
 export { EncryptionCodec, codecFromEnv } from './codec';
 export { createCodecServer } from './temporal/codecServer';
 export { createDashboard, dashboardListener, serveDashboard, type DashboardOptions } from './dashboard';

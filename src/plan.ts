@@ -2,14 +2,15 @@ import { runsAsActivity } from './unit';
 import { dateIn } from './dates';
 import { stepsOf, type Batch, type TriggerOptions } from './batch';
 import { UserError } from './errors';
-import type { FailureFilter, JobSettings, StepSettings, TargetSource, TriggerInput } from '../workflows/types';
-import { resolveRetry } from '../workflows/retry';
+import { ENGINE, type FailureFilter, type JobSettings, type StepSettings, type TargetSource, type TriggerInput } from './contracts/types';
+import { resolveRetry } from './contracts/retry';
+import { DEFAULT_UNIT_TIMEOUT, MAX_WINDOW } from './contracts/limits';
 
 /** Where a batch and its run say nothing: each granularity's own, from the measurements in the README. */
 export const TRIGGER_DEFAULTS = { pageSize: 500, maxHistoryEvents: 5000 } as const;
 export const GRANULARITY_DEFAULTS = {
   /** Enough children in flight to keep several workers busy; a history stays under 5,000 + 3 × window events. */
-  'per-target': { window: 100 },
+  'per-target': { window: 100, chunkSize: 1, chunkConcurrency: 1 },
   /**
    * Per-chunk jobs hold their workflow task open while their units run, so only as many chunks should be in
    * flight as the workers have unit slots for (8 chunks x 10 units covers 4 workers' default 20 slots). A
@@ -27,10 +28,6 @@ export const GRANULARITY_DEFAULTS = {
    */
   bulk: { window: 2, pageSize: 10000, chunkSize: 2000, chunkConcurrency: 10 },
 } as const;
-/** Temporal refuses more than 2,000 pending children per workflow; stay well below. */
-export const MAX_WINDOW = 1000;
-/** A unit attempt's time when neither the unit nor its batch sets one. */
-export const DEFAULT_UNIT_TIMEOUT = '1m';
 
 export interface ResolvedRun {
   batch: Batch;
@@ -68,6 +65,7 @@ export function buildTriggerInput(
   }
   const granularity = ordered ? 'per-target' : (options.granularity ?? 'per-target');
   const input: TriggerInput = {
+    engine: ENGINE,
     batch: batch.name,
     runKey,
     params,

@@ -1,5 +1,5 @@
 import { UserError } from './errors';
-import type { Target } from '../workflows/types';
+import type { Target } from './contracts/types';
 
 /**
  * Checks one page of a target query before anything is dispatched: each row has a key (a non-empty string or

@@ -14,7 +14,7 @@ import { startDevServerOnFreePorts, type DevServer } from './temporal/devServer'
 import { ensureSearchAttributes } from './temporal/searchAttributes';
 import { createUnitWorkers, createWorker } from './temporal/worker';
 import { startHookDelivery } from './hooks/delivery';
-import type { RunSummary } from '../workflows/types';
+import type { RunSummary } from './contracts/types';
 
 export { ensureTemporalCli, freePort, isTemporalUp, startDevServer, type DevServer, type DevServerOptions } from './temporal/devServer';
 

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { stepsOf, type Batch } from './batch';
 import { tjuTables } from './db/schema';
 import { checkTargetRows } from './targets';
-import type { Target, Verification } from '../workflows/types';
+import type { Target, Verification } from './contracts/types';
 
 export interface VerifyOptions {
   schema?: string;

@@ -1,5 +1,5 @@
 // The reference batch end to end: real Temporal dev server, real worker, real PostgreSQL.
-import { partitionWorkflowId } from '../workflows/ids';
+import { partitionWorkflowId } from '../src/contracts/ids';
 import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { startHarness, type Harness } from './helpers/harness';
 import { insertSubscriptions, invoiceCounts, ledgerCount, resetBillingData } from './helpers/billing';

@@ -8,7 +8,7 @@ import { selectUnbilledSubscriptions } from '../examples/billing/batches/issue-i
 import { createPool } from '../src/db/pool';
 import { buildTriggerInput, resolveRun } from '../src/plan';
 import { BatchRegistry } from '../src/registry';
-import type { ChunkInput, RunSummary, StagedPage, Target } from '../workflows/types';
+import { ENGINE, type ChunkInput, type RunSummary, type StagedPage, type Target } from '../src/contracts/types';
 import { stagedOrGiven } from '../activities/deps';
 import { mixedBilling } from './fixtures/batches';
 import { defineBatch, type Batch } from '../src/batch';
@@ -39,6 +39,7 @@ async function chunkOf(date: string, batch: Batch = mixedBilling): Promise<Chunk
     limit: 500,
   });
   return {
+    engine: ENGINE,
     batch: batch.name,
     runKey: date,
     params: run.params,

@@ -7,7 +7,7 @@ import { startHarness, type Harness } from './helpers/harness';
 import { startWorkerProcess } from './helpers/workerProcess';
 import { listFailures } from '../src/db/ledger';
 import { TjuClient, type RunHandle } from '../src/temporal/client';
-import type { RunProgress } from '../workflows/types';
+import type { RunProgress } from '../src/contracts/types';
 
 let h: Harness;
 beforeAll(async () => {

@@ -3,7 +3,7 @@
 // or acts on one twice. Each test checks the effects by SQL: `thing_effects` has no unique key, so a second
 // effect would show as a second row.
 import { buildTriggerInput, resolveRun } from '../src/plan';
-import { jobWorkflowId } from '../workflows/ids';
+import { jobWorkflowId } from '../src/contracts/ids';
 import { BatchRegistry } from '../src/registry';
 import { listFailures } from '../src/db/ledger';
 import { applyThingsSchema, effectsOf, hookedThings, insertThings, keylessThings, misspelledThings, things } from './fixtures/things';

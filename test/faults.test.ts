@@ -6,7 +6,7 @@ import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { seedSubscriptions } from '../examples/billing/demo/seed';
 import { listFailures } from '../src/db/ledger';
 import { mixedRuns } from './helpers/mixedRuns';
-import type { Granularity, RunSummary } from '../workflows/types';
+import type { Granularity, RunSummary } from '../src/contracts/types';
 import { mixedBilling } from './fixtures/batches';
 import { insertMixedSubscriptions, invoiceCounts } from './helpers/billing';
 import { startHarness, type Harness } from './helpers/harness';

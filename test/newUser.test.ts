@@ -1,5 +1,5 @@
 // What a new user meets from the shell: every answer is quick and plain, a mistake is one line and exit 2.
-import { retryWorkflowId } from '../workflows/ids';
+import { retryWorkflowId } from '../src/contracts/ids';
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

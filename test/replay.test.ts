@@ -2,6 +2,7 @@
 // break runs already in flight fails here. Record the shapes that have no fixture yet (after a deliberate,
 // versioned change) with TJU_RECORD_HISTORIES=1 npx jest test/replay.test.ts; existing fixtures are never
 // overwritten, because they stand for runs recorded by earlier code that are still in flight somewhere.
+// Histories of tju 0.1 (fixtures/histories-0.1/) are refused with the upgrade note, never replayed.
 import { metricSinks } from '../src/temporal/metrics';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,8 +18,9 @@ import { applyShopSchema } from '../examples/post-purchase/schema';
 import { seedOrders } from '../examples/post-purchase/demo/seed';
 import { startShippingService } from '../examples/post-purchase/shipping/server';
 import { buildTriggerInput, resolveRun } from '../src/plan';
-import { chunkWorkflowId, jobWorkflowId, partitionWorkflowId } from '../workflows/ids';
+import { chunkWorkflowId, jobWorkflowId, partitionWorkflowId } from '../src/contracts/ids';
 import { applyThingsSchema, insertThings, things } from './fixtures/things';
+import { ENGINE } from '../src/contracts/types';
 
 const DIR = path.join(__dirname, 'fixtures', 'histories');
 /**
@@ -100,7 +102,7 @@ async function record(): Promise<void> {
       { granularity: 'per-chunk', chunkSize: 60, chunkConcurrency: 8, window: 1 },
     );
     await mixed.result();
-    save('chunk-job-lanes-failures.json', 'test.mixed-billing/2026-11-03/chunk/1-53');
+    for await (const wf of chunkJobsOf(h, '2026-11-03')) save('chunk-job-lanes-failures.json', wf.workflowId, wf.runId);
     // Controls: a pause and a resume while chunk jobs run, then a cancel that cancels chunks in flight.
     const controlled = await h.tju.trigger(
       'test.mixed-billing',
@@ -135,7 +137,7 @@ async function record(): Promise<void> {
     while ((await invoiced()) < 50) await new Promise((resolve) => setTimeout(resolve, 50));
     await lingering.cancel({ now: true });
     expect((await lingering.result()).cancelled).toBeGreaterThan(0);
-    save('chunk-job-cancelled-failures.json', 'test.lingering-billing/2026-11-05/chunk/1-113');
+    for await (const wf of chunkJobsOf(h, '2026-11-05')) save('chunk-job-cancelled-failures.json', wf.workflowId, wf.runId);
     // Run history: the start, a pause and a resume written while jobs run (a coroutine beside the dispatch
     // loop), the counts at each continue-as-new, the end.
     const recorded = await h.tju.trigger('test.mixed-billing', { date: '2026-11-06' }, { maxHistoryEvents: 80, window: 3 });
@@ -162,7 +164,7 @@ async function record(): Promise<void> {
         { granularity: 'per-chunk', chunkSize: 100, chunkConcurrency: 4, window: 1 },
       );
       expect((await chained.result()).failed).toBe(1);
-      save('chunk-job-chain.json', 'shop.process-orders/2099-02-01/chunk/1-99');
+      for await (const wf of chunkJobsOf(h, '2099-02-01')) save('chunk-job-chain.json', wf.workflowId, wf.runId);
       await h.pool.query(`UPDATE orders SET postal_code = '100-0001' WHERE id = 97`);
       expect((await (await h.tju.retry('shop.process-orders', { date: '2099-02-01' })).result()).succeeded).toBe(1);
       save('job-chain-retried.json', 'shop.process-orders/2099-02-01/97');
@@ -183,7 +185,7 @@ async function record(): Promise<void> {
 }
 
 /**
- * The trigger as of EXACTLY_ONCE_EDGES: unambiguous IDs over hostile keys, two partitions of chunk jobs and the
+ * The trigger's edges: unambiguous IDs over hostile keys, two partitions of chunk jobs and the
  * run's verification; then a per-target run that awaits a job another trigger started and settles one that was
  * terminated (its target recorded as failed).
  */
@@ -210,7 +212,16 @@ async function recordEdges(h: Harness, save: (file: string, workflowId: string, 
   await h.client.workflow.start('jobWorkflow', {
     workflowId: jobWorkflowId('test.things', date, 'k1'),
     taskQueue: h.taskQueue,
-    args: [{ batch: 'test.things', runKey: date, params: run.params, target: { key: 'k1' }, settings: buildTriggerInput(run).job }],
+    args: [
+      {
+        engine: ENGINE,
+        batch: 'test.things',
+        runKey: date,
+        params: run.params,
+        target: { key: 'k1' },
+        settings: buildTriggerInput(run).job,
+      },
+    ],
   });
   const awaiting = await h.tju.trigger('test.things', { date }, { window: 3 });
   const stuck = h.client.workflow.getHandle(jobWorkflowId('test.things', date, 'k2'));
@@ -309,6 +320,25 @@ beforeAll(async () => {
 it('has recorded histories of every workflow type', () => {
   const types = new Set(fixtures().map((file) => read(file).events[0].workflowExecutionStartedEventAttributes.workflowType.name));
   expect([...types].sort()).toEqual(['chunkJobWorkflow', 'jobWorkflow', 'scheduledRunWorkflow', 'triggerWorkflow']);
+});
+
+it("refuses tju 0.1's histories with the upgrade note, not a nondeterminism error", async () => {
+  const dir = path.join(__dirname, 'fixtures', 'histories-0.1');
+  const files = fs.readdirSync(dir).filter((file) => file.endsWith('.json'));
+  const histories = files.map((file) => ({ workflowId: file, history: JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) }));
+  const errors: Array<[string, string, string]> = [];
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { codePath: process.env.TJU_TEST_WORKFLOW_BUNDLE! }, sinks: metricSinks() },
+    histories,
+  )) {
+    errors.push([result.workflowId, result.error?.name ?? 'none', result.error?.message ?? '']);
+  }
+  expect(errors.length).toBe(files.length);
+  for (const [, name, message] of errors) {
+    expect(name).toBe('ReplayError'); // a failed workflow task, which Temporal retries: not DeterminismViolationError
+    expect(message).toMatch(/was started by tju 0\.1, which tju 0\.2 cannot run: finish it on a 0\.1 worker or cancel it/);
+    expect(message).toContain('(CHANGELOG.md: Upgrading to 0.2)');
+  }
 });
 
 it('replays every recorded history without non-determinism', async () => {

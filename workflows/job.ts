@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import { chainOf, chainOutcome } from './chain';
-import { TARGET_FAILED, targetFailedDetails } from './details';
+import { refuseEarlierEngine } from './engine';
+import { chainOf, chainOutcome } from '../src/contracts/chain';
+import { TARGET_FAILED, targetFailedDetails } from '../src/contracts/details';
 import { recordFailure, runStep, type StepResult } from './step';
-import type { JobInput, JobResult, StepOutcome } from './types';
+import type { JobInput, JobResult, StepOutcome } from '../src/contracts/types';
 
 /**
  * The Job (per-target): one child workflow per target, running its chain — one step after another, each its
@@ -10,6 +11,7 @@ import type { JobInput, JobResult, StepOutcome } from './types';
  * too, so Temporal lists it as Failed and `temporal workflow reset` can rerun it.
  */
 export async function jobWorkflow(input: JobInput): Promise<JobResult> {
+  refuseEarlierEngine(input, 'job');
   const chain = chainOf(input.settings);
   const outcomes: Record<string, StepOutcome> = {};
   for (const [index, step] of chain.steps.entries()) {

@@ -1,11 +1,11 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { proxyLocalActivities, TemporalFailure } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { Chain } from './chain';
-import { DEFAULT_UNIT_RETRY } from './retry';
+import type { Chain } from '../src/contracts/chain';
+import { DEFAULT_UNIT_RETRY } from '../src/contracts/retry';
 import { ranOnWorkerWithoutBatch } from './step';
-import { countOf } from './slices';
-import type { ChunkJobInput, RunSummary } from './types';
+import { countOf } from '../src/contracts/slices';
+import type { ChunkJobInput, RunSummary } from '../src/contracts/types';
 
 /**
  * A per-chunk job whose units all run locally runs its whole chunk in one local activity: the bulk loop
@@ -40,10 +40,10 @@ export async function runChunkLocally(input: ChunkJobInput, chain: Chain): Promi
 function chunkTimeout(chain: Chain, targets: number): number {
   let perTarget = 0;
   for (const step of chain.steps) {
-    const attempts = step.retry?.maximumAttempts ?? DEFAULT_UNIT_RETRY.maximumAttempts;
+    const attempts = step.retry.maximumAttempts ?? DEFAULT_UNIT_RETRY.maximumAttempts;
     if (!attempts) return DAY;
-    const backoff = msToNumber(step.retry?.maximumInterval ?? DEFAULT_UNIT_RETRY.maximumInterval);
-    perTarget += attempts * msToNumber(step.timeout ?? '1m') + (attempts - 1) * backoff;
+    const backoff = msToNumber(step.retry.maximumInterval ?? DEFAULT_UNIT_RETRY.maximumInterval);
+    perTarget += attempts * msToNumber(step.timeout) + (attempts - 1) * backoff;
   }
   return Math.min(DAY, targets * perTarget + 60_000);
 }

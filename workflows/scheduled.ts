@@ -1,9 +1,9 @@
 import { SearchAttributeType, defineSearchAttributeKey, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { executeChild, log, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { runSearchAttributes } from './ids';
+import { runSearchAttributes } from '../src/contracts/ids';
 import { triggerWorkflow } from './trigger';
-import type { RunSummary } from './types';
+import type { RunSummary } from '../src/contracts/types';
 
 /** Set by Temporal Schedules on each workflow they start: its nominal time, also in backfills. */
 const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);

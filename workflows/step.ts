@@ -11,10 +11,9 @@ import {
   type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { UNKNOWN_BATCH, unitFailureDetails } from './details';
-import { unitTaskQueue } from './ids';
-import { DEFAULT_UNIT_RETRY } from './retry';
-import type { FailureRecord, JobInput, StepOutcome, StepSettings } from './types';
+import { UNKNOWN_BATCH, unitFailureDetails } from '../src/contracts/details';
+import { unitTaskQueue } from '../src/contracts/ids';
+import type { FailureRecord, JobInput, StepOutcome, StepSettings } from '../src/contracts/types';
 
 // Writing the failure record must not be lost to a short database outage: retry it until it lands.
 export const { recordFailure } = proxyActivities<Activities>({
@@ -37,8 +36,7 @@ export async function runStep(
   index: number,
   local: Pick<LocalActivityOptions, 'localRetryThreshold'> = {},
 ): Promise<StepResult> {
-  const startToCloseTimeout = step.timeout ?? '1m';
-  const retry = step.retry ?? DEFAULT_UNIT_RETRY;
+  const { timeout: startToCloseTimeout, retry } = step;
   const { runUnit } = step.regular
     ? proxyActivities<Activities>({
         startToCloseTimeout,
@@ -48,7 +46,7 @@ export async function runStep(
       })
     : proxyLocalActivities<Activities>({ startToCloseTimeout, retry, ...local });
   // The activity needs only which step; the failure record, the step's own settings.
-  const settings = { retry: step.retry, timeout: step.timeout, unit: step.unit };
+  const settings = { unit: step.unit, retry: step.retry, timeout: step.timeout };
   for (;;) {
     try {
       return { outcome: await runUnit({ ...job, settings, step: index }) };
@@ -88,7 +86,7 @@ function failureRecord(job: JobInput, step: StepSettings, err: TemporalFailure):
     unit: details.unit ?? step.unit,
     error: reason.message,
     errorType: cause?.type ?? reason.name,
-    attempts: details.attempt ?? (step.retry ?? DEFAULT_UNIT_RETRY).maximumAttempts ?? 0,
+    attempts: details.attempt ?? step.retry.maximumAttempts ?? 0,
     nonRetryable: cause?.nonRetryable ?? false,
     target: job.target,
   };

@@ -1,6 +1,7 @@
-import { continueAsNew, patched, proxyActivities } from '@temporalio/workflow';
+import { continueAsNew } from '@temporalio/workflow';
+import { bookkeeping } from './bookkeeping';
+import { refuseEarlierEngine } from './engine';
 import { countMetric } from './metrics';
-import type { Activities } from '../activities';
 import { dispatchTargets } from './run/dispatch';
 import { finish } from './run/finish';
 import { HistoryRecorder } from './run/history';
@@ -8,17 +9,9 @@ import { resolveTriggerInput } from './run/input';
 import { jobStarter } from './run/jobs';
 import { runPartitions } from './run/partitions';
 import { RunState } from './run/state';
-import type { RunSummary, TriggerInput, TriggerState } from './types';
+import type { RunSummary, TriggerInput, TriggerState } from '../src/contracts/types';
 
-/**
- * Runs started from this patch on: workflow IDs no target key can collide with (workflows/ids.ts); a job that
- * another trigger of the run already started is awaited and its result counted, never counted as skipped; a
- * job that ended without saying what it did (terminated, timed out, a bulk chunk that gave up) has its targets
- * settled by the ledger, the rest recorded as failures.
- */
-export const EXACTLY_ONCE_EDGES = 'exactly-once-edges';
-
-const { partitionKeys } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumInterval: '1m' } });
+const { partitionKeys } = bookkeeping;
 
 /**
  * The Trigger: one run of a batch. It pages through the targets not yet processed and starts a job per target
@@ -29,19 +22,18 @@ const { partitionKeys } = proxyActivities<Activities>({ startToCloseTimeout: '1m
  * kept in PostgreSQL (run/history.ts).
  */
 export async function triggerWorkflow(input: TriggerInput, state?: TriggerState): Promise<RunSummary> {
+  refuseEarlierEngine(input, 'run');
   const run = new RunState(resolveTriggerInput(input), state);
   // Exported by workers that serve metrics; not emitted while replaying, so a run is counted once.
   if (run.isRun && !state) countMetric('tju_runs_started', 'Runs started', { batch: input.batch });
   run.listen();
-  // Behind patches: histories from before each replay without its commands.
-  const history = run.isRun && patched('run-history') ? new HistoryRecorder(run) : undefined;
-  const unambiguousIds = patched(EXACTLY_ONCE_EDGES);
+  const history = run.isRun ? new HistoryRecorder(run) : undefined;
   await history?.start(state !== undefined);
 
   if ((run.input.partitions ?? 1) > 1 && !state) {
     const keys = await splitKeys(run);
-    if (keys) await runPartitions(run, keys, unambiguousIds);
-  } else if (await dispatchTargets(run, jobStarter(run, unambiguousIds))) {
+    if (keys) await runPartitions(run, keys);
+  } else if (await dispatchTargets(run, jobStarter(run))) {
     return continueAsNew<typeof triggerWorkflow>(input, run.carried());
   }
   return finish(run, history);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { FailureFilter } from '../../workflows/types';
+import type { FailureFilter } from '../contracts/types';
 import { UserError } from '../errors';
 
 /** `--error` and `--target`: which open failures `failures`, `retry` and `clear` take. */

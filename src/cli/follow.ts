@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { isUnreadablePayload, unreadableNote } from '../codec';
 import { listRunRecords } from '../db/runHistory';
 import { noWorkerNote, type RunHandle } from '../temporal/client';
-import type { RunSummary } from '../../workflows/types';
+import type { RunSummary } from '../contracts/types';
 import type { CliApp } from './app';
 import { formatCounts, formatSteps, runNeedsAttention } from './format';
 import { createProgressBar } from './progressBar';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { HookProblem } from '../hooks/outbox';
-import type { RunProgress, RunSummary, StepCounts, Verification } from '../../workflows/types';
+import type { RunProgress, RunSummary, StepCounts, Verification } from '../contracts/types';
 
 /** `--json`: the same answer as one JSON document on stdout, for scripts. */
 export const jsonOption = (command: Command): Command => command.option('--json', 'print JSON instead of text, for scripts');

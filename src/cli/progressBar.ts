@@ -1,5 +1,5 @@
 import { SingleBar, Presets } from 'cli-progress';
-import type { RunProgress } from '../../workflows/types';
+import type { RunProgress } from '../contracts/types';
 
 /**
  * A live bar of finished jobs out of those dispatched so far (the trigger pages, so the total grows).

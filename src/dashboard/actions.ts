@@ -4,7 +4,7 @@ import type { TjuClient } from '../temporal/client';
 import { clearFailures, countFailures } from '../db/ledger';
 import { recordRunAction } from '../db/runActions';
 import { UserError } from '../errors';
-import type { FailureFilter } from '../../workflows/types';
+import type { FailureFilter } from '../contracts/types';
 import type { TjuSchedules } from '../temporal/schedules';
 
 export type RunActionName = 'pause' | 'resume' | 'cancel' | 'cancel-now' | 'retry' | 'clear';

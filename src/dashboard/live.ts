@@ -4,9 +4,9 @@ import type { TjuClient } from '../temporal/client';
 import { TjuSchedules, type ScheduleSummary } from '../temporal/schedules';
 import type { Batch } from '../batch';
 import { isUnreadablePayload, unreadableNote } from '../codec';
-import { partitionWorkflowId } from '../../workflows/ids';
-import { progressQuery } from '../../workflows/queries';
-import type { RunProgress } from '../../workflows/types';
+import { partitionWorkflowId } from '../contracts/ids';
+import { progressQuery } from '../contracts/controls';
+import type { RunProgress } from '../contracts/types';
 import type { RunRow } from './data';
 
 /** How long a page waits for a worker to answer a progress query before it shows the recorded counts. */

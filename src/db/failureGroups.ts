@@ -1,6 +1,6 @@
 import type { Db } from './types';
 import { tjuTables } from './schema';
-import type { Target } from '../../workflows/types';
+import type { Target } from '../contracts/types';
 
 /** Open failures of a run that share a cause: the step that gave up and its error with what varies masked. */
 export interface FailureGroup {

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Db } from '../db/types';
 import { tjuTables } from './schema';
-import type { FailureFilter, FailureRecord, Target } from '../../workflows/types';
+import type { FailureFilter, FailureRecord, Target } from '../contracts/types';
 
 export type { FailureRecord };
 

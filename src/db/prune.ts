@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { searchValue } from '../../workflows/ids';
+import { searchValue } from '../contracts/ids';
 import { tjuTables } from './schema';
 import { inTransaction } from './transaction';
 

@@ -1,5 +1,5 @@
 import type { Db } from '../db/types';
-import type { RunRecordUpdate, RunSummary } from '../../workflows/types';
+import type { RunRecordUpdate, RunSummary } from '../contracts/types';
 import { runIdOf } from './ledger';
 import { tjuTables } from './schema';
 

@@ -1,7 +1,7 @@
 import type { Db } from './types';
 import { tjuTables } from './schema';
-import { slices } from '../../workflows/slices';
-import type { JobTargets, StagedChunk, Target } from '../../workflows/types';
+import { slices } from '../contracts/slices';
+import type { JobTargets, StagedChunk, Target } from '../contracts/types';
 
 /**
  * Writes a page's targets as chunks of `size`, in key order, in one statement: the trigger's history then

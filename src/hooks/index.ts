@@ -1,6 +1,6 @@
 import type { Duration } from '@temporalio/common';
 import type { Pool } from 'pg';
-import type { RunSummary } from '../../workflows/types';
+import type { RunSummary } from '../contracts/types';
 import { logger } from '../log';
 
 /** Sent once for each target whose job gives up, and once at the end of a run that had failures. */

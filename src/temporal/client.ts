@@ -13,11 +13,11 @@ import type { Batch, BatchDefinition, TriggerOptions } from '../batch';
 import { UserError } from '../errors';
 import { buildTriggerInput, resolveRun, type ResolvedRun } from '../plan';
 import { BatchRegistry } from '../registry';
-import { retryWorkflowId, runSearchAttributes, searchAttributes, triggerWorkflowId } from '../../workflows/ids';
-import { cancelSignal, pauseSignal, resumeSignal, type CancelRequest } from '../../workflows/control';
-import { progressQuery } from '../../workflows/queries';
-import type { triggerWorkflow } from '../../workflows/trigger';
-import type { FailureFilter, RunProgress, RunSummary, TargetSource, Verification } from '../../workflows/types';
+import { retryWorkflowId, runSearchAttributes, searchAttributes, triggerWorkflowId } from '../contracts/ids';
+import { cancelSignal, pauseSignal, resumeSignal, type CancelRequest } from '../contracts/controls';
+import { progressQuery } from '../contracts/controls';
+
+import type { FailureFilter, RunProgress, RunSummary, TargetSource, TriggerWorkflow, Verification } from '../contracts/types';
 
 export interface TjuClientOptions {
   client: Client;
@@ -47,11 +47,11 @@ export class RunHandle {
     /** The Web UI's page of an execution of this run, when the UI's address is known. */
     private readonly link: (runId?: string) => string | undefined,
   ) {
-    this.handle = client.workflow.getHandle<typeof triggerWorkflow>(workflowId);
+    this.handle = client.workflow.getHandle<TriggerWorkflow>(workflowId);
   }
 
   /** The latest execution under the workflow ID: the one that answers queries while the run continues as new. */
-  private readonly handle: WorkflowHandle<typeof triggerWorkflow>;
+  private readonly handle: WorkflowHandle<TriggerWorkflow>;
 
   /** The Web UI's page of the execution this handle names (the latest one when it names none). */
   get uiUrl(): string | undefined {
@@ -65,10 +65,10 @@ export class RunHandle {
 
   /** Live counts of one trigger of this run (the run's own, or its retry's). */
   async progressOf(workflowId: string): Promise<RunProgress> {
-    const progress = await this.client.workflow.getHandle<typeof triggerWorkflow>(workflowId).query(progressQuery);
+    const progress = await this.client.workflow.getHandle<TriggerWorkflow>(workflowId).query(progressQuery);
     for (const workflowId of progress.runningPartitions ?? []) {
       const part = await this.client.workflow
-        .getHandle<typeof triggerWorkflow>(workflowId)
+        .getHandle<TriggerWorkflow>(workflowId)
         .query(progressQuery)
         .catch(() => undefined);
       if (!part) continue;
@@ -79,12 +79,12 @@ export class RunHandle {
 
   /** The summary of the run this handle started (following its continue-as-new chain), or of the latest. */
   result(): Promise<RunSummary> {
-    return this.client.workflow.getHandle<typeof triggerWorkflow>(this.workflowId, this.runId).result();
+    return this.client.workflow.getHandle<TriggerWorkflow>(this.workflowId, this.runId).result();
   }
 
   /** The summary of one trigger of this run key (the run's, or its retry's), once it ends. */
   resultOf(workflowId: string): Promise<RunSummary> {
-    return workflowId === this.workflowId ? this.result() : this.client.workflow.getHandle<typeof triggerWorkflow>(workflowId).result();
+    return workflowId === this.workflowId ? this.result() : this.client.workflow.getHandle<TriggerWorkflow>(workflowId).result();
   }
 
   /** Temporal's status of this run (RUNNING, COMPLETED, ...), or undefined if there is none. */
@@ -174,7 +174,7 @@ export class RunHandle {
     const base = { batch: this.batch, runKey: this.runKey, workflowId: this.workflowId, runId, state, startTime, uiUrl: this.link(runId) };
     if (state === 'COMPLETED') {
       try {
-        return { ...base, counts: await this.client.workflow.getHandle<typeof triggerWorkflow>(this.workflowId, runId).result() };
+        return { ...base, counts: await this.client.workflow.getHandle<TriggerWorkflow>(this.workflowId, runId).result() };
       } catch (err) {
         // Encrypted, and this process has not the key: show what can be shown.
         if (!isUnreadablePayload(err)) throw err;
@@ -223,7 +223,7 @@ export class RunHandle {
    * Signals every running trigger of the run key — the run's own, and a retry of its failures — each at its
    * latest execution (across continue-as-new).
    */
-  private async control(send: (handle: WorkflowHandle<typeof triggerWorkflow>) => Promise<void>): Promise<string[]> {
+  private async control(send: (handle: WorkflowHandle<TriggerWorkflow>) => Promise<void>): Promise<string[]> {
     const ids = [...new Set([this.workflowId, triggerWorkflowId(this.batch, this.runKey), retryWorkflowId(this.batch, this.runKey)])];
     const states = await Promise.all(ids.map((id) => stateOf(this.client.workflow.getHandle(id))));
     const running = ids.filter((_, i) => states[i] === 'RUNNING');
@@ -233,7 +233,7 @@ export class RunHandle {
         state ? `${this.workflowId} is not running (${state})` : `no run of ${this.batch} for ${this.runKey} (workflow ${this.workflowId})`,
       );
     }
-    await Promise.all(running.map((id) => send(this.client.workflow.getHandle<typeof triggerWorkflow>(id))));
+    await Promise.all(running.map((id) => send(this.client.workflow.getHandle<TriggerWorkflow>(id))));
     return running;
   }
 
@@ -381,7 +381,7 @@ export class TjuClient {
     overrides: TriggerOptions & { source?: TargetSource; failures?: FailureFilter },
   ): Promise<RunHandle> {
     const start = () =>
-      this.options.client.workflow.start<typeof triggerWorkflow>('triggerWorkflow', {
+      this.options.client.workflow.start<TriggerWorkflow>('triggerWorkflow', {
         workflowId,
         taskQueue: this.taskQueueOf(run.batch.name),
         args: [buildTriggerInput(run, overrides)],

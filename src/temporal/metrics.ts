@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { Runtime, type InjectedSinks } from '@temporalio/worker';
-import type { TjuMetricSinks } from '../../workflows/metrics';
+import type { TjuMetricSinks } from '../contracts/metrics';
 
 // tju's metrics go through the runtime's meter (the same Prometheus endpoint as the SDK's), labelled the way
 // Prometheus and the SDK's core label theirs: snake_case, units in the names (`tju_unit_duration_seconds`).

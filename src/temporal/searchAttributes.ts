@@ -1,6 +1,6 @@
 import type { ConnectionLike } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { searchAttributes } from '../../workflows/ids';
+import { searchAttributes } from '../contracts/ids';
 
 /** `--search-attribute` flags for `temporal server start-dev`. */
 export const devServerSearchAttributeFlags: string[] = Object.values(searchAttributes).flatMap((key) => [

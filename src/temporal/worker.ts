@@ -3,7 +3,7 @@ import type { Duration, Logger, PayloadCodec } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { stepsOf, type Batch } from '../batch';
-import { unitTaskQueue } from '../../workflows/ids';
+import { unitTaskQueue } from '../contracts/ids';
 import { temporalLogger } from '../log';
 import { BatchRegistry } from '../registry';
 import { Slots } from '../util/slots';

@@ -1,5 +1,5 @@
 // What travels beside a failure or a heartbeat: encoded and decoded in one module, checked on the way in.
-import { bulkProgress, targetFailedDetails, unitFailureDetails } from '../../workflows/details';
+import { bulkProgress, targetFailedDetails, unitFailureDetails } from '../../src/contracts/details';
 
 it('round-trips a unit failure and a target failure, and reads what an older job sent', () => {
   expect(unitFailureDetails.decode(unitFailureDetails.encode({ attempt: 3, unit: 'u' }))).toEqual({ attempt: 3, unit: 'u' });

@@ -8,7 +8,7 @@ import {
   retryWorkflowId,
   searchValue,
   triggerWorkflowId,
-} from '../../workflows/ids';
+} from '../../src/contracts/ids';
 
 const long = 'x'.repeat(1500);
 /** Keys chosen to look like tju's own IDs, to need escaping, or to be too long for an ID. */

@@ -1,6 +1,6 @@
 // One retry policy, with Temporal's semantics, for every place tju retries: the plan, a bulk chunk, hooks.
 import type { RetryPolicy } from '@temporalio/common';
-import { DEFAULT_UNIT_RETRY, nextRetryDelay, resolveRetry, type AttemptFailure } from '../../workflows/retry';
+import { DEFAULT_UNIT_RETRY, nextRetryDelay, resolveRetry, type AttemptFailure } from '../../src/contracts/retry';
 
 const failure = { type: 'Error' };
 

@@ -8,23 +8,24 @@ import type { Activities, ActivityDeps } from '../../activities';
 import { runBulkChunk } from '../../activities/bulk';
 import { runActivities } from '../../activities/runs';
 import { fitPage, PAGE_BYTES } from '../../activities/targets';
-import { jobWorkflowId } from '../../workflows/ids';
+import { jobWorkflowId } from '../../src/contracts/ids';
 import { installRuntime } from '../../src/temporal/runtime';
 import { metricSinks } from '../../src/temporal/metrics';
-import type {
-  ChunkJobInput,
-  ChunkInput,
-  FailureRecord,
-  FetchTargetsRequest,
-  JobInput,
-  JobTargets,
-  JobSettings,
-  RunRecordUpdate,
-  RunSummary,
-  SettleRequest,
-  Target,
-  TriggerInput,
-} from '../../workflows/types';
+import {
+  ENGINE,
+  type ChunkInput,
+  type ChunkJobInput,
+  type FailureRecord,
+  type FetchTargetsRequest,
+  type JobSettings,
+  type JobTargets,
+  type RunRecordUpdate,
+  type RunSummary,
+  type SettleRequest,
+  type Target,
+  type TriggerInput,
+  type UnitRequest,
+} from '../../src/contracts/types';
 
 /** `n` targets keyed 001…n, in key order, as a target query returns them. */
 const targetsOf = (n: number): Target[] => Array.from({ length: n }, (_, i) => ({ key: String(i + 1).padStart(3, '0') }));
@@ -85,8 +86,8 @@ async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: C
     async partitionKeys({ count }: { count: number }) {
       return Array.from({ length: count - 1 }, (_, i) => targets[Math.floor(((i + 1) * targets.length) / count)].key);
     },
-    async runUnit(job: JobInput) {
-      return unit(job.target, Context.current().info.attempt, job.step ?? 0);
+    async runUnit(request: UnitRequest) {
+      return unit(request.target, Context.current().info.attempt, request.step);
     },
     async recordFailure(failure: FailureRecord) {
       seen.failures.push(failure);
@@ -137,6 +138,7 @@ async function withStubWorker<T>(targets: Target[], stubs: Stubs, fn: (client: C
 }
 
 const input = (overrides: Partial<TriggerInput> = {}): TriggerInput => ({
+  engine: ENGINE,
   batch: 'stub.batch',
   runKey: `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`,
   params: {},
@@ -144,6 +146,8 @@ const input = (overrides: Partial<TriggerInput> = {}): TriggerInput => ({
   pageSize: 7,
   maxHistoryEvents: 5000,
   granularity: 'per-target',
+  chunkSize: 1,
+  chunkConcurrency: 1,
   job: { steps: [{ unit: 'stub.unit', retry: { maximumAttempts: 2, initialInterval: '10ms' }, timeout: '10s' }] },
   ...overrides,
 });
@@ -344,7 +348,7 @@ it('per-target: awaits a job another trigger started under the same ID, and sett
   };
   const { result, seen } = await withStubWorker(targetsOf(5), { unit }, async (client, queue) => {
     // Another trigger of the run already runs the job of 002.
-    const job = { batch: args.batch, runKey: args.runKey, params: {}, target: { key: '002' }, settings: args.job };
+    const job = { engine: ENGINE, batch: args.batch, runKey: args.runKey, params: {}, target: { key: '002' }, settings: args.job };
     await client.workflow.start('jobWorkflow', {
       workflowId: jobWorkflowId(args.batch, args.runKey, '002'),
       taskQueue: queue,

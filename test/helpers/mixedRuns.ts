@@ -1,5 +1,5 @@
 import { listFailures } from '../../src/db/ledger';
-import type { RunSummary } from '../../workflows/types';
+import type { RunSummary } from '../../src/contracts/types';
 import { invoiceCounts, ledgerCount } from './billing';
 import type { Harness } from './harness';
 

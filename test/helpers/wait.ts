@@ -1,7 +1,7 @@
 // Waiting for an event, never for time: each helper polls for a condition and fails with what it last saw.
 import type { Pool } from 'pg';
 import type { RunHandle } from '../../src/temporal/client';
-import type { RunProgress } from '../../workflows/types';
+import type { RunProgress } from '../../src/contracts/types';
 
 /** Polls `read` until `done` holds for what it returned; fails after `timeoutMs` naming what it last saw. */
 export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {

@@ -1,26 +1,14 @@
-import { CancellationScope, condition, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, workflowInfo } from '@temporalio/workflow';
 import { countMetric } from '../metrics';
-import type { Activities } from '../../activities';
-import type { JobTargets } from '../types';
+import { bookkeeping } from '../bookkeeping';
+import type { JobTargets } from '../../src/contracts/types';
 import type { StartJob } from './jobs';
-import { chainOf, runsLocally } from '../chain';
+import { chainOf, runsLocally } from '../../src/contracts/chain';
 import { countEnd } from './outcome';
-import { countOf, keyRangeOf, slices } from '../slices';
+import { countOf, keyRangeOf, slices } from '../../src/contracts/slices';
 import type { RunState } from './state';
 
-const { fetchTargets } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumInterval: '1m' } });
-
-/**
- * Bulk runs started from this patch on have their pages staged in PostgreSQL as chunks (src/db/stagedChunks.ts):
- * the history carries a row number per chunk instead of its targets, so a chunk can be any size.
- */
-export const STAGED_CHUNKS = 'bulk-staged-chunks';
-/**
- * Per-chunk runs started from this patch on stage their chunks the same way when every unit is local: such a
- * chunk runs in one local activity (workflows/localChunk.ts), which reads the staged rows itself, so neither
- * the trigger's history nor the chunk's input carries its targets.
- */
-export const STAGED_LOCAL_CHUNKS = 'per-chunk-staged-chunks';
+const { fetchTargets } = bookkeeping;
 
 /**
  * The Trigger's loop: pages through the targets not yet processed (keyset, never OFFSET), starts a job per
@@ -58,11 +46,14 @@ export async function dispatchTargets(run: RunState, startJob: StartJob): Promis
   return false;
 }
 
-/** Whether this run's pages are staged as chunks (behind the patches of each granularity that can be). */
+/**
+ * Whether this run's pages are staged in PostgreSQL as chunks (src/db/stagedChunks.ts), so the history carries a
+ * row number per chunk instead of its targets: bulk's, and per-chunk's when every unit is local (such a chunk
+ * runs in one local activity that reads the staged rows itself).
+ */
 function stagesChunks({ input }: RunState): boolean {
-  if (input.granularity === 'bulk') return patched(STAGED_CHUNKS);
-  if (input.granularity !== 'per-chunk') return false;
-  return runsLocally(chainOf(input.job)) && patched(STAGED_LOCAL_CHUNKS);
+  if (input.granularity === 'bulk') return true;
+  return input.granularity === 'per-chunk' && runsLocally(chainOf(input.job));
 }
 
 /**

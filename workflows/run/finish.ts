@@ -1,11 +1,12 @@
 import { ActivityFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { countMetric } from '../metrics';
 import type { Activities } from '../../activities';
-import type { RunSummary, Verification } from '../types';
+import { bookkeeping } from '../bookkeeping';
+import type { RunSummary, Verification } from '../../src/contracts/types';
 import type { HistoryRecorder } from './history';
 import type { RunState } from './state';
 
-const { runFailed, runCompleted } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumInterval: '1m' } });
+const { runFailed, runCompleted } = bookkeeping;
 
 /** `trigger: { verify: true }`: pages the whole target query once; a failure is reported, not fatal. */
 const { verifyRun } = proxyActivities<Activities>({

@@ -1,9 +1,9 @@
-import { condition, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
-import type { RunRecordUpdate } from '../types';
+import { condition, workflowInfo } from '@temporalio/workflow';
+import { bookkeeping } from '../bookkeeping';
+import type { RunRecordUpdate } from '../../src/contracts/types';
 import type { RunState } from './state';
 
-const { recordRun } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumInterval: '1m' } });
+const { recordRun } = bookkeeping;
 
 type Update = Pick<RunRecordUpdate, 'state' | 'finished' | 'counts' | 'reason'>;
 
@@ -25,10 +25,9 @@ export class HistoryRecorder {
     const written = run.paused;
     await this.write({ state: written ? 'paused' : 'running', finished: false, ...(continued ? { counts: run.counts } : {}) });
     // A pause or resume that came while the first write was in flight is still to write: compare with what was
-    // written, not with the state now (histories from before the patch compared with the state now).
-    const fromWritten = patched('run-history-from-first-write');
+    // written, not with the state now.
     void (async () => {
-      for (let recorded = fromWritten ? written : run.paused; ;) {
+      for (let recorded = written; ;) {
         await condition(() => run.paused !== recorded || run.done);
         if (run.done) return;
         recorded = run.paused;

@@ -1,12 +1,13 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { executeChild, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
+import { BOOKKEEPING } from '../bookkeeping';
 import { chunkJobWorkflow } from '../chunk';
-import { chunkWorkflowId, jobWorkflowId, legacyIds, runSearchAttributes, searchAttributes, searchValue } from '../ids';
+import { chunkWorkflowId, jobWorkflowId, runSearchAttributes, searchAttributes, searchValue } from '../../src/contracts/ids';
 import { jobWorkflow } from '../job';
-import type { JobInput, JobTargets } from '../types';
-import { endOf, type Ended } from './outcome';
-import { keyRangeOf } from '../slices';
+import type { JobEnd, JobInput, JobTargets } from '../../src/contracts/types';
+import { endOf } from './outcome';
+import { keyRangeOf } from '../../src/contracts/slices';
 import type { RunState } from './state';
 
 /**
@@ -23,42 +24,43 @@ const { runChunk } = proxyActivities<Activities>({
 });
 
 /** Waiting for a job another trigger started: as long as that job takes, alive by heartbeat. */
-const { awaitJob } = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: '1m', retry: { maximumInterval: '1m' } });
+const { awaitJob } = proxyActivities<Activities>({ ...BOOKKEEPING, startToCloseTimeout: '24h', heartbeatTimeout: '1m' });
 
 /**
  * Runs one job over some of a page's targets (one per-target, a chunk otherwise; a chunk may be staged)
  * and says how it ended.
  */
-export type StartJob = (targets: JobTargets) => Promise<Ended>;
+export type StartJob = (targets: JobTargets) => Promise<JobEnd>;
 
 /**
  * The job of each granularity, behind one interface: a child workflow per target, one per chunk, or one
  * activity per chunk. A job already running under the same ID — another trigger of the run started it: a retry
- * beside a re-run, a reset trigger — is awaited and its result counted. Runs started before unambiguous IDs
- * keep their IDs and count such a job as skipped.
+ * beside a re-run, a reset trigger — is awaited and its result counted.
  */
-export function jobStarter(run: RunState, unambiguousIds: boolean): StartJob {
+export function jobStarter(run: RunState): StartJob {
   const { input } = run;
-  const job: Omit<JobInput, 'target'> = { batch: input.batch, runKey: input.runKey, params: input.params, settings: input.job };
+  const job: Omit<JobInput, 'target'> = {
+    engine: input.engine,
+    batch: input.batch,
+    runKey: input.runKey,
+    params: input.params,
+    settings: input.job,
+  };
   const chunk = <T extends JobTargets>(targets: T) => ({ ...job, targets, concurrency: input.chunkConcurrency });
   const attributes = runSearchAttributes(input.batch, input.runKey);
-  const idOf = (first: string, last: string): string => {
-    if (input.granularity === 'per-target')
-      return unambiguousIds ? jobWorkflowId(input.batch, input.runKey, first) : legacyIds.job(input.batch, input.runKey, first);
-    return unambiguousIds
-      ? chunkWorkflowId(workflowInfo().workflowId, ++run.chunks, first, last)
-      : legacyIds.chunk(input.batch, input.runKey, first, last);
-  };
+  const idOf = (first: string, last: string): string =>
+    input.granularity === 'per-target'
+      ? jobWorkflowId(input.batch, input.runKey, first)
+      : chunkWorkflowId(workflowInfo().workflowId, ++run.chunks, first, last);
   const start = (targets: JobTargets, workflowId: string) => {
     if (input.granularity === 'per-chunk')
       return executeChild(chunkJobWorkflow, { workflowId, args: [chunk(targets)], typedSearchAttributes: attributes });
     // Only chunks are staged.
     if (!Array.isArray(targets)) throw new Error(`a ${input.granularity} job got a staged chunk`);
-    const key = unambiguousIds ? searchValue(targets[0].key) : targets[0].key;
     return executeChild(jobWorkflow, {
       workflowId,
       args: [{ ...job, target: targets[0] }],
-      typedSearchAttributes: [...attributes, { key: searchAttributes.targetKey, value: key }],
+      typedSearchAttributes: [...attributes, { key: searchAttributes.targetKey, value: searchValue(targets[0].key) }],
     });
   };
   return async (targets) => {
@@ -66,15 +68,15 @@ export function jobStarter(run: RunState, unambiguousIds: boolean): StartJob {
     if (input.granularity === 'bulk') {
       return runChunk(chunk(targets)).then(
         (result) => ({ status: 'completed', result }),
-        (err) => endOf(err, unambiguousIds),
+        (err) => endOf(err),
       );
     }
     const workflowId = idOf(...keyRangeOf(targets));
     try {
       return { status: 'completed', result: await start(targets, workflowId) };
     } catch (err) {
-      if (isCancellation(err) || !(err instanceof WorkflowExecutionAlreadyStartedError)) return endOf(err, unambiguousIds);
-      return unambiguousIds ? awaitJob({ workflowId }) : { status: 'duplicate' };
+      if (isCancellation(err) || !(err instanceof WorkflowExecutionAlreadyStartedError)) return endOf(err);
+      return awaitJob({ workflowId });
     }
   };
 }

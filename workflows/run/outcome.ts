@@ -3,37 +3,28 @@ import {
   ApplicationFailure,
   ChildWorkflowFailure,
   isCancellation,
-  proxyActivities,
   TerminatedFailure,
   TimeoutFailure,
 } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
-import { TARGET_FAILED, targetFailedDetails } from '../details';
-import type { JobEnd, JobTargets } from '../types';
+import { bookkeeping } from '../bookkeeping';
+import { TARGET_FAILED, targetFailedDetails } from '../../src/contracts/details';
+import type { JobEnd, JobTargets } from '../../src/contracts/types';
 import type { RunState } from './state';
-import { countOf } from '../slices';
+import { countOf } from '../../src/contracts/slices';
 
-const { settleTargets } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumInterval: '1m' } });
-
-/** How a job ended; `duplicate`: already started by another trigger, in a run from before it was awaited. */
-export type Ended = JobEnd | { status: 'duplicate' };
+const { settleTargets } = bookkeeping;
 
 /**
  * The one place an error from a job becomes an outcome. A per-target job that gave up recorded its failure and
  * says its chain's steps so far; any other failure of a child or a bulk chunk said nothing of its targets.
  * A cancellation (`cancel --now`) and an error no job can end with are the caller's.
  */
-export function endOf(err: unknown, settles: boolean): Ended {
+export function endOf(err: unknown): JobEnd {
   if (isCancellation(err)) throw err;
   if (err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure && err.cause.type === TARGET_FAILED) {
     return { status: 'failed', ...targetFailedDetails.decode(err.cause.details) };
   }
-  if (err instanceof ChildWorkflowFailure || err instanceof ActivityFailure) {
-    // Runs from before settling counted these targets as failed (with their steps, when the job said them).
-    if (!settles)
-      return { status: 'failed', ...(err.cause instanceof ApplicationFailure ? targetFailedDetails.decode(err.cause.details) : {}) };
-    return { status: 'ended', how: describe(err) };
-  }
+  if (err instanceof ChildWorkflowFailure || err instanceof ActivityFailure) return { status: 'ended', how: describe(err) };
   throw err;
 }
 
@@ -49,14 +40,11 @@ const describe = (err: ChildWorkflowFailure | ActivityFailure): string => {
  * what it did, what the ledger says of its targets (the rest get failure records). Returns the job's outcome
  * for the metrics.
  */
-export async function countEnd(run: RunState, targets: JobTargets, end: Ended): Promise<string> {
+export async function countEnd(run: RunState, targets: JobTargets, end: JobEnd): Promise<string> {
   switch (end.status) {
     case 'completed':
       run.tally(end.result);
       return 'completed';
-    case 'duplicate':
-      run.counts.skipped += countOf(targets);
-      return 'duplicate';
     case 'failed':
       run.counts.failed += countOf(targets);
       if (end.steps) run.addSteps(end.steps);

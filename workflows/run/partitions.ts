@@ -1,6 +1,6 @@
 import { executeChild, workflowInfo } from '@temporalio/workflow';
-import { legacyIds, partitionWorkflowId, runSearchAttributes } from '../ids';
-import type { TriggerWorkflow } from '../types';
+import { partitionWorkflowId, runSearchAttributes } from '../../src/contracts/ids';
+import type { TriggerWorkflow } from '../../src/contracts/types';
 import type { RunState } from './state';
 
 /**
@@ -8,13 +8,13 @@ import type { RunState } from './state';
  * this run adds up their summaries as they finish. Each partition applies the controls and the threshold to
  * its own range.
  */
-export async function runPartitions(run: RunState, splitKeys: string[], unambiguousIds: boolean): Promise<void> {
+export async function runPartitions(run: RunState, splitKeys: string[]): Promise<void> {
   const { input } = run;
   const bounds = [input.after ?? null, ...splitKeys, input.upTo ?? null];
   await Promise.all(
     bounds.slice(0, -1).map(async (after, i) => {
       const trigger = workflowInfo().workflowId;
-      const workflowId = unambiguousIds ? partitionWorkflowId(trigger, i) : legacyIds.partition(trigger, i);
+      const workflowId = partitionWorkflowId(trigger, i);
       run.runningPartitions.add(workflowId);
       const part = await executeChild<TriggerWorkflow>('triggerWorkflow', {
         workflowId,

@@ -1,9 +1,17 @@
 import { ActivityFailure, CancellationScope, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
-import { addStepCounts } from '../chain';
-import { cancelSignal, pauseSignal, resumeSignal, type CancelRequest } from '../control';
-import { progressQuery } from '../queries';
-import type { JobResult, RunProgress, RunStop, RunSummary, StepCounts, StepOutcome, TriggerState } from '../types';
-import type { ResolvedTriggerInput } from './input';
+import { addStepCounts } from '../../src/contracts/chain';
+import { cancelSignal, pauseSignal, resumeSignal, type CancelRequest } from '../../src/contracts/controls';
+import { progressQuery } from '../../src/contracts/controls';
+import type {
+  JobResult,
+  RunProgress,
+  RunStop,
+  RunSummary,
+  StepCounts,
+  StepOutcome,
+  TriggerInput,
+  TriggerState,
+} from '../../src/contracts/types';
 
 /**
  * One trigger's run as it goes: its counts and cursor (carried across continue-as-new), what is in flight,
@@ -26,7 +34,7 @@ export class RunState {
   readonly isRun: boolean;
 
   constructor(
-    readonly input: ResolvedTriggerInput,
+    readonly input: TriggerInput,
     state?: TriggerState,
   ) {
     this.counts = state ? { ...state.counts } : { total: 0, succeeded: 0, failed: 0, skipped: 0 };

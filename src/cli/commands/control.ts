@@ -3,7 +3,7 @@ import type { CliApp } from '../app';
 import type { Batch } from '../../batch';
 import { resolveRun } from '../../plan';
 import type { RunHandle } from '../../temporal/client';
-import type { RunProgress } from '../../../workflows/types';
+import type { RunProgress } from '../../contracts/types';
 import { addBatchCommands, paramFlags } from '../batchCommands';
 import { formatCounts } from '../format';
 import { withDatabase, withSession } from '../session';

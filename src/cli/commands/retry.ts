@@ -4,7 +4,7 @@ import type { Batch } from '../../batch';
 import type { Pool } from 'pg';
 import { clearFailures, clearRun, countFailures, runRecords } from '../../db/ledger';
 import { recordRunAction } from '../../db/runActions';
-import type { FailureFilter } from '../../../workflows/types';
+import type { FailureFilter } from '../../contracts/types';
 import { cliActor } from '../actor';
 import { describeFilter, failureFilterOf, failureFilterOptions } from '../failureFilter';
 import { resolveRun } from '../../plan';

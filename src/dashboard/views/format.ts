@@ -1,4 +1,4 @@
-import type { RunSummary } from '../../../workflows/types';
+import type { RunSummary } from '../../contracts/types';
 
 export const when = (date: Date | null | undefined): string => (date ? date.toISOString().replace('T', ' ').slice(0, 19) : '');
 

@@ -1,7 +1,7 @@
 import { html } from 'hono/html';
 import type { RunFilter, RunRow } from '../data';
 import type { Live } from '../live';
-import type { RunSummary, StepCounts } from '../../../workflows/types';
+import type { RunSummary, StepCounts } from '../../contracts/types';
 import { duration, finished, number, pace, when } from './format';
 import { layout, stateBadge, type Html, type PageContext } from './layout';
 

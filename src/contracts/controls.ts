@@ -1,4 +1,5 @@
-import { defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { RunProgress } from './types';
 
 /**
  * Operators' controls of a running trigger. Signals, not updates: they reach the run whatever its state
@@ -13,3 +14,6 @@ export interface CancelRequest {
   now?: boolean;
   reason?: string;
 }
+
+/** A trigger's live counts. */
+export const progressQuery = defineQuery<RunProgress>('progress');

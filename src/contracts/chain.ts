@@ -1,26 +1,15 @@
 // Every job is a chain of steps, one per unit; a batch of one unit is a chain of one. Plain code, shared by the
 // job, the chunk, the trigger and the bulk activity.
-import { DEFAULT_UNIT_RETRY } from './retry';
 import type { JobSettings, StepCounts, StepOutcome, StepSettings } from './types';
 
 export interface Chain {
   steps: StepSettings[];
-  /**
-   * Planned before every job was a chain: a single local unit, whose jobs issued their commands their own way
-   * (failure records inside a chunk's lanes unless patched); they must replay as they were recorded.
-   */
-  legacySingle: boolean;
   /** Whether summaries count outcomes per step: for chains of more than one unit. */
   countsSteps: boolean;
 }
 
-/** A job's chain, from the settings the plan gave it — of this version or an earlier one. */
-export function chainOf(settings: JobSettings): Chain {
-  // Earlier plans listed steps beside `unit` for a single regular unit too, and their summaries counted them.
-  if (settings.steps) return { steps: settings.steps, legacySingle: false, countsSteps: settings.steps.length > 1 || !!settings.unit };
-  const step: StepSettings = { unit: settings.unit ?? '', retry: settings.retry ?? DEFAULT_UNIT_RETRY, timeout: settings.timeout ?? '1m' };
-  return { steps: [step], legacySingle: true, countsSteps: false };
-}
+/** A job's chain, from the settings the plan gave it. */
+export const chainOf = (settings: JobSettings): Chain => ({ steps: settings.steps, countsSteps: settings.steps.length > 1 });
 
 /** Whether every step runs locally: such a chunk runs in one local activity and can be staged. */
 export const runsLocally = (chain: Chain): boolean => chain.steps.every((step) => !step.regular);

@@ -69,23 +69,16 @@ export interface RunProgress extends RunSummary {
  * is a chain of one. Planned with every default resolved.
  */
 export interface JobSettings {
-  steps?: StepSettings[];
-  /**
-   * Jobs planned before every job was a chain carry a single local unit's settings here instead of `steps`
-   * (workflows/chain.ts reads both); the unit's name is also what a timeout's failure record names.
-   */
-  retry?: RetryPolicy;
-  timeout?: Duration;
-  unit?: string;
+  steps: StepSettings[];
 }
 
 /** How the job runs one step: the workflow's view of a unit (its code stays in the worker). */
 export interface StepSettings {
   unit: string;
-  /** Resolved by the plan (workflows/retry.ts); older plans may leave fields to the defaults. */
-  retry?: RetryPolicy;
+  /** Resolved by the plan (src/contracts/retry.ts). */
+  retry: RetryPolicy;
   /** Time one attempt may take; resolved by the plan. */
-  timeout?: Duration;
+  timeout: Duration;
   /** A regular activity instead of a local one. */
   regular?: boolean;
   /** The activity's task queue: the unit's own, or (rate limited) `<job's queue>.<unit>`; unset: the job's. */
@@ -106,7 +99,15 @@ export type StepCounts = Record<string, Partial<Record<StepOutcome, number>>>;
  */
 export type Granularity = 'per-target' | 'per-chunk' | 'bulk';
 
+/**
+ * The generation of tju's workflow inputs: set by the plan on every trigger, job and chunk it starts. Runs of
+ * tju 0.1 carry none, and a 0.2 worker refuses them with a message (workflows/engine.ts) instead of replaying
+ * them on code whose commands differ.
+ */
+export const ENGINE = 2;
+
 export interface TriggerInput {
+  engine: typeof ENGINE;
   batch: string;
   runKey: string;
   params: Record<string, unknown>;
@@ -115,11 +116,11 @@ export interface TriggerInput {
   pageSize: number;
   maxHistoryEvents: number;
   job: JobSettings;
-  granularity?: Granularity;
-  /** Targets per chunk job (per-chunk). */
-  chunkSize?: number;
-  /** Units running at once inside one chunk job (per-chunk). */
-  chunkConcurrency?: number;
+  granularity: Granularity;
+  /** Targets per chunk (per-chunk and bulk). */
+  chunkSize: number;
+  /** Units running at once inside one chunk (per-chunk and bulk). */
+  chunkConcurrency: number;
   /** Where targets come from: the batch's query (default), or the run's failure records (a retry). */
   source?: TargetSource;
   /** A retry's choice of open failures: one cause, or one target (unset: all of them). */
@@ -171,16 +172,25 @@ export interface Target {
 }
 
 export interface JobInput {
+  engine: typeof ENGINE;
   batch: string;
   runKey: string;
   params: Record<string, unknown>;
   target: Target;
   settings: JobSettings;
-  /** Which step of the batch's chain this activity runs; unset: the first (a batch's one unit). */
-  step?: number;
+}
+
+/**
+ * What the `runUnit` activity gets: one step of one target's job. Not the whole chain, to keep each activity's
+ * input small: the step's index (which unit of the batch's chain) and its own settings.
+ */
+export interface UnitRequest extends Omit<JobInput, 'settings'> {
+  step: number;
+  settings: Pick<StepSettings, 'unit' | 'retry' | 'timeout'>;
 }
 
 export interface ChunkInput {
+  engine: typeof ENGINE;
   batch: string;
   runKey: string;
   params: Record<string, unknown>;
@@ -191,7 +201,7 @@ export interface ChunkInput {
 
 /**
  * A chunk as a job receives it (a bulk chunk's activity, a per-chunk job's workflow): its targets staged in
- * PostgreSQL, or inline (chunks with regular units, and runs from before staging).
+ * PostgreSQL, or inline (per-chunk chunks with a unit that runs as its own activity).
  */
 export type ChunkJobInput = Omit<ChunkInput, 'targets'> & { targets: JobTargets };
 
@@ -202,8 +212,7 @@ export type ChunkJobInput = Omit<ChunkInput, 'targets'> & { targets: JobTargets 
 export interface StagedChunk {
   staged: string;
   count: number;
-  /** Unset in bulk chunks staged before per-chunk jobs were, which never needed it. */
-  first?: string;
+  first: string;
   last: string;
 }
 

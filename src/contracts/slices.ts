@@ -11,6 +11,6 @@ export function slices<T>(items: T[], size: number): T[][] {
 /** How many targets a job has: its rows, or its staged chunk's count. */
 export const countOf = (targets: JobTargets): number => (Array.isArray(targets) ? targets.length : targets.count);
 
-/** A job's first and last keys (a chunk job's ID, the trigger's cursor); a bulk chunk staged before `first` has its last twice. */
+/** A job's first and last keys: a chunk job's ID, the trigger's cursor. */
 export const keyRangeOf = (targets: JobTargets): [first: string, last: string] =>
-  Array.isArray(targets) ? [targets[0].key, targets[targets.length - 1].key] : [targets.first ?? targets.last, targets.last];
+  Array.isArray(targets) ? [targets[0].key, targets[targets.length - 1].key] : [targets.first, targets.last];

@@ -42,13 +42,6 @@ export const partitionWorkflowId = (triggerId: string, index: number): string =>
 export const chunkWorkflowId = (triggerId: string, n: number, firstKey: string, lastKey: string): string =>
   `${triggerId}/~chunk/${n}/${idSegment(firstKey)}..${idSegment(lastKey)}`;
 
-/** The IDs of runs started before the scheme above: kept so their histories replay as recorded. */
-export const legacyIds = {
-  job: (batch: string, runKey: string, targetKey: string): string => `${batch}/${runKey}/${targetKey}`,
-  partition: (triggerId: string, index: number): string => `${triggerId}/p${index}`,
-  chunk: (batch: string, runKey: string, firstKey: string, lastKey: string): string => `${batch}/${runKey}/chunk/${firstKey}-${lastKey}`,
-};
-
 /** The task queue of a rate-limited unit's activities: its own, so the queue's rate limit is the unit's. */
 export const unitTaskQueue = (jobQueue: string, unit: string): string => `${jobQueue}.${unit}`;
 

@@ -1,0 +1,7 @@
+// Bounds and defaults that the plan, the workflows and the activities must agree on.
+
+/** Temporal refuses more than 2,000 pending children per workflow: a run's window stays well below. */
+export const MAX_WINDOW = 1000;
+
+/** A unit attempt's time when neither the unit nor its batch sets one. */
+export const DEFAULT_UNIT_TIMEOUT = '1m';
