@@ -1,5 +1,6 @@
 // The reference batch end to end: real Temporal dev server, real worker, real PostgreSQL.
 import { partitionWorkflowId } from '../src/contracts/ids';
+import { buildTriggerInput } from '../src/plan';
 import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { startHarness, type Harness } from './helpers/harness';
 import { insertSubscriptions, invoiceCounts, ledgerCount, resetBillingData } from './helpers/billing';
@@ -88,16 +89,7 @@ describe('billing.issue-invoices', () => {
     // job IDs and the ledger still let each subscription be billed once.
     await insertSubscriptions(h.pool, 301);
     const runDate = '2027-01-01';
-    const { params, runKey } = h.tju.resolve('billing.issue-invoices', { date: runDate });
-    const input = {
-      batch: 'billing.issue-invoices',
-      runKey,
-      params,
-      window: 50,
-      pageSize: 100,
-      maxHistoryEvents: 5000,
-      job: { retry: { maximumAttempts: 3, initialInterval: '100ms' } },
-    };
+    const input = buildTriggerInput(h.tju.resolve('billing.issue-invoices', { date: runDate }), { window: 50, pageSize: 100 });
     const starts = ['a', 'b'].map((suffix) =>
       h.client.workflow.execute('triggerWorkflow', {
         workflowId: `billing.issue-invoices/${runDate}#${suffix}`,

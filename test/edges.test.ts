@@ -4,6 +4,7 @@
 // effect would show as a second row.
 import { buildTriggerInput, resolveRun } from '../src/plan';
 import { jobWorkflowId } from '../src/contracts/ids';
+import { ENGINE } from '../src/contracts/types';
 import { BatchRegistry } from '../src/registry';
 import { listFailures } from '../src/db/ledger';
 import { applyThingsSchema, effectsOf, hookedThings, insertThings, keylessThings, misspelledThings, things } from './fixtures/things';
@@ -93,7 +94,16 @@ it('awaits a job that is already running under its ID and counts its result, nev
   await h.client.workflow.start('jobWorkflow', {
     workflowId: jobWorkflowId('test.things', date, 'slow'),
     taskQueue: h.taskQueue,
-    args: [{ batch: 'test.things', runKey: date, params: run.params, target: { key: 'slow' }, settings: buildTriggerInput(run).job }],
+    args: [
+      {
+        engine: ENGINE,
+        batch: 'test.things',
+        runKey: date,
+        params: run.params,
+        target: { key: 'slow' },
+        settings: buildTriggerInput(run).job,
+      },
+    ],
   });
   const summary = await within(60_000, (await h.tju.trigger('test.things', { date })).result(), 'the run');
 
