@@ -62,7 +62,7 @@ export interface TriggerOptions {
   maxHistoryEvents?: number;
   /**
    * `per-target` (the default): a child workflow per target; `per-chunk`: one per `chunkSize` targets;
-   * `bulk`: one activity per `chunkSize` targets. See the README's "Sizing" for what each costs.
+   * `bulk`: one activity per `chunkSize` targets. See docs/performance.md, "Sizing", for what each costs.
    */
   granularity?: Granularity;
   chunkSize?: number;

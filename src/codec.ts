@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import { protos } from './util/lazy';
 import { UserError } from './errors';
 
 const ENCODING = 'binary/encrypted';
@@ -45,7 +45,7 @@ export class EncryptionCodec implements PayloadCodec {
     return payloads.map((payload) => {
       const iv = crypto.randomBytes(IV_BYTES);
       const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
-      const plain = temporal.api.common.v1.Payload.encode(payload).finish();
+      const plain = protos().api.common.v1.Payload.encode(payload).finish();
       const data = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
       return { metadata: { encoding: encoder.encode(ENCODING), [KEY_ID]: encoder.encode(this.current) }, data };
     });
@@ -68,7 +68,7 @@ export class EncryptionCodec implements PayloadCodec {
           cause: err,
         });
       }
-      return temporal.api.common.v1.Payload.decode(plain) as Payload;
+      return protos().api.common.v1.Payload.decode(plain) as Payload;
     });
   }
 }

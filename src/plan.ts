@@ -6,7 +6,7 @@ import { ENGINE, type FailureFilter, type JobSettings, type StepSettings, type T
 import { resolveRetry } from './contracts/retry';
 import { DEFAULT_UNIT_TIMEOUT, MAX_WINDOW } from './contracts/limits';
 
-/** Where a batch and its run say nothing: each granularity's own, from the measurements in the README. */
+/** Where a batch and its run say nothing: each granularity's own, from the measurements in docs/performance.md. */
 export const TRIGGER_DEFAULTS = { pageSize: 500, maxHistoryEvents: 5000 } as const;
 export const GRANULARITY_DEFAULTS = {
   /** Enough children in flight to keep several workers busy; a history stays under 5,000 + 3 × window events. */
@@ -15,7 +15,7 @@ export const GRANULARITY_DEFAULTS = {
    * Per-chunk jobs hold their workflow task open while their units run, so only as many chunks should be in
    * flight as the workers have unit slots for (8 chunks x 10 units covers 4 workers' default 20 slots). A
    * chunk costs the server and the worker a child workflow whatever its size: at 10,000 targets chunks of 500
-   * ran at 0.59–0.68 x the floor, chunks of 100 at 0.46 (README, "Where the time goes"). Chunks whose units are
+   * ran at 0.59–0.68 x the floor, chunks of 100 at 0.46 (docs/performance.md, "Where the time goes"). Chunks whose units are
    * all local are staged in PostgreSQL like bulk's, so one page of 4,000 is one query for a full window of them.
    */
   'per-chunk': { window: 8, pageSize: 4000, chunkSize: 500, chunkConcurrency: 10 },

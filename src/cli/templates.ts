@@ -113,7 +113,7 @@ export const ${camel(name)} = defineBatch({
   runKey: (params) => params.date,
   targets: select${Name}Targets,
   // per-chunk: each target still gets its own transaction, retries and failure record, for a fraction of
-  // per-target's CPU and Temporal actions; bulk suits runs of 100,000 targets and more (README, "Sizing").
+  // per-target's CPU and Temporal actions; bulk suits runs of 100,000 targets and more (docs/performance.md, "Sizing").
   trigger: { granularity: 'per-chunk' },
   job: { input: (target, params) => ({ targetId: target.key, date: params.date }) },
   unit: ${camel(name)}Unit,

@@ -1,5 +1,6 @@
 // What the dashboard asks Temporal: a running trigger's live counts, its partitions, the schedules.
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { isNotFound } from '../util/lazy';
 import type { TjuClient } from '../temporal/client';
 import { TjuSchedules, type ScheduleSummary } from '../temporal/schedules';
 import type { Batch } from '../batch';
@@ -59,7 +60,7 @@ export async function partitionsOf(client: Client, tju: TjuClient, workflowId: s
     try {
       state = (await handle.describe()).status.name;
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) break;
+      if (isNotFound(err)) break;
       throw err;
     }
     const progress = state === 'RUNNING' ? await withTimeout(handle.query(progressQuery), QUERY_MS).catch(() => undefined) : undefined;

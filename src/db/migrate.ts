@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, type Pool } from 'pg';
+import type { Client, Pool } from 'pg';
+import { pgModule } from '../util/lazy';
 import { UserError } from '../errors';
 import { projectRoot } from '../paths';
 import { checkReachable, describeUrl, unreachable } from './pool';
@@ -12,7 +13,7 @@ import { DEFAULT_SCHEMA, quoteIdent } from './schema';
 export const migrationsDir = path.join(projectRoot, 'migrations');
 
 async function connect(databaseUrl: string): Promise<Client> {
-  const client = new Client({ connectionString: databaseUrl });
+  const client = new (pgModule().Client)({ connectionString: databaseUrl });
   client.on('error', () => undefined);
   try {
     await client.connect();

@@ -1,4 +1,5 @@
-import { Pool, type PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import { pgModule } from '../util/lazy';
 import { UnreachableError, UserError } from '../errors';
 import { logger } from '../log';
 import { tjuTables } from './schema';
@@ -14,7 +15,7 @@ export const CONNECTION_WAIT_MS = 10_000;
  */
 export function createPool(databaseUrl: string, max = 10, { connectionTimeoutMillis = CONNECTION_WAIT_MS } = {}): Pool {
   // A bounded wait for a free connection: a unit must not spend its own timeout waiting for one unseen.
-  const pool = new Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis });
+  const pool = new (pgModule().Pool)({ connectionString: databaseUrl, max, connectionTimeoutMillis });
   pool.on('error', (err) => logger.warn({ err: err.message }, 'an idle PostgreSQL connection was lost'));
   pool.on('connect', (client: PoolClient) =>
     client.on('error', (err) => logger.warn({ err: err.message }, 'a PostgreSQL connection in use was lost')),

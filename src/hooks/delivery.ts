@@ -1,4 +1,4 @@
-import { Runtime } from '@temporalio/worker';
+import { workerSdk } from '../util/lazy';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Pool } from 'pg';
 import type { Batch } from '../batch';
@@ -42,7 +42,7 @@ export function startHookDelivery(options: HookDeliveryOptions): HookDelivery {
   const byName = new Map(options.batches.map((batch) => [batch.name, batch]));
   const names = [...byName.keys()];
   const pollMs = options.pollMs ?? 1000;
-  const meter = Runtime.instance().metricMeter;
+  const meter = workerSdk().Runtime.instance().metricMeter;
   const delivered = meter.createCounter('tju_hooks', '', 'Hook calls by batch, hook and outcome (delivered, retried, gave_up)');
   let stopping = false;
   let wake: () => void = () => undefined;

@@ -1,5 +1,5 @@
-import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { isNotFound, protos } from '../util/lazy';
 import type { Pool } from 'pg';
 import { listRunRecords, type RunRecord } from '../db/runHistory';
 import { hookProblems, type HookProblem } from '../hooks/outbox';
@@ -106,7 +106,7 @@ export class RunHandle {
         .catch(() => undefined);
       const task = described?.raw.pendingWorkflowTask;
       const waited = task?.scheduledTime ? Date.now() - timestampMs(task.scheduledTime) : 0;
-      if (task?.state === temporal.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED && waited > NO_WORKER_MS) {
+      if (task?.state === protos().api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED && waited > NO_WORKER_MS) {
         problems.push(await this.waitingForWorker(waited));
       }
       for (const activity of described?.raw.pendingActivities ?? []) {
@@ -164,7 +164,7 @@ export class RunHandle {
         found.set(latest.runId, { runId: latest.runId, state: latest.status.name, startTime: latest.startTime });
       }
     } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      if (!isNotFound(err)) throw err;
     }
     return [...found.values()].sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
   }
@@ -256,7 +256,7 @@ async function stateOf(handle: WorkflowHandle): Promise<string | undefined> {
   try {
     return (await handle.describe()).status.name;
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   }
 }

@@ -1,8 +1,6 @@
 import http from 'node:http';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
-
-const { Payloads } = temporal.api.common.v1;
+import { protos } from '../util/lazy';
 
 export interface CodecServerOptions {
   /** The Web UI's origin, allowed to call from the browser (CORS). */
@@ -30,10 +28,14 @@ export function createCodecServer(codec: PayloadCodec, { allowOrigin }: CodecSer
     try {
       let body = '';
       for await (const chunk of req) body += chunk;
-      const { payloads } = Payloads.fromObject(JSON.parse(body));
+      const { payloads } = protos().api.common.v1.Payloads.fromObject(JSON.parse(body));
       const out = path === '/encode' ? await codec.encode(payloads as Payload[]) : await codec.decode(payloads as Payload[]);
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(Payloads.toObject(Payloads.create({ payloads: out }), { bytes: String })));
+      res.end(
+        JSON.stringify(
+          protos().api.common.v1.Payloads.toObject(protos().api.common.v1.Payloads.create({ payloads: out }), { bytes: String }),
+        ),
+      );
     } catch (err) {
       res.writeHead(400, { 'content-type': 'text/plain' }).end(`${(err as Error).message}\n`);
     }

@@ -1,5 +1,5 @@
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { Client, Connection } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import type { TemporalTarget } from '../config';
 import { UnreachableError, UserError } from '../errors';
 import { installRuntime } from './runtime';
@@ -16,6 +16,7 @@ function unreachable(address: string, err: unknown): UnreachableError {
  * Temporal, or a namespace the server lacks, is a one-line UserError here instead of a stack trace later.
  */
 export async function connectClient({ address, namespace, tls, apiKey, metadata, codec }: TemporalTarget): Promise<Client> {
+  const { Client, Connection } = await import('@temporalio/client');
   let connection: Connection;
   try {
     connection = await Connection.connect({ address, tls, apiKey, metadata, connectTimeout: '5s' });
@@ -36,6 +37,7 @@ export async function connectClient({ address, namespace, tls, apiKey, metadata,
 
 export async function connectWorker({ address, tls, apiKey, metadata }: TemporalTarget): Promise<NativeConnection> {
   installRuntime(); // unless the caller installed it first, with its own options
+  const { NativeConnection } = await import('@temporalio/worker');
   try {
     return await NativeConnection.connect({ address, tls, apiKey, metadata });
   } catch (err) {

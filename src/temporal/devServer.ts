@@ -2,7 +2,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { UserError } from '../errors';
 import { cacheDir, projectRoot } from '../paths';
 import { devServerSearchAttributeFlags } from './searchAttributes';
@@ -92,6 +91,7 @@ export async function freePort(): Promise<number> {
 /** True when a Temporal frontend answers at `address` within `timeoutMs`. */
 export async function isTemporalUp(address: string, timeoutMs = 1000): Promise<boolean> {
   try {
+    const { Connection } = await import('@temporalio/client');
     const connection = await Connection.connect({ address, connectTimeout: timeoutMs });
     try {
       await connection.workflowService.getSystemInfo({});

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import type { temporal } from '@temporalio/proto';
+import { protos } from '../util/lazy';
 
 export type QueueKind = 'workflow' | 'activity';
 
@@ -10,10 +11,10 @@ export interface Poller {
   lastPollMs: number;
 }
 
-const TYPES: Record<QueueKind, temporal.api.enums.v1.TaskQueueType> = {
-  workflow: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-  activity: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-};
+const typeOf = (kind: QueueKind): temporal.api.enums.v1.TaskQueueType =>
+  kind === 'workflow'
+    ? protos().api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW
+    : protos().api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY;
 
 export const timestampMs = (t: { seconds?: unknown; nanos?: number | null }): number =>
   Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
@@ -26,7 +27,7 @@ export async function pollersOf(client: Client, taskQueue: string, kind: QueueKi
   const { pollers } = await client.workflowService.describeTaskQueue({
     namespace: client.options.namespace,
     taskQueue: { name: taskQueue },
-    taskQueueType: TYPES[kind],
+    taskQueueType: typeOf(kind),
   });
   return (pollers ?? []).map((poller) => ({
     identity: poller.identity ?? '',

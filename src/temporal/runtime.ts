@@ -1,4 +1,4 @@
-import { Runtime } from '@temporalio/worker';
+import { workerSdk } from '../util/lazy';
 import { UserError } from '../errors';
 import { temporalLogger } from '../log';
 
@@ -28,7 +28,7 @@ export function installRuntime({ metricsPort }: RuntimeOptions = {}): void {
 }
 
 function install(metricsPort: number | undefined): void {
-  Runtime.install({
+  workerSdk().Runtime.install({
     logger: temporalLogger,
     telemetryOptions: {
       logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },

@@ -1,4 +1,4 @@
-import { ScheduleNotFoundError, type CalendarSpec, type Client, type ScheduleOptions as TemporalScheduleOptions } from '@temporalio/client';
+import type { CalendarSpec, Client, ScheduleOptions as TemporalScheduleOptions } from '@temporalio/client';
 import type { Batch, ScheduleOptions } from '../batch';
 import { UserError } from '../errors';
 import { BatchRegistry } from '../registry';
@@ -80,7 +80,7 @@ export class TjuSchedules {
       try {
         await handle.describe();
       } catch (err) {
-        if (!(err instanceof ScheduleNotFoundError)) throw err;
+        if ((err as Error)?.name !== 'ScheduleNotFoundError') throw err;
         await this.client.schedule.create(options);
         changes.push({ batch: batch.name, change: 'created' });
         continue;

@@ -1,5 +1,5 @@
 import type { ConnectionLike } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import { protos } from '../util/lazy';
 import { searchAttributes } from '../contracts/ids';
 
 /** `--search-attribute` flags for `temporal server start-dev`. */
@@ -16,7 +16,7 @@ export async function ensureSearchAttributes(connection: ConnectionLike, namespa
   await connection.operatorService.addSearchAttributes({
     namespace,
     searchAttributes: Object.fromEntries(
-      missing.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+      missing.map((key) => [key.name, protos().api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
     ),
   });
 }

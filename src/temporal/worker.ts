@@ -1,13 +1,12 @@
-import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import type { Duration, Logger, PayloadCodec } from '@temporalio/common';
 import type { Pool } from 'pg';
-import { createActivities, type ActivityDeps } from '../../activities';
+import type { ActivityDeps } from '../../activities';
 import { stepsOf, type Batch } from '../batch';
 import { unitTaskQueue } from '../contracts/ids';
 import { temporalLogger } from '../log';
 import { BatchRegistry } from '../registry';
 import { Slots } from '../util/slots';
-import { metricSinks } from './metrics';
 
 /**
  * Activities beside the units: the triggers' reads and records (pages, failure records, run history), bulk
@@ -69,6 +68,7 @@ const preloadModules = ['@temporalio/workflow', '@temporalio/common'];
 
 /** Bundles `workflows/` once: every worker of a process (one per task queue) can share the result. */
 export async function bundleWorkflows(): Promise<{ code: string }> {
+  const { bundleWorkflowCode } = await import('@temporalio/worker');
   const { code } = await bundleWorkflowCode({ workflowsPath, preloadModules, logger: bundlerLogger });
   return { code };
 }
@@ -114,7 +114,8 @@ export function unitQueuesOf(batches: readonly Batch[], jobQueue: string, defaul
  * limit is the queue's (`maxTaskQueueActivitiesPerSecond`), so it holds across every worker that polls it.
  */
 export async function createUnitWorkers(options: TjuWorkerOptions & { defaultTaskQueue?: string }): Promise<Worker[]> {
-  const activities = activitiesFor(options);
+  const { Worker } = await import('@temporalio/worker');
+  const activities = await activitiesFor(options);
   return Promise.all(
     unitQueuesOf(options.batches, options.taskQueue, options.defaultTaskQueue).map(({ taskQueue, rateLimit }) =>
       Worker.create({
@@ -138,8 +139,9 @@ const sharedOptions = (options: TjuWorkerOptions) => ({
   ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
 });
 
-const activitiesFor = (options: TjuWorkerOptions) =>
-  createActivities({
+// The SDK's worker and the activities load with the first worker: a command that runs none never pays for them.
+const activitiesFor = async (options: TjuWorkerOptions) =>
+  (await import('../../activities')).createActivities({
     pool: options.pool,
     batches: new BatchRegistry(options.batches),
     schema: options.schema,
@@ -152,11 +154,13 @@ const activitiesFor = (options: TjuWorkerOptions) =>
 
 /** A Temporal worker that runs the trigger and job workflows and the units of the given batches. */
 export async function createWorker(options: TjuWorkerOptions): Promise<Worker> {
+  const { Worker } = await import('@temporalio/worker');
+  const { metricSinks } = await import('./metrics');
   return Worker.create({
     ...sharedOptions(options),
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
-    activities: activitiesFor(options),
+    activities: await activitiesFor(options),
     sinks: metricSinks(),
     // Units run as local activities (or regular ones, as a unit declares), each in one of the process's unit
     // slots; the trigger's own activities (pages, records, bulk chunks) take task slots beside them.

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import type { CliApp } from '../app';
 import { createPool } from '../../db/pool';
 import { checkMigrated } from '../../db/migrate';
-import { serveDashboard } from '../../dashboard';
 import { port } from '../parsers';
 import { cannotListen, untilSignalled } from '../serve';
 import { openSession } from '../session';
@@ -22,6 +21,7 @@ export function registerDashboard(program: Command, app: CliApp): void {
     .option('--user-header <name>', 'a header a trusted proxy in front sets to the signed-in user (recorded as who acted)')
     .addHelpText('after', '\nWithout TJU_DASHBOARD_TOKEN it is read-only; with it, operators sign in with the token to use the buttons.')
     .action(async (flags: DashboardFlags) => {
+      const { serveDashboard } = await import('../../dashboard'); // loaded only by this command
       const { config } = app;
       const pool = createPool(config.databaseUrl, 10);
       try {
