@@ -320,6 +320,7 @@ async function main() {
   const base = path.join(options.out, `bench-${options.targets}-${stamp}`);
   const report = {
     when: new Date().toISOString(),
+    command: ['npm run bench --', ...process.argv.slice(2)].join(' '),
     machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
     targets: options.targets,
     concurrency: options.concurrency,
@@ -327,13 +328,17 @@ async function main() {
     overrides: tuning,
     repeat: options.repeat,
     medians: medians.map(({ series, ...r }) => r),
-    results: results.map(({ series, ...r }) => r),
+    // The workers' memory over each run, at a tenth of its samples: enough to see it flat or growing.
+    results: results.map(({ series, ...r }) => ({ ...r, rssOverRunMb: everyTenth(series as Array<{ t: number; rssMb: number }>) })),
     sizing: sized,
   };
   fs.writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
   fs.writeFileSync(`${base}.svg`, completionChart(`${options.targets} targets: completed over time`, lines));
   console.log(`\nwrote ${path.relative(process.cwd(), base)}.json and .svg`);
 }
+
+const everyTenth = (series: Array<{ t: number; rssMb: number }> = []) =>
+  series.filter((_, i) => i % Math.max(1, Math.floor(series.length / 10)) === 0).map(({ t, rssMb }) => [Math.round(t), Math.round(rssMb)]);
 
 async function ledgerBytes(pool: ReturnType<typeof createPool>): Promise<number> {
   // Without a vacuum the visibility map and free-space map lag behind; the heap and index pages do not.
