@@ -5,11 +5,24 @@ import { webhook, type FailureEvent } from '../src/hooks';
 import { flakyBilling } from './fixtures/batches';
 import { startHarness, type Harness } from './helpers/harness';
 import { insertSubscriptions } from './helpers/billing';
+import { until } from './helpers/wait';
+import { NonRetryableError } from '../src/errors';
 
 let h: Harness;
 let server: http.Server;
 const accepted: FailureEvent[] = [];
 let refusedOnce = false;
+let refusingCalls = 0;
+
+/** Its onComplete hook says no retry can help: it is called once, not ten times. */
+const refusingHook = {
+  ...flakyBilling,
+  name: 'test.refusing-hook',
+  onComplete() {
+    refusingCalls++;
+    throw new NonRetryableError('the report service refuses runs of this batch');
+  },
+};
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -28,7 +41,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tju-events`;
-  h = await startHarness([{ ...flakyBilling, onFailure: webhook(url) }]);
+  h = await startHarness([{ ...flakyBilling, onFailure: webhook(url) }, refusingHook]);
 });
 afterAll(async () => {
   await h.close();
@@ -67,4 +80,18 @@ it('posts one event per failed target and one for the run, retrying a refused po
       summary: { total: 7, succeeded: 5, failed: 2, skipped: 0 },
     },
   ]);
+});
+
+it("gives a hook up at once when it throws NonRetryableError, as a unit's retry policy would", async () => {
+  await (await h.tju.trigger('test.refusing-hook', { date: '2026-11-02' })).result();
+  const events = async () =>
+    (
+      await h.pool.query<{ state: string; attempts: number }>(
+        `SELECT state, attempts FROM tju.hook_events WHERE batch = 'test.refusing-hook'`,
+      )
+    ).rows;
+  expect(await until(events, (rows) => rows.some((row) => row.state !== 'pending'), 'the hook event')).toEqual([
+    { state: 'gave-up', attempts: 1 },
+  ]);
+  expect(refusingCalls).toBe(1);
 });

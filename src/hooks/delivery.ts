@@ -2,6 +2,7 @@ import { workerSdk } from '../util/lazy';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Pool } from 'pg';
 import type { Batch } from '../batch';
+import { nextRetryDelay } from '../contracts/retry';
 import { logger } from '../log';
 import { DEFAULT_HOOK_RETRY, type FailureEvent, type FailureHook, type HookRetry, type RunCompleted } from './index';
 import { claimHookEvents, markDelivered, markFailed, type HookEvent } from './outbox';
@@ -66,10 +67,9 @@ export function startHookDelivery(options: HookDeliveryOptions): HookDelivery {
       delivered.add(1, { ...tags, outcome: 'delivered' });
     } catch (err) {
       const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      const wait = Math.min(
-        msToNumber(policy.initialInterval) * policy.backoffCoefficient ** (event.attempts - 1),
-        msToNumber(policy.maximumInterval),
-      );
+      // The units' retry policy code, with the budget the event was queued with: one way to back off.
+      const type = err instanceof Error ? err.name : 'Error';
+      const wait = nextRetryDelay({ ...policy, maximumAttempts: event.maxAttempts }, event.attempts, { type });
       const outcome = await markFailed(options.pool, event, error, wait, options.schema);
       delivered.add(1, { ...tags, outcome: outcome === 'gave-up' ? 'gave_up' : 'retried' });
       const line = { ...tags, attempt: event.attempts, of: event.maxAttempts, error };

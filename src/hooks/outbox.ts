@@ -60,21 +60,21 @@ export async function markDelivered(db: Db, id: string, schema?: string): Promis
   ]);
 }
 
-/** After a failed call: due again after `retryInMs`, or given up when that was its last attempt. */
+/** After a failed call: due again after `retryInMs`, or given up when the policy gives none. */
 export async function markFailed(
   db: Db,
   event: HookEvent,
   error: string,
-  retryInMs: number,
+  retryInMs: number | undefined,
   schema?: string,
 ): Promise<'retrying' | 'gave-up'> {
-  const gaveUp = event.attempts >= event.maxAttempts;
+  const gaveUp = retryInMs === undefined;
   await db.query(
     `UPDATE ${tjuTables(schema).hookEvents}
         SET state = $2, last_error = $3, next_attempt_at = now() + $4 * interval '1 millisecond',
             finished_at = CASE WHEN $2 = 'gave-up' THEN now() END
       WHERE id = $1`,
-    [event.id, gaveUp ? 'gave-up' : 'pending', error, retryInMs],
+    [event.id, gaveUp ? 'gave-up' : 'pending', error, retryInMs ?? 0],
   );
   return gaveUp ? 'gave-up' : 'retrying';
 }
