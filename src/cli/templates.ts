@@ -59,12 +59,30 @@ CREATE TABLE IF NOT EXISTS ${table(domain, name)}_done (
 );
 `;
 
+/** The names a batch's files use: its table, its type prefix, its constants. */
+interface BatchNames {
+  domain: string;
+  name: string;
+  /** Its table. */
+  t: string;
+  /** PascalCase, for types. */
+  Name: string;
+  /** camelCase, for constants. */
+  value: string;
+}
+
 /** trigger.ts, unit.ts, index.ts and unit.test.ts of batch `<domain>.<name>`. */
 export function batchFiles(domain: string, name: string): Record<string, string> {
-  const t = table(domain, name);
-  const Name = camel(name, true);
+  const names: BatchNames = { domain, name, t: table(domain, name), Name: camel(name, true), value: camel(name) };
   return {
-    'trigger.ts': `import type { Db, TargetPage } from 'tju';
+    'trigger.ts': triggerFile(names),
+    'unit.ts': unitFile(names),
+    'index.ts': definitionFile(names),
+    'unit.test.ts': testFile(names),
+  };
+}
+
+const triggerFile = ({ t, Name }: BatchNames): string => `import type { Db, TargetPage } from 'tju';
 
 export interface ${Name}Target {
   key: string;
@@ -81,8 +99,9 @@ export async function select${Name}Targets(db: Db, { params, after, limit }: Tar
   );
   return rows;
 }
-`,
-    'unit.ts': `import { defineUnit, NonRetryableError } from 'tju';
+`;
+
+const unitFile = ({ domain, name, t, Name, value }: BatchNames): string => `import { defineUnit, NonRetryableError } from 'tju';
 
 export interface ${Name}Input {
   targetId: string;
@@ -90,7 +109,7 @@ export interface ${Name}Input {
 }
 
 /** Unit: the work for one target, in one transaction that tju opens: lock, guard, write. */
-export const ${camel(name)}Unit = defineUnit<${Name}Input>({
+export const ${value}Unit = defineUnit<${Name}Input>({
   name: '${domain}.${name}',
   async run(tx, { targetId, date }) {
     const target = await tx.query('SELECT 1 FROM ${t} WHERE id = $1 FOR UPDATE', [targetId]);
@@ -100,14 +119,15 @@ export const ${camel(name)}Unit = defineUnit<${Name}Input>({
     await tx.query('INSERT INTO ${t}_done (target_id, run_date) VALUES ($1, $2)', [targetId, date]);
   },
 });
-`,
-    'index.ts': `import { z } from 'zod';
+`;
+
+const definitionFile = ({ domain, name, Name, value }: BatchNames): string => `import { z } from 'zod';
 import { dateParam, defineBatch } from 'tju';
 import { select${Name}Targets } from './trigger.js';
-import { ${camel(name)}Unit } from './unit.js';
+import { ${value}Unit } from './unit.js';
 
 /** ${domain}.${name}: once per date, for every target not yet done. */
-export const ${camel(name)} = defineBatch({
+export const ${value} = defineBatch({
   name: '${domain}.${name}',
   params: z.object({ date: dateParam() }),
   runKey: (params) => params.date,
@@ -116,17 +136,23 @@ export const ${camel(name)} = defineBatch({
   // per-target's CPU and Temporal actions; bulk suits runs of 100,000 targets and more (docs/performance.md, "Sizing").
   trigger: { granularity: 'per-chunk' },
   job: { input: (target, params) => ({ targetId: target.key, date: params.date }) },
-  unit: ${camel(name)}Unit,
+  unit: ${value}Unit,
 });
-`,
-    'unit.test.ts': `// Against the test database in DATABASE_URL, with the batch's tables migrated: the unit alone (twice, the
+`;
+
+const testFile = ({
+  domain,
+  name,
+  t,
+  value,
+}: BatchNames): string => `// Against the test database in DATABASE_URL, with the batch's tables migrated: the unit alone (twice, the
 // second changes nothing), then the whole batch through a Temporal dev server that tju/testing starts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createPool } from 'tju';
 import { createTestEnv } from 'tju/testing';
-import { ${camel(name)} } from './index.js';
-import { ${camel(name)}Unit } from './unit.js';
+import { ${value} } from './index.js';
+import { ${value}Unit } from './unit.js';
 
 const skip = !process.env.DATABASE_URL && 'set DATABASE_URL to a test database';
 
@@ -135,15 +161,15 @@ test('${domain}.${name}: the unit does its work once per target and date', { ski
   try {
     const { rows } = await pool.query("INSERT INTO ${t} (name) VALUES ('unit') RETURNING id::text AS id");
     const input = { targetId: rows[0].id, date: '2026-01-01' };
-    assert.equal((await ${camel(name)}Unit.execute(pool, input)).outcome, 'succeeded');
-    assert.equal((await ${camel(name)}Unit.execute(pool, input)).outcome, 'skipped');
+    assert.equal((await ${value}Unit.execute(pool, input)).outcome, 'succeeded');
+    assert.equal((await ${value}Unit.execute(pool, input)).outcome, 'skipped');
   } finally {
     await pool.end();
   }
 });
 
 test('${domain}.${name}: a run does every target not yet done', { skip, timeout: 120_000 }, async () => {
-  const env = await createTestEnv({ batches: [${camel(name)}] });
+  const env = await createTestEnv({ batches: [${value}] });
   try {
     const { rows } = await env.pool.query<{ id: string }>("INSERT INTO ${t} (name) VALUES ('a'), ('b') RETURNING id::text AS id");
     const summary = await env.run('${domain}.${name}', { date: '2026-01-02' });
@@ -154,6 +180,4 @@ test('${domain}.${name}: a run does every target not yet done', { skip, timeout:
     await env.close();
   }
 });
-`,
-  };
-}
+`;

@@ -172,3 +172,16 @@ export async function targetTimeline(
   );
   return rows;
 }
+
+/** The last finished run's total per batch: a running run's expected size. */
+export async function expectedTotals(db: Db, batches: string[], schema?: string): Promise<Map<string, number>> {
+  if (batches.length === 0) return new Map();
+  const { rows } = await db.query<{ batch: string; total: number }>(
+    `SELECT DISTINCT ON (r.batch) r.batch, (h.counts->>'total')::int AS total
+       FROM ${runRecordSource(tjuTables(schema))}
+      WHERE r.batch = ANY($1) AND h.state = 'completed' AND h.kind = 'run' AND h.counts ? 'total'
+      ORDER BY r.batch, h.started_at DESC`,
+    [batches],
+  );
+  return new Map(rows.map((row) => [row.batch, row.total]));
+}

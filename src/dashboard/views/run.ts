@@ -23,45 +23,59 @@ export interface RunPage {
 const card = (label: string, value: Html | string) => html`<div class="card"><span class="muted">${label}</span><b>${value}</b></div>`;
 
 export function runPage(ctx: PageContext, page: RunPage): Html {
-  const b = ctx.base;
   const latest = page.starts[0];
   const live = latest ? page.live.get(latest) : undefined;
-  const counts = latest ? countsOf(latest, live) : undefined;
   const open = latest?.state === 'running' || latest?.state === 'paused';
   const paused = latest?.state === 'paused' || live?.progress?.paused === true;
+  const body = html`${header(ctx, page, latest, live, paused)} ${controls(ctx, page, latest, open, paused)}
+  ${latest ? countCards(page, latest, live, open) : html`<p class="muted">No counts yet.</p>`} ${ledgerViews(ctx, page)}
+  ${partitionsTable(page.partitions)} ${startsTable(page)} ${actionsTable(page.actions)}`;
+  return layout(ctx, `${page.batch} ${page.runKey}`, body, { live: open });
+}
+
+function header(ctx: PageContext, page: RunPage, latest: RunRow | undefined, live: Live | undefined, paused: boolean): Html {
+  return html`<p class="muted"><a href="${ctx.base}/?batch=${encodeURIComponent(page.batch)}">${page.batch}</a></p>
+    <h1>${page.batch} · ${page.runKey} ${latest ? stateBadge(paused && latest.state === 'running' ? 'paused' : latest.state) : ''}</h1>
+    ${latest?.problem ? html`<div class="error">${latest.problem}</div>` : ''}${live?.note ? html`<div class="notice">${live.note}</div>` : ''}`;
+}
+
+function controls(ctx: PageContext, page: RunPage, latest: RunRow | undefined, open: boolean, paused: boolean): Html {
+  const link = latest && page.links.get(latest);
+  return html`<div id="controls">
+    ${
+      open
+        ? html`${paused ? button(ctx, `/runs/${page.id}/resume`, 'Resume') : button(ctx, `/runs/${page.id}/pause`, 'Pause')}
+          ${button(ctx, `/runs/${page.id}/cancel`, 'Cancel', {}, true)}
+          ${button(ctx, `/runs/${page.id}/cancel-now`, 'Cancel now (and jobs in flight)', {}, true)}`
+        : html`<span class="muted">Not running: nothing to pause or cancel.</span>`
+    }
+    ${link ? html` · <a href="${link}" target="_blank" rel="noopener">Trigger in Temporal’s Web UI</a>` : ''}
+  </div>`;
+}
+
+/** The latest start's counts, pace and duration, and its progress bar against the expected total. */
+function countCards(page: RunPage, latest: RunRow, live: Live | undefined, open: boolean): Html {
+  const counts = countsOf(latest, live);
+  if (!counts) return html`<p class="muted">No counts yet.</p>`;
   const expected = live?.progress?.done
     ? { total: live.progress.total, estimated: false }
     : page.expected !== undefined
       ? { total: page.expected, estimated: true }
       : undefined;
-  const body = html`<p class="muted"><a href="${b}/?batch=${encodeURIComponent(page.batch)}">${page.batch}</a></p>
-    <h1>${page.batch} · ${page.runKey} ${latest ? stateBadge(paused && latest.state === 'running' ? 'paused' : latest.state) : ''}</h1>
-    ${latest?.problem ? html`<div class="error">${latest.problem}</div>` : ''}${live?.note ? html`<div class="notice">${live.note}</div>` : ''}
-    <div id="controls">
-      ${
-        open
-          ? html`${paused ? button(ctx, `/runs/${page.id}/resume`, 'Resume') : button(ctx, `/runs/${page.id}/pause`, 'Pause')}
-            ${button(ctx, `/runs/${page.id}/cancel`, 'Cancel', {}, true)}
-            ${button(ctx, `/runs/${page.id}/cancel-now`, 'Cancel now (and jobs in flight)', {}, true)}`
-          : html`<span class="muted">Not running: nothing to pause or cancel.</span>`
-      }
-      ${page.links.get(latest!) ? html` · <a href="${page.links.get(latest!)}" target="_blank" rel="noopener">Trigger in Temporal’s Web UI</a>` : ''}
+  const elapsed = (latest.finishedAt ?? new Date()).getTime() - latest.startedAt.getTime();
+  return html`<div class="cards" id="counts">
+      ${card('Succeeded', number(counts.succeeded))}${card('Failed', number(counts.failed))}${card('Skipped', number(counts.skipped))}${card(
+        'In flight',
+        live?.progress ? number(live.progress.inFlight) : '—',
+      )}${card('Pace', paceCell(latest, counts, open ? expected : undefined))}${card('Duration', duration(elapsed))}
     </div>
-    ${
-      counts
-        ? html`<div class="cards" id="counts">
-              ${card('Succeeded', number(counts.succeeded))}${card('Failed', number(counts.failed))}${card(
-                'Skipped',
-                number(counts.skipped),
-              )}${card('In flight', live?.progress ? number(live.progress.inFlight) : '—')}${card('Pace', paceCell(latest!, counts, open ? expected : undefined))}${card(
-                'Duration',
-                duration((latest!.finishedAt ?? new Date()).getTime() - latest!.startedAt.getTime()),
-              )}
-            </div>
-            <p>${progressBar(counts, open ? expected?.total : undefined)}</p>`
-        : html`<p class="muted">No counts yet.</p>`
-    }
-    <h2>Throughput (units finished per second, from the ledger)</h2>
+    <p>${progressBar(counts, open ? expected?.total : undefined)}</p>`;
+}
+
+/** What the run's ledger says, loaded by the page's script; and its open failures. */
+function ledgerViews(ctx: PageContext, page: RunPage): Html {
+  const b = ctx.base;
+  return html`<h2>Throughput (units finished per second, from the ledger)</h2>
     <div id="chart" data-ledger="${b}/api/runs/${page.id}/ledger">Reading the ledger…</div>
     <h2>Steps</h2>
     <table id="steps">
@@ -84,38 +98,41 @@ export function runPage(ctx: PageContext, page: RunPage): Html {
             >`
           : html`<span class="muted">No open failures.</span>`
       }
-    </p>
-    ${
-      page.partitions.length
-        ? html`<h2>Partitions</h2>
-            <table id="partitions">
-              <thead>
-                <tr>
-                  <th>Partition</th>
-                  <th>State</th>
-                  <th>Progress</th>
-                  <th class="n">Succeeded</th>
-                  <th class="n">Failed</th>
-                  <th class="n">In flight</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${page.partitions.map(
-                  (p) =>
-                    html`<tr>
-                      <td>${p.uiUrl ? html`<a href="${p.uiUrl}" target="_blank" rel="noopener">${p.workflowId}</a>` : p.workflowId}</td>
-                      <td>${p.state}</td>
-                      <td>${p.progress ? progressBar(p.progress) : ''}</td>
-                      <td class="n">${p.progress ? number(p.progress.succeeded) : ''}</td>
-                      <td class="n">${p.progress ? number(p.progress.failed) : ''}</td>
-                      <td class="n">${p.progress ? number(p.progress.inFlight) : ''}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
-        : ''
-    }
-    <h2>Starts of this run key</h2>
+    </p>`;
+}
+
+function partitionsTable(partitions: PartitionLive[]): Html | string {
+  if (!partitions.length) return '';
+  return html`<h2>Partitions</h2>
+    <table id="partitions">
+      <thead>
+        <tr>
+          <th>Partition</th>
+          <th>State</th>
+          <th>Progress</th>
+          <th class="n">Succeeded</th>
+          <th class="n">Failed</th>
+          <th class="n">In flight</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${partitions.map(
+          (p) =>
+            html`<tr>
+              <td>${p.uiUrl ? html`<a href="${p.uiUrl}" target="_blank" rel="noopener">${p.workflowId}</a>` : p.workflowId}</td>
+              <td>${p.state}</td>
+              <td>${p.progress ? progressBar(p.progress) : ''}</td>
+              <td class="n">${p.progress ? number(p.progress.succeeded) : ''}</td>
+              <td class="n">${p.progress ? number(p.progress.failed) : ''}</td>
+              <td class="n">${p.progress ? number(p.progress.inFlight) : ''}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`;
+}
+
+function startsTable(page: RunPage): Html {
+  return html`<h2>Starts of this run key</h2>
     <table id="starts">
       <thead>
         <tr>
@@ -143,10 +160,13 @@ export function runPage(ctx: PageContext, page: RunPage): Html {
           </tr>`;
         })}
       </tbody>
-    </table>
-    <h2>Operator actions</h2>
+    </table>`;
+}
+
+function actionsTable(actions: RunAction[]): Html {
+  return html`<h2>Operator actions</h2>
     ${
-      page.actions.length
+      actions.length
         ? html`<table id="actions">
             <thead>
               <tr>
@@ -157,7 +177,7 @@ export function runPage(ctx: PageContext, page: RunPage): Html {
               </tr>
             </thead>
             <tbody>
-              ${page.actions.map(
+              ${actions.map(
                 (a) =>
                   html`<tr>
                     <td>${when(a.at)}</td>
@@ -170,7 +190,6 @@ export function runPage(ctx: PageContext, page: RunPage): Html {
           </table>`
         : html`<p class="muted">None recorded.</p>`
     }`;
-  return layout(ctx, `${page.batch} ${page.runKey}`, body, { live: open });
 }
 
 export function failuresPage(

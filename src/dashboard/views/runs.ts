@@ -66,23 +66,7 @@ export function runsPage(ctx: PageContext, page: RunsPage): Html {
     return `${b}/?${params}`;
   };
   const body = html`<h1>Runs</h1>
-    <form class="filters" method="get" action="${b}/">
-      <label
-        >Batch<select name="batch">
-          <option value="">all</option>
-          ${page.batches.map((name) => html`<option ${name === f.batch ? 'selected' : ''} value="${name}">${name}</option>`)}
-        </select></label
-      >
-      <label
-        >State<select name="state">
-          <option value="">all</option>
-          ${RUN_STATES.map((s) => html`<option ${s === f.state ? 'selected' : ''} value="${s}">${s}</option>`)}
-        </select></label
-      >
-      <label>From<input type="date" name="from" value="${f.from ?? ''}" /></label>
-      <label>To<input type="date" name="to" value="${f.to ?? ''}" /></label>
-      <button>Filter</button> <a href="${b}/">clear</a>
-    </form>
+    ${filters(ctx, page)}
     <table id="runs">
       <thead>
         <tr>
@@ -101,42 +85,69 @@ export function runsPage(ctx: PageContext, page: RunsPage): Html {
         </tr>
       </thead>
       <tbody>
-        ${page.rows.map((row) => {
-          const live = page.live.get(row);
-          const counts = countsOf(row, live);
-          const open = row.state === 'running' || row.state === 'paused';
-          const estimate = page.expected.get(row.batch);
-          const expected = live?.progress?.done
-            ? { total: live.progress.total, estimated: false }
-            : estimate !== undefined
-              ? { total: Math.max(estimate, counts?.total ?? 0), estimated: true }
-              : undefined;
-          return html`<tr data-batch="${row.batch}" data-run-key="${row.runKey}" data-state="${row.state}">
-            <td>${row.batch}</td>
-            <td><a href="${b}/runs/${row.id}">${row.runKey}</a></td>
-            <td>${row.kind}</td>
-            <td>
-              ${stateBadge(row.state)}${live?.progress?.paused && row.state !== 'paused' ? html` ${stateBadge('paused')}` : ''}${
-                live?.note || row.problem ? html`<br /><span class="muted">${row.problem ?? live?.note}</span>` : ''
-              }
-            </td>
-            <td>
-              ${counts ? progressBar(counts, open ? expected?.total : undefined) : html`<span class="muted">—</span>`}${
-                counts?.steps ? stepLine(counts.steps) : ''
-              }
-            </td>
-            <td class="n">${counts ? number(counts.succeeded) : ''}</td>
-            <td class="n">${counts ? number(counts.failed) : ''}</td>
-            <td class="n">${counts ? number(counts.skipped) : ''}</td>
-            <td class="n">${live?.progress ? number(live.progress.inFlight) : ''}</td>
-            <td>${when(row.startedAt)}</td>
-            <td>${duration((row.finishedAt ?? new Date()).getTime() - row.startedAt.getTime())}</td>
-            <td>${paceCell(row, counts, open ? expected : undefined)}</td>
-          </tr>`;
-        })}
+        ${page.rows.map((row) => runRow(ctx, page, row))}
       </tbody>
     </table>
     ${page.rows.length === 0 ? html`<p class="muted">No runs recorded${f.batch || f.state || f.from || f.to ? ' that match' : ''}.</p>` : ''}
     ${page.next ? html`<p><a id="next" href="${query({ after: page.next })}">Older runs →</a></p>` : ''}`;
   return layout(ctx, 'Runs', body, { live });
+}
+
+/** The runs list's filter form. */
+function filters(ctx: PageContext, page: RunsPage): Html {
+  const b = ctx.base;
+  const f = page.filter;
+  return html`<form class="filters" method="get" action="${b}/">
+    <label
+      >Batch<select name="batch">
+        <option value="">all</option>
+        ${page.batches.map((name) => html`<option ${name === f.batch ? 'selected' : ''} value="${name}">${name}</option>`)}
+      </select></label
+    >
+    <label
+      >State<select name="state">
+        <option value="">all</option>
+        ${RUN_STATES.map((s) => html`<option ${s === f.state ? 'selected' : ''} value="${s}">${s}</option>`)}
+      </select></label
+    >
+    <label>From<input type="date" name="from" value="${f.from ?? ''}" /></label>
+    <label>To<input type="date" name="to" value="${f.to ?? ''}" /></label>
+    <button>Filter</button> <a href="${b}/">clear</a>
+  </form>`;
+}
+
+/** One start's row: its state, live counts and pace against the batch's last finished total. */
+function runRow(ctx: PageContext, page: RunsPage, row: RunRow): Html {
+  const b = ctx.base;
+  const live = page.live.get(row);
+  const counts = countsOf(row, live);
+  const open = row.state === 'running' || row.state === 'paused';
+  const estimate = page.expected.get(row.batch);
+  const expected = live?.progress?.done
+    ? { total: live.progress.total, estimated: false }
+    : estimate !== undefined
+      ? { total: Math.max(estimate, counts?.total ?? 0), estimated: true }
+      : undefined;
+  return html`<tr data-batch="${row.batch}" data-run-key="${row.runKey}" data-state="${row.state}">
+    <td>${row.batch}</td>
+    <td><a href="${b}/runs/${row.id}">${row.runKey}</a></td>
+    <td>${row.kind}</td>
+    <td>
+      ${stateBadge(row.state)}${live?.progress?.paused && row.state !== 'paused' ? html` ${stateBadge('paused')}` : ''}${
+        live?.note || row.problem ? html`<br /><span class="muted">${row.problem ?? live?.note}</span>` : ''
+      }
+    </td>
+    <td>
+      ${counts ? progressBar(counts, open ? expected?.total : undefined) : html`<span class="muted">—</span>`}${
+        counts?.steps ? stepLine(counts.steps) : ''
+      }
+    </td>
+    <td class="n">${counts ? number(counts.succeeded) : ''}</td>
+    <td class="n">${counts ? number(counts.failed) : ''}</td>
+    <td class="n">${counts ? number(counts.skipped) : ''}</td>
+    <td class="n">${live?.progress ? number(live.progress.inFlight) : ''}</td>
+    <td>${when(row.startedAt)}</td>
+    <td>${duration((row.finishedAt ?? new Date()).getTime() - row.startedAt.getTime())}</td>
+    <td>${paceCell(row, counts, open ? expected : undefined)}</td>
+  </tr>`;
 }

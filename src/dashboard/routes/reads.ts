@@ -1,0 +1,175 @@
+import type { Context, Hono } from 'hono';
+import { failureGroups } from '../../db/failureGroups';
+import { reading } from '../../db/transaction';
+import { listRunActions } from '../../db/runActions';
+import { UserError } from '../../errors';
+import { jobWorkflowId, searchValue } from '../../contracts/ids';
+import type { Dashboard } from '../context';
+import {
+  batchesWithRuns,
+  expectedTotals as expectedTotalsIn,
+  listRuns,
+  runById,
+  stepCounts,
+  targetTimeline,
+  throughput,
+  type RunFilter,
+  type RunRow,
+} from '../data';
+import { liveProgress, partitionsOf, schedulesOf } from '../live';
+import { failuresPage, runPage } from '../views/run';
+import { RUN_STATES, runsPage } from '../views/runs';
+import { schedulesPage, targetPage } from '../views/target';
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+export const NUMBER = /^\d{1,18}$/;
+/** How long one reading of a run's ledger serves the run page's steps and chart. */
+const LEDGER_CACHE_MS = 3000;
+
+/** A run by the `:id` of the path; a 400 when there is none. */
+export async function runOf({ options }: Dashboard, c: Context) {
+  const id = c.req.param('id') ?? '';
+  if (!NUMBER.test(id)) throw new UserError(`no run ${id}`);
+  const run = await runById(options.pool, id, options.schema);
+  if (!run) throw new UserError(`no run ${id}`);
+  return { id, ...run };
+}
+
+/** The pages and their JSON: runs, a run, its ledger, its failures, a target's timeline, the schedules. */
+export function registerReadRoutes(app: Hono, dashboard: Dashboard): void {
+  registerRunsRoutes(app, dashboard);
+  registerRunRoutes(app, dashboard);
+  registerTargetRoutes(app, dashboard);
+}
+
+/** The runs list, filtered and keyset-paged, with live counts for the running ones. */
+function registerRunsRoutes(app: Hono, dashboard: Dashboard): void {
+  const { options, base, pageContext } = dashboard;
+  const { pool, tju, schema } = options;
+  /** The runs filter from the query string; anything malformed is a 400 that names it. */
+  const runFilter = (c: Context): RunFilter => {
+    const q = c.req.query();
+    const filter: RunFilter = {};
+    if (q.batch) filter.batch = q.batch;
+    if (q.state) {
+      if (!(RUN_STATES as readonly string[]).includes(q.state)) throw new UserError(`state must be one of ${RUN_STATES.join(', ')}`);
+      filter.state = q.state;
+    }
+    for (const key of ['from', 'to'] as const) {
+      if (!q[key]) continue;
+      if (!DATE.test(q[key]) || Number.isNaN(Date.parse(q[key]))) throw new UserError(`${key} must be a date, YYYY-MM-DD`);
+      filter[key] = q[key];
+    }
+    if (q.after) {
+      if (!/^\d{4}-\d{2}-\d{2} [\d:.+-]+\|/.test(q.after)) throw new UserError('after: not a cursor this dashboard made');
+      filter.after = q.after;
+    }
+    return filter;
+  };
+
+  const runsData = async (c: Context) => {
+    const filter = runFilter(c);
+    const limit = options.pageSize ?? 50;
+    const [{ rows, more }, batches] = await Promise.all([listRuns(pool, filter, limit, schema), batchesWithRuns(pool, schema)]);
+    const running = rows.filter((row) => row.state === 'running' || row.state === 'paused');
+    const [live, expected] = await Promise.all([
+      liveProgress(tju, running),
+      expectedTotalsIn(pool, [...new Set(running.map((r) => r.batch))], schema),
+    ]);
+    return { rows, live, expected, batches, filter, next: more ? rows[rows.length - 1].cursor : undefined };
+  };
+
+  app.get(`${base}/`, async (c) => c.html(runsPage(pageContext(c), await runsData(c))));
+  app.get(`${base}/api/runs`, async (c) => {
+    const page = await runsData(c);
+    return c.json({ runs: page.rows.map((row) => ({ ...row, live: page.live.get(row) })), next: page.next ?? null });
+  });
+}
+
+/** One run key: its starts with live counts, partitions and actions; its ledger's views; its failure groups. */
+function registerRunRoutes(app: Hono, dashboard: Dashboard): void {
+  const { options, base, pageContext } = dashboard;
+  const { pool, tju, client, schema } = options;
+
+  const runData = async (c: Context) => {
+    const run = await runOf(dashboard, c);
+    const latest = run.starts[0];
+    const running = run.starts.filter((row) => row.state === 'running' || row.state === 'paused');
+    const [live, actions, groups, partitions, expected] = await Promise.all([
+      liveProgress(tju, running),
+      listRunActions(pool, run.id, 50, schema),
+      reading(pool, (tx) => failureGroups(tx, run.id, { samples: 0, limit: 1000 }, schema)),
+      latest && latest.kind === 'run' ? partitionsOf(client, tju, latest.workflowId, 64).catch(() => []) : Promise.resolve([]),
+      expectedTotalsIn(pool, [run.batch], schema).then((m) => m.get(run.batch)),
+    ]);
+    const links = new Map<RunRow, string | undefined>(run.starts.map((row) => [row, tju.link(row.workflowId, row.executionId)]));
+    const openFailures = { count: groups.reduce((n, g) => n + g.count, 0), groups: groups.length };
+    return { ...run, live, actions, partitions, expected, links, openFailures };
+  };
+
+  // What the run's ledger says (counts per step, throughput over time) reads every row of the run: the page
+  // loads it after itself, and a few seconds' answer serves every operator polling meanwhile.
+  const ledgerViews = new Map<string, { at: number; data: Promise<unknown> }>();
+  app.get(`${base}/api/runs/:id/ledger`, async (c) => {
+    const id = c.req.param('id');
+    if (!NUMBER.test(id)) throw new UserError(`no run ${id}`);
+    let cached = ledgerViews.get(id);
+    if (!cached || Date.now() - cached.at > LEDGER_CACHE_MS) {
+      const data = Promise.all([stepCounts(pool, id, schema), throughput(pool, id, schema)]).then(([steps, chart]) => ({
+        steps,
+        throughput: chart,
+      }));
+      cached = { at: Date.now(), data };
+      ledgerViews.set(id, cached);
+      data.catch(() => ledgerViews.delete(id));
+      for (const [key, value] of ledgerViews) if (Date.now() - value.at > LEDGER_CACHE_MS) ledgerViews.delete(key);
+    }
+    return c.json(await cached.data);
+  });
+
+  app.get(`${base}/runs/:id`, async (c) => c.html(runPage(pageContext(c), await runData(c))));
+  app.get(`${base}/api/runs/:id`, async (c) => {
+    const { live, links, starts, ...rest } = await runData(c);
+    return c.json({ ...rest, starts: starts.map((row) => ({ ...row, live: live.get(row), uiUrl: links.get(row) })) });
+  });
+
+  const failuresData = async (c: Context) => {
+    const run = await runOf(dashboard, c);
+    const groups = await reading(pool, (tx) => failureGroups(tx, run.id, {}, schema));
+    const finished = run.starts.every((row) => row.finishedAt !== null);
+    return { id: run.id, batch: run.batch, runKey: run.runKey, groups, finished };
+  };
+  app.get(`${base}/runs/:id/failures`, async (c) => c.html(failuresPage(pageContext(c), await failuresData(c))));
+  app.get(`${base}/api/runs/:id/failures`, async (c) => c.json(await failuresData(c)));
+}
+
+/** A target's timeline across runs, and the schedules. */
+function registerTargetRoutes(app: Hono, dashboard: Dashboard): void {
+  const { options, base, pageContext } = dashboard;
+  const { pool, tju, client, schema } = options;
+
+  const targetData = async (c: Context) => {
+    const key = c.req.query('key') ?? '';
+    if (!key) throw new UserError('key: give the target key to look up');
+    const batch = c.req.query('batch') || undefined;
+    const entries = await targetTimeline(pool, key, batch, 500, schema);
+    return { key, batch, entries };
+  };
+  app.get(`${base}/targets`, async (c) => {
+    const data = await targetData(c);
+    const value = searchValue(data.key).replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+    return c.html(
+      targetPage(pageContext(c), {
+        ...data,
+        jobLink: (e) => tju.link(jobWorkflowId(e.batch, e.runKey, data.key)),
+        allLink: tju.listLink(`TjuTargetKey="${value}"`),
+      }),
+    );
+  });
+  app.get(`${base}/api/targets`, async (c) => c.json(await targetData(c)));
+
+  app.get(`${base}/schedules`, async (c) =>
+    c.html(schedulesPage(pageContext(c), await schedulesOf(client, options.batches, options.taskQueue))),
+  );
+  app.get(`${base}/api/schedules`, async (c) => c.json(await schedulesOf(client, options.batches, options.taskQueue)));
+}
