@@ -266,7 +266,9 @@ async function main() {
       // The ledger's table and indexes grow by this much per target (one row per target and unit).
       const ledgerBytesPerTarget =
         mode === 'bare' || mode === 'raw' ? 0 : Math.round(((await ledgerBytes(pool)) - ledgerBytesBefore) / options.targets);
-      const result = { mode: label, ...finished, ...extra, ledgerBytesPerTarget, cpuMsPerTarget: cpuMs };
+      // The workers' memory over the run, at a tenth of its samples: enough to see it flat or growing.
+      const rssOverRunMb = everyTenth(recorder.series);
+      const result = { mode: label, ...finished, ...extra, ledgerBytesPerTarget, cpuMsPerTarget: cpuMs, rssOverRunMb };
       const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoices');
       if (rows[0].n !== options.targets) throw new Error(`${mode}: ${rows[0].n} invoices for ${options.targets} targets`);
       results.push(result as never);
@@ -328,8 +330,7 @@ async function main() {
     overrides: tuning,
     repeat: options.repeat,
     medians: medians.map(({ series, ...r }) => r),
-    // The workers' memory over each run, at a tenth of its samples: enough to see it flat or growing.
-    results: results.map(({ series, ...r }) => ({ ...r, rssOverRunMb: everyTenth(series as Array<{ t: number; rssMb: number }>) })),
+    results: results.map(({ series, ...r }) => r),
     sizing: sized,
   };
   fs.writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
@@ -337,7 +338,7 @@ async function main() {
   console.log(`\nwrote ${path.relative(process.cwd(), base)}.json and .svg`);
 }
 
-const everyTenth = (series: Array<{ t: number; rssMb: number }> = []) =>
+const everyTenth = (series: Array<{ t: number; rssMb: number }>) =>
   series.filter((_, i) => i % Math.max(1, Math.floor(series.length / 10)) === 0).map(({ t, rssMb }) => [Math.round(t), Math.round(rssMb)]);
 
 async function ledgerBytes(pool: ReturnType<typeof createPool>): Promise<number> {

@@ -155,10 +155,11 @@ it('a retry of a partitioned run runs each open failure once, counts each once, 
   const releaseK00 = await holdRows(['k00']);
   const slowRetry = await h.tju.retry('test.things', { date });
   await untilProgress(slowRetry, (p) => p.inFlight > 0);
-  const cancelled = await tju(['cancel', 'test.things', '--date', date, '--reason', 'enough'], h.env);
-  expect(cancelled).toMatchObject({ code: 0 });
+  // The CLI waits for the run to end, which waits for its job in flight: release that once the cancel has landed.
+  const cancelling = tju(['cancel', 'test.things', '--date', date, '--reason', 'enough'], h.env);
   await untilProgress(slowRetry, (p) => p.stopped !== undefined);
   await releaseK00();
+  expect(await cancelling).toMatchObject({ code: 0 });
   expect((await within(60_000, slowRetry.result(), 'the cancelled retry')).stopped).toEqual({ state: 'cancelled', reason: 'enough' });
 });
 
