@@ -2,14 +2,14 @@
 // record, whatever its key; a retry, a re-run, a terminated job, a failing hook or a prune never loses a target
 // or acts on one twice. Each test checks the effects by SQL: `thing_effects` has no unique key, so a second
 // effect would show as a second row.
-import { buildTriggerInput, resolveRun } from '../src/plan';
+import { resolveRun } from '../src/plan';
 import { jobWorkflowId } from '../src/contracts/ids';
-import { ENGINE } from '../src/contracts/types';
 import { BatchRegistry } from '../src/registry';
 import { listFailures } from '../src/db/ledger';
 import { applyThingsSchema, effectsOf, hookedThings, insertThings, keylessThings, misspelledThings, things } from './fixtures/things';
 import { tju } from './helpers/cli';
 import { startHarness, type Harness } from './helpers/harness';
+import { startJobOfAnotherTrigger } from './helpers/jobs';
 import { untilProgress, untilSql as untilSqlIn } from './helpers/wait';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -91,20 +91,7 @@ it('awaits a job that is already running under its ID and counts its result, nev
   const date = '2026-11-03';
   // The job for `slow` is already running (another trigger of the run started it) when the run gets there.
   const run = resolveRun(new BatchRegistry([things]).get('test.things'), { date });
-  await h.client.workflow.start('jobWorkflow', {
-    workflowId: jobWorkflowId('test.things', date, 'slow'),
-    taskQueue: h.taskQueue,
-    args: [
-      {
-        engine: ENGINE,
-        batch: 'test.things',
-        runKey: date,
-        params: run.params,
-        target: { key: 'slow' },
-        settings: buildTriggerInput(run).job,
-      },
-    ],
-  });
+  await startJobOfAnotherTrigger(h, run, 'slow');
   const summary = await within(60_000, (await h.tju.trigger('test.things', { date })).result(), 'the run');
 
   expect(summary).toMatchObject({ total: 3, succeeded: 3, failed: 0, skipped: 0 });

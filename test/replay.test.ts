@@ -11,16 +11,16 @@ import { Worker } from '@temporalio/worker';
 import { issueInvoices } from '../examples/billing/batches/issue-invoices';
 import { ensureTemporalCli } from '../src/temporal/devServer';
 import { startHarness, type Harness } from './helpers/harness';
+import { startJobOfAnotherTrigger } from './helpers/jobs';
 import { insertMixedSubscriptions, insertNoFeeSubscriptions, insertSubscriptions } from './helpers/billing';
 import { lingeringBilling, mixedBilling } from './fixtures/batches';
 import { processOrders } from '../examples/post-purchase/batches/process-orders';
 import { applyShopSchema } from '../examples/post-purchase/schema';
 import { seedOrders } from '../examples/post-purchase/demo/seed';
 import { startShippingService } from '../examples/post-purchase/shipping/server';
-import { buildTriggerInput, resolveRun } from '../src/plan';
+import { resolveRun } from '../src/plan';
 import { chunkWorkflowId, jobWorkflowId, partitionWorkflowId } from '../src/contracts/ids';
 import { applyThingsSchema, insertThings, things } from './fixtures/things';
-import { ENGINE } from '../src/contracts/types';
 
 const DIR = path.join(__dirname, 'fixtures', 'histories');
 /**
@@ -209,20 +209,7 @@ async function recordEdges(h: Harness, save: (file: string, workflowId: string, 
   await h.pool.query(`UPDATE things SET sleep_ms = 1500 WHERE key = 'k1'`);
   await h.pool.query(`UPDATE things SET sleep_ms = 3000, broken = true WHERE key = 'k2'`);
   const run = resolveRun(things, { date });
-  await h.client.workflow.start('jobWorkflow', {
-    workflowId: jobWorkflowId('test.things', date, 'k1'),
-    taskQueue: h.taskQueue,
-    args: [
-      {
-        engine: ENGINE,
-        batch: 'test.things',
-        runKey: date,
-        params: run.params,
-        target: { key: 'k1' },
-        settings: buildTriggerInput(run).job,
-      },
-    ],
-  });
+  await startJobOfAnotherTrigger(h, run, 'k1');
   const awaiting = await h.tju.trigger('test.things', { date }, { window: 3 });
   const stuck = h.client.workflow.getHandle(jobWorkflowId('test.things', date, 'k2'));
   while (!(await stuck.describe().catch(() => undefined))) await new Promise((resolve) => setTimeout(resolve, 50));
