@@ -4,9 +4,10 @@ import { failingBilling, lingeringBilling, slowBilling, slowPartitionedBilling }
 import { insertSubscriptions, invoiceCounts } from './helpers/billing';
 import { tju } from './helpers/cli';
 import { startHarness, type Harness } from './helpers/harness';
+import { untilProgress } from './helpers/wait';
 import { startWorkerProcess } from './helpers/workerProcess';
 import { listFailures } from '../src/db/ledger';
-import { TjuClient, type RunHandle } from '../src/temporal/client';
+import { TjuClient } from '../src/temporal/client';
 import type { RunProgress } from '../src/contracts/types';
 
 let h: Harness;
@@ -21,17 +22,6 @@ const TOTAL = 200;
 afterAll(() => h.close());
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls the run's progress until `check` holds. */
-async function until(run: RunHandle, check: (p: RunProgress) => boolean, timeoutMs = 60_000): Promise<RunProgress> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const progress = await run.progress().catch(() => undefined);
-    if (progress && check(progress)) return progress;
-    if (Date.now() > deadline) throw new Error(`timed out; last progress ${JSON.stringify(progress)}`);
-    await sleep(100);
-  }
-}
 
 const finished = (p: RunProgress) => p.succeeded + p.failed + p.skipped;
 
@@ -58,12 +48,12 @@ async function untilRecorded(workflowId: string, state: string) {
 it('pause stops dispatching while jobs in flight finish; resume continues from the cursor, each target once', async () => {
   const date = '2026-12-01';
   const run = await h.tju.trigger('test.slow-billing', { date }, { maxHistoryEvents: 150 });
-  await until(run, (p) => p.continuedRuns >= 1 && finished(p) >= 40); // across a continue-as-new
+  await untilProgress(run, (p) => p.continuedRuns >= 1 && finished(p) >= 40); // across a continue-as-new
 
   const paused = await tju(['pause', 'test.slow-billing', '--date', date], h.env);
   expect(paused.stdout).toMatch(/^paused test\.slow-billing\/2026-12-01: \d+ job\(s\) in flight finish\n/);
   expect(paused.stdout).toContain('continue it with: tju resume test.slow-billing --date 2026-12-01');
-  const drained = await until(run, (p) => p.paused === true && p.inFlight === 0);
+  const drained = await untilProgress(run, (p) => p.paused === true && p.inFlight === 0);
   // Drained and paused, it dispatches nothing: its effects are what it counted, short of the whole run.
   expect(drained.total).toBeLessThan(TOTAL);
   expect((await invoiceCounts(h.pool, date)).invoices).toBe(drained.succeeded);
@@ -94,7 +84,7 @@ it('pause stops dispatching while jobs in flight finish; resume continues from t
 it('cancel ends the run with its summary after its jobs in flight; a new run of the key does the rest once', async () => {
   const date = '2026-12-02';
   const run = await h.tju.trigger('test.slow-billing', { date });
-  await until(run, (p) => finished(p) >= 20);
+  await untilProgress(run, (p) => finished(p) >= 20);
 
   const cancelled = await tju(['cancel', 'test.slow-billing', '--date', date, '--reason', 'gateway down'], h.env);
   expect(cancelled.code).toBe(0);
@@ -127,7 +117,7 @@ it('cancel --now cancels the chunk jobs in flight too; their committed units sta
     { date },
     { granularity: 'per-chunk', chunkSize: 20, chunkConcurrency: 2, window: 2 },
   );
-  await until(run, (p) => finished(p) >= 20 && p.inFlight > 0);
+  await untilProgress(run, (p) => finished(p) >= 20 && p.inFlight > 0);
   await run.cancel({ now: true });
   const summary = await run.result();
   expect(summary.stopped?.state).toBe('cancelled');
@@ -169,19 +159,19 @@ it('controls reach every partition, and survive a worker killed while paused', a
   let worker = await startWorkerProcess(h, queue);
   try {
     const run = await client.trigger('test.slow-partitioned-billing', { date });
-    await until(run, (p) => (p.runningPartitions ?? []).length === 2 && finished(p) >= 20);
+    await untilProgress(run, (p) => (p.runningPartitions ?? []).length === 2 && finished(p) >= 20);
     await run.pause();
-    const paused = await until(run, (p) => p.paused === true && p.inFlight === 0);
+    const paused = await untilProgress(run, (p) => p.paused === true && p.inFlight === 0);
     for (const partition of paused.runningPartitions!) {
       expect(await h.client.workflow.getHandle(partition).query('progress')).toMatchObject({ paused: true, inFlight: 0 });
     }
     await worker.kill('SIGKILL');
     worker = await startWorkerProcess(h, queue);
     // A query is answered by a worker that has replayed the run: the new one, which finds it still paused.
-    expect(await until(run, () => true)).toMatchObject({ paused: true, total: paused.total });
+    expect(await untilProgress(run, () => true)).toMatchObject({ paused: true, total: paused.total });
 
     await run.resume();
-    await until(run, (p) => !p.paused && p.total > paused.total);
+    await untilProgress(run, (p) => !p.paused && p.total > paused.total);
     await run.cancel({ reason: 'freeze' });
     const summary = await run.result();
     expect(summary.stopped).toEqual({ state: 'cancelled', reason: 'freeze' });

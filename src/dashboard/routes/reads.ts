@@ -22,14 +22,20 @@ import { RUN_STATES, runsPage } from '../views/runs';
 import { schedulesPage, targetPage } from '../views/target';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-export const NUMBER = /^\d{1,18}$/;
+const NUMBER = /^\d{1,18}$/;
 /** How long one reading of a run's ledger serves the run page's steps and chart. */
 const LEDGER_CACHE_MS = 3000;
 
-/** A run by the `:id` of the path; a 400 when there is none. */
-export async function runOf({ options }: Dashboard, c: Context) {
+/** The run number in the path, checked before anything is looked up. */
+function runIdOf(c: Context): string {
   const id = c.req.param('id') ?? '';
   if (!NUMBER.test(id)) throw new UserError(`no run ${id}`);
+  return id;
+}
+
+/** A run by the `:id` of the path; a 400 when there is none. */
+export async function runOf({ options }: Dashboard, c: Context) {
+  const id = runIdOf(c);
   const run = await runById(options.pool, id, options.schema);
   if (!run) throw new UserError(`no run ${id}`);
   return { id, ...run };
@@ -111,8 +117,7 @@ function registerRunRoutes(app: Hono, dashboard: Dashboard): void {
   // loads it after itself, and a few seconds' answer serves every operator polling meanwhile.
   const ledgerViews = new Map<string, { at: number; data: Promise<unknown> }>();
   app.get(`${base}/api/runs/:id/ledger`, async (c) => {
-    const id = c.req.param('id');
-    if (!NUMBER.test(id)) throw new UserError(`no run ${id}`);
+    const id = runIdOf(c);
     let cached = ledgerViews.get(id);
     if (!cached || Date.now() - cached.at > LEDGER_CACHE_MS) {
       const data = Promise.all([stepCounts(pool, id, schema), throughput(pool, id, schema)]).then(([steps, chart]) => ({
