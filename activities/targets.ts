@@ -54,7 +54,7 @@ export function targetActivities({ pool, batches, schema }: ActivityDeps) {
 
   /** One keyset page of the run's targets, checked (every row has a key, none twice). */
   const readPage = async (request: FetchTargetsRequest, batch?: Batch): Promise<Target[]> => {
-    if (!batch) return failedTargets(pool, request, request.after, request.limit, schema, request.upTo ?? null, request.failures);
+    if (!batch) return failedTargets(pool, { ...request, filter: request.failures }, schema);
     const page = { params: request.params, runKey: request.runKey, after: request.after, upTo: request.upTo ?? null, limit: request.limit };
     const rows = await batch.targets(pool, page);
     try {

@@ -100,7 +100,7 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
       retry: async (batchName, params = {}) => (await client.retry(batchName, params)).wait(),
       failures: async (batchName, params = {}) => {
         const { batch, runKey } = client.resolve(batchName, params);
-        return listFailures(pool, batch.name, runKey, schema);
+        return listFailures(pool, { batch: batch.name, runKey }, { schema });
       },
     };
   } catch (err) {

@@ -36,7 +36,7 @@ it("leaves a batch's work to a worker that defines it: no target failed, every e
     (output) => output.includes('this worker does not define the batch'),
     'the other worker',
   );
-  expect(await listFailures(h.pool, 'test.mixed-billing', date)).toEqual([]);
+  expect(await listFailures(h.pool, { batch: 'test.mixed-billing', runKey: date })).toEqual([]);
   expect(await run.state()).toBe('RUNNING');
 
   // Then the app's own worker joins, beside the other: units that reach the other are left for this one.
@@ -51,7 +51,7 @@ it("leaves a batch's work to a worker that defines it: no target failed, every e
   }
   expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: billable.length, duplicates: 0 });
   // The only failures are the batch's own (broken and doomed customers), none from the other worker.
-  const failures = await listFailures(h.pool, 'test.mixed-billing', date);
+  const failures = await listFailures(h.pool, { batch: 'test.mixed-billing', runKey: date });
   expect(failures.map((f) => f.targetKey).sort()).toEqual([...failing].sort());
   expect(failures.every((f) => f.errorType !== 'UnknownBatch')).toBe(true);
   expect(other.output()).toContain('this worker does not define the batch');

@@ -147,7 +147,7 @@ it("cancel --now still records the failures of a chunk's targets that gave up be
   expect(summary).toMatchObject({ total: TOTAL, cancelled: TOTAL, stopped: { state: 'cancelled' } });
   const { invoices } = await invoiceCounts(h.pool, date);
   expect(invoices).toBeLessThan(TOTAL - 4);
-  const failures = await listFailures(h.pool, 'test.lingering-billing', date);
+  const failures = await listFailures(h.pool, { batch: 'test.lingering-billing', runKey: date });
   expect(failures.map((f) => f.error)).toEqual(['account closed', 'account closed', 'account closed', 'account closed']);
 });
 
@@ -207,7 +207,7 @@ it('stops a run whose every target fails once failures pass maxFailures, not aft
   expect(summary.failed).toBeLessThanOrEqual(50 + 4 * 50);
   expect(summary.total).toBe(summary.failed);
   expect(summary.total).toBeLessThan(5000);
-  expect(await listFailures(h.pool, 'test.failing-billing', date)).toHaveLength(summary.failed);
+  expect(await listFailures(h.pool, { batch: 'test.failing-billing', runKey: date })).toHaveLength(summary.failed);
 
   const status = await tju(['status', 'test.failing-billing', '--date', date], h.env);
   expect(status.stdout).toMatch(/stopped \(failed\): \d+ targets failed, more than maxFailures 50/);

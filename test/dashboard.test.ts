@@ -71,7 +71,13 @@ it('shows a run live, pauses and resumes it, groups its failures, retries one gr
   const url = await serve({ token: TOKEN });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const dialogs: string[] = [];
+  const confirms: string[] = [];
   page.on('dialog', (d) => {
+    // A destructive button's confirm is answered yes; any other dialog (an alert from injected script) is a failure.
+    if (d.type() === 'confirm') {
+      confirms.push(d.message());
+      return void d.accept();
+    }
     dialogs.push(d.message());
     void d.dismiss();
   });
@@ -131,6 +137,7 @@ it('shows a run live, pauses and resumes it, groups its failures, retries one gr
   await h.pool.query(`UPDATE dashboard_targets SET kind = 'ok' WHERE kind = 'declined'`);
   await page.locator(`section.group[data-group="${declined}"] button:has-text("Retry this group")`).click();
   await page.waitForSelector('text=retrying 3 failed target(s)');
+  expect(confirms).toEqual(['Retry the 3 target(s) of this group?']);
   await tju.handleFor(batch.name, date, `${batch.name}/${date}/~retry`).result();
   await page.reload();
   await see.count(groups, 1);
@@ -141,7 +148,10 @@ it('shows a run live, pauses and resumes it, groups its failures, retries one gr
   expect(effects.map((r) => r.n)).toEqual([1, 1, 1]);
   const { rows: actions } = await h.pool.query(`SELECT action, actor, detail FROM tju.run_actions ORDER BY id`);
   expect(actions.map((a) => a.action)).toEqual(['pause', 'resume', 'retry']);
-  expect(actions[2]).toMatchObject({ actor: 'dashboard:alice@127.0.0.1', detail: { error: declined, targets: 3 } });
+  expect(actions[2]).toMatchObject({
+    actor: 'dashboard:alice@127.0.0.1',
+    detail: { group: { error: declined, unit: 'test.dashboard-unit' }, targets: 3 },
+  });
 
   // A target's timeline: its failure (resolved since), the retry, and its ledger row.
   await page.goto(`${url}/targets?key=declined-1`);
@@ -166,7 +176,7 @@ it('shows a run live, pauses and resumes it, groups its failures, retries one gr
   // A post from another site is refused before anything happens, even with the session cookie.
   const forged = await page.request.post(`${url}/runs/1/clear`, {
     headers: { Origin: 'http://evil.example', 'Content-Type': 'application/x-www-form-urlencoded' },
-    data: `_csrf=x&error=${encodeURIComponent(timeout)}`,
+    data: `_csrf=x&group=${encodeURIComponent(timeout)}&unit=test.dashboard-unit`,
   });
   expect(forged.status()).toBe(403);
 
@@ -177,7 +187,7 @@ it('shows a run live, pauses and resumes it, groups its failures, retries one gr
   await see.contains(page.locator('#schedules tr[data-batch="test.dashboard"]'), 'paused from the dashboard by dashboard:alice');
   await shot(page, 'schedules');
 
-  expect(await listFailures(h.pool, batch.name, date)).toHaveLength(2);
+  expect(await listFailures(h.pool, { batch: batch.name, runKey: date })).toHaveLength(2);
   await page.close();
 });
 
@@ -192,7 +202,10 @@ it('is read-only without a token: every button disabled, every post refused, not
   expect(await buttons.evaluateAll((all) => all.every((b) => (b as unknown as { disabled: boolean }).disabled))).toBe(true);
   // Even a same-origin post with the right fields is refused.
   const refused = await page.evaluate(async (to) => {
-    const res = await fetch(to, { method: 'POST', body: new URLSearchParams({ error: 'Error: gateway timeout after ? ms' }) });
+    const res = await fetch(to, {
+      method: 'POST',
+      body: new URLSearchParams({ group: 'Error: gateway timeout after ? ms', unit: 'test.dashboard-unit' }),
+    });
     return res.status;
   }, `${url}/runs/1/clear`);
   expect(refused).toBe(403);
@@ -200,7 +213,7 @@ it('is read-only without a token: every button disabled, every post refused, not
   expect(api.status()).toBe(403);
   const { rows: actionsAfter } = await h.pool.query(`SELECT count(*)::int AS n FROM tju.run_actions`);
   expect(actionsAfter[0].n).toBe(actionsBefore[0].n);
-  expect(await listFailures(h.pool, batch.name, date)).toHaveLength(2);
+  expect(await listFailures(h.pool, { batch: batch.name, runKey: date })).toHaveLength(2);
   await shot(page, 'read-only');
   await page.close();
 });

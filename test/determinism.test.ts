@@ -26,7 +26,7 @@ it('per-chunk: lanes with retried and failing targets replay to the same command
 
   expect(summary).toEqual({ total: 400, succeeded: billable.length, failed: failing.length, skipped: 0 });
   expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: billable.length, duplicates: 0 });
-  const failures = await listFailures(h.pool, 'test.mixed-billing', date);
+  const failures = await listFailures(h.pool, { batch: 'test.mixed-billing', runKey: date });
   expect(failures.map((f) => f.targetKey).sort()).toEqual([...failing].sort());
 
   const { replayed, errors } = await replayAll(h, 'chunkJobWorkflow');

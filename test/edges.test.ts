@@ -82,7 +82,7 @@ it('retries a failed target keyed "retry": the retry trigger and its job are dif
 
   const retried = await within(60_000, (await h.tju.retry('test.things', { date: '2026-11-02' })).result(), 'the retry');
   expect(retried).toMatchObject({ total: 1, succeeded: 1, failed: 0, skipped: 0 });
-  expect(await listFailures(h.pool, 'test.things', '2026-11-02')).toEqual([]);
+  expect(await listFailures(h.pool, { batch: 'test.things', runKey: '2026-11-02' })).toEqual([]);
   expect(Object.fromEntries(await effectsOf(h.pool, '2026-11-02'))).toEqual({ a: 1, retry: 1 });
 });
 
@@ -161,7 +161,7 @@ it('a job terminated mid-run: its target gets a failure record that tju failures
   const summary = await within(60_000, run.result(), 'the run');
 
   expect(summary).toMatchObject({ total: 3, succeeded: 2, failed: 1, skipped: 0 });
-  const failures = await listFailures(h.pool, 'test.things', date);
+  const failures = await listFailures(h.pool, { batch: 'test.things', runKey: date });
   expect(failures).toEqual([
     expect.objectContaining({ targetKey: 'stuck', unit: 'test.record-effect', errorType: 'JobEnded', error: 'its job was terminated' }),
   ]);

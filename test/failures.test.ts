@@ -29,7 +29,7 @@ it('retries a unit that fails twice, records targets that always fail, and finis
   expect(rows).toHaveLength(1);
   expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: 21, duplicates: 0 });
 
-  const failures = await listFailures(h.pool, 'test.flaky-billing', date);
+  const failures = await listFailures(h.pool, { batch: 'test.flaky-billing', runKey: date });
   expect(failures.map((f) => [f.targetKey, f.error, f.errorType, f.attempts, f.nonRetryable])).toEqual(
     expect.arrayContaining([
       [broken, 'payment gateway rejected the card', 'Error', 3, false],
@@ -63,7 +63,7 @@ it('bills a fixed target on the next run of the date and clears its failure reco
   const summary = await (await h.tju.trigger('test.flaky-billing', { date })).result();
 
   expect(summary).toEqual({ total: 2, succeeded: 2, failed: 0, skipped: 0 });
-  expect(await listFailures(h.pool, 'test.flaky-billing', date)).toEqual([]);
+  expect(await listFailures(h.pool, { batch: 'test.flaky-billing', runKey: date })).toEqual([]);
   expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: 23, duplicates: 0 });
   // status still shows the first run's `failed 2`, and says that none is still failed now.
   const status = await tju(['status', 'test.flaky-billing', '--date', date], h.env);
@@ -84,7 +84,7 @@ it('bulk: a retry pages the open failures as staged chunks, bills the fixed targ
   const summary = await (await h.tju.retry('test.flaky-billing', { date }, options)).result();
 
   expect(summary).toEqual({ total: 3, succeeded: 2, failed: 1, skipped: 0 });
-  expect((await listFailures(h.pool, 'test.flaky-billing', date)).map((f) => f.targetKey)).toEqual([broken]);
+  expect((await listFailures(h.pool, { batch: 'test.flaky-billing', runKey: date })).map((f) => f.targetKey)).toEqual([broken]);
   expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: 32, duplicates: 0 });
   // The retry's chunks are the run's last three staged rows, one failure each.
   const { rows: staged } = await h.pool.query<{ key: string }>(
@@ -107,17 +107,35 @@ it('groups failures by cause, and retries or clears one group or one target from
   const groups = await tju(['failures', ...run, '--groups'], h.env);
   expect(groups.stdout).toContain('2  test.flaky-issue-invoice  NonRetryableError: subscription ? has no monthly fee');
   expect(groups.stdout).toContain('1  test.flaky-issue-invoice  Error: payment gateway rejected the card');
+  // Each group prints the command that retries exactly it, quoted for a shell.
+  expect(groups.stdout).toContain(
+    `retry: npx tju retry test.flaky-billing --date ${date} --group 'NonRetryableError: subscription ? has no monthly fee' --step test.flaky-issue-invoice`,
+  );
 
   // A choice that takes nothing is refused in one line, and nothing starts.
   const none = await tju(['retry', ...run, '--error', 'no such error'], h.env);
   expect(none.code).toBe(2);
-  expect(none.stderr.trim()).toBe(`tju: no open failure of test.flaky-billing ${date} matching --error "no such error"`);
+  expect(none.stderr.trim()).toBe(`tju: no open failure of test.flaky-billing ${date} matching --error 'no such error'`);
+
+  // Free text shows what it takes, per step and group, and starts nothing without --yes.
+  const text = await tju(['retry', ...run, '--error', 'MONTHLY FEE'], h.env);
+  expect(text.code).toBe(0);
+  expect(text.stdout).toContain(`would retry 2 failed target(s) matching --error 'MONTHLY FEE':`);
+  expect(text.stdout).toContain('2  test.flaky-issue-invoice  NonRetryableError: subscription ? has no monthly fee');
+  expect(text.stdout).not.toContain('payment gateway');
+  expect(await h.tju.run('test.flaky-billing', { date }).state()).toBe('COMPLETED');
+  expect(
+    await h.client.workflow
+      .getHandle(`test.flaky-billing/${date}/~retry`)
+      .describe()
+      .catch(() => 'none'),
+  ).toBe('none');
 
   await h.pool.query(`UPDATE subscriptions SET monthly_fee = 5 WHERE customer LIKE 'no-fee-%'`);
-  const retried = await tju(['retry', ...run, '--error', 'NonRetryableError: subscription ? has no monthly fee', '--wait'], h.env);
+  const retried = await tju(['retry', ...run, '--group', 'NonRetryableError: subscription ? has no monthly fee', '--wait'], h.env);
   expect(retried.stdout).toContain('retrying 2 failed target(s)');
   expect(retried.code).toBe(0);
-  const open = await listFailures(h.pool, 'test.flaky-billing', date);
+  const open = await listFailures(h.pool, { batch: 'test.flaky-billing', runKey: date });
   expect(open.map((f) => f.targetKey)).toEqual([broken]);
   const { rows: billed } = await h.pool.query('SELECT subscription_id::text FROM invoices WHERE subscription_id = ANY($1) ORDER BY 1', [
     noFee,
@@ -127,13 +145,13 @@ it('groups failures by cause, and retries or clears one group or one target from
   // By target: clear forgets that failure record only (the ledger stays), and says who did it.
   expect((await tju(['clear', ...run, '--target', broken], h.env)).stdout).toContain('would forget 1 failure record(s)');
   const cleared = await tju(['clear', ...run, '--target', broken, '--yes'], h.env);
-  expect(cleared.stdout).toContain(`forgot 1 failure record(s) of test.flaky-billing ${date} matching --target "${broken}"`);
-  expect(await listFailures(h.pool, 'test.flaky-billing', date)).toEqual([]);
+  expect(cleared.stdout).toContain(`forgot 1 failure record(s) of test.flaky-billing ${date} matching --target ${broken}`);
+  expect(await listFailures(h.pool, { batch: 'test.flaky-billing', runKey: date })).toEqual([]);
   const { rows: actions } = await h.pool.query(
     `SELECT a.action, a.actor, a.detail FROM tju.run_actions a JOIN tju.runs r ON r.id = a.run_id WHERE r.run_key = $1 ORDER BY a.id`,
     [date],
   );
-  expect(actions.map((a) => [a.action, a.detail.error ?? a.detail.target])).toEqual([
+  expect(actions.map((a) => [a.action, a.detail.group?.error ?? a.detail.target])).toEqual([
     ['retry', 'NonRetryableError: subscription ? has no monthly fee'],
     ['clear', broken],
   ]);
@@ -157,7 +175,7 @@ describe('per-chunk jobs', () => {
     expect(await invoiceCounts(h.pool, date)).toMatchObject({ invoices: billable, duplicates: 0 });
     const invoiced = await h.pool.query('SELECT 1 FROM invoices WHERE subscription_id = $1 AND billing_date = $2', [flaky, date]);
     expect(invoiced.rowCount).toBe(1);
-    const failures = await listFailures(h.pool, 'test.flaky-billing', date);
+    const failures = await listFailures(h.pool, { batch: 'test.flaky-billing', runKey: date });
     expect(failures.map((f) => [f.targetKey, f.attempts, f.error])).toEqual([[broken, 3, 'payment gateway rejected the card']]);
     // The chunk with the failed target still completed: failures are per target, not per chunk.
     const failedChunks = await h.client.workflow.count(

@@ -89,7 +89,7 @@ it('bulk: survives three SIGKILLs in a 10,000-target run; each chunk resumes aft
 
   await expectMixedRunEffects(date, summary, failing, billable);
   // Each failure recorded once, with the attempts its policy allowed: 1 for refused, 3 for the rest.
-  const failures = await listFailures(h.pool, 'test.mixed-billing', date);
+  const failures = await listFailures(h.pool, { batch: 'test.mixed-billing', runKey: date });
   const { rows } = await h.pool.query<{ id: string; customer: string }>('SELECT id::text, customer FROM subscriptions WHERE id = ANY($1)', [
     failing,
   ]);

@@ -58,5 +58,5 @@ it('calls the carrier with one key per thing across two run keys and a SIGKILL b
   expect(carrier.stats().accepted).toBe(4);
   expect(carrier.stats().deduplicated).toBeGreaterThanOrEqual(2);
   expect(Object.fromEntries(await effectsOf(h.pool))).toEqual({ plain: 1, crash: 1, 'a/b c': 1 });
-  expect((await listFailures(h.pool, 'test.shipped-things', '2026-11-02')).map((f) => f.targetKey)).toEqual(['jams']);
+  expect((await listFailures(h.pool, { batch: 'test.shipped-things', runKey: '2026-11-02' })).map((f) => f.targetKey)).toEqual(['jams']);
 }, 180_000);

@@ -126,8 +126,8 @@ it('moves a ledger keyed by batch and run key to run numbers in place: done work
   const pool = createPool(url, 2);
   try {
     const ref = { batch: 'billing.issue-invoices', runKey: '2026-10-01' };
-    expect(await runRecords(pool, ref.batch, ref.runKey)).toEqual({ ledger: 2, failures: 1 });
-    expect(await failedTargets(pool, ref, null, 10)).toEqual([{ key: '2' }]);
+    expect(await runRecords(pool, ref)).toEqual({ ledger: 2, failures: 1 });
+    expect(await failedTargets(pool, { ...ref, after: null, limit: 10 })).toEqual([{ key: '2' }]);
     // A failure recorded before groups existed has its group too.
     expect(await query(url, 'SELECT error_group FROM tju.failures')).toEqual([{ error_group: 'NonRetryableError: no fee' }]);
     // Work recorded before the move is still done: the unit does not run again under its key.
@@ -136,9 +136,9 @@ it('moves a ledger keyed by batch and run key to run numbers in place: done work
     expect(await unit.execute(pool, {}, { idempotencyKey: { ...ref, targetKey: '1' } })).toEqual({ outcome: 'skipped' });
     expect(await unit.execute(pool, {}, { idempotencyKey: { ...ref, targetKey: '2' } })).toEqual({ outcome: 'succeeded' });
     expect(ran).toBe(1);
-    expect(await listFailures(pool, ref.batch, ref.runKey)).toEqual([]); // target 2 succeeded since
-    expect(await clearRun(pool, ref.batch, ref.runKey)).toEqual({ ledger: 3, failures: 0 });
-    expect(await runRecords(pool, ref.batch, '2026-10-02')).toEqual({ ledger: 1, failures: 0 });
+    expect(await listFailures(pool, ref)).toEqual([]); // target 2 succeeded since
+    expect(await clearRun(pool, ref)).toEqual({ ledger: 3, failures: 0 });
+    expect(await runRecords(pool, { batch: ref.batch, runKey: '2026-10-02' })).toEqual({ ledger: 1, failures: 0 });
   } finally {
     await pool.end();
   }

@@ -195,7 +195,7 @@ it('records the unit and its attempts when a unit times out', async () => {
   await h.pool.query(`UPDATE subscriptions SET status = 'inactive' WHERE id <> $1`, [id]);
   const summary = await (await h.tju.trigger('test.timing-out-billing', { date })).result();
   expect(summary).toMatchObject({ total: 1, failed: 1 });
-  const [failure] = await listFailures(h.pool, 'test.timing-out-billing', date);
+  const [failure] = await listFailures(h.pool, { batch: 'test.timing-out-billing', runKey: date });
   expect(failure).toMatchObject({ targetKey: id, unit: 'test.hanging-issue-invoice', attempts: 2, errorType: 'TimeoutFailure' });
 });
 

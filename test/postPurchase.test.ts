@@ -117,7 +117,7 @@ it('a step that gives up stops the chain and names the step; retry resumes there
   expect(summary.steps!['shop.request-shipping'].failed).toBe(seeded.unshippable);
   expect(summary.steps!['shop.queue-notification'].succeeded).toBe(seeded.completed - seeded.unshippable);
 
-  const failures = await listFailures(h.pool, 'shop.process-orders', date);
+  const failures = await listFailures(h.pool, { batch: 'shop.process-orders', runKey: date });
   expect(failures).toHaveLength(seeded.unshippable);
   for (const f of failures)
     expect(f).toMatchObject({ unit: 'shop.request-shipping', nonRetryable: true, error: expect.stringContaining('no postal code') });
@@ -146,7 +146,7 @@ it('a step that gives up stops the chain and names the step; retry resumes there
   expect(
     (await h.pool.query('SELECT order_id, issued_at FROM receipts WHERE order_id = ANY($1) ORDER BY order_id', [failed])).rows,
   ).toEqual(before.rows);
-  expect(await listFailures(h.pool, 'shop.process-orders', date)).toEqual([]);
+  expect(await listFailures(h.pool, { batch: 'shop.process-orders', runKey: date })).toEqual([]);
   expect(await count(`orders WHERE status = 'completed' AND post_processed_at IS NULL`)).toBe(0);
 });
 

@@ -46,7 +46,7 @@ it('lists failed jobs by query, then resets one after the fix and it succeeds on
   expect(await h.client.workflow.getHandle(jobId).result()).toEqual({ outcome: 'succeeded' });
   const invoices = await h.pool.query('SELECT amount FROM invoices WHERE subscription_id = $1', [broken]);
   expect(invoices.rows).toEqual([{ amount: '12.50' }]);
-  expect(await listFailures(h.pool, 'billing.issue-invoices', date)).toEqual([]); // resolved by the success
+  expect(await listFailures(h.pool, { batch: 'billing.issue-invoices', runKey: date })).toEqual([]); // resolved by the success
 
   // Resetting it again changes nothing twice: the ledger makes the unit a no-op.
   await temporal('workflow', 'reset', '--workflow-id', jobId, '--type', 'FirstWorkflowTask', '--reason', 'again');

@@ -2,7 +2,7 @@
 import type { Pool } from 'pg';
 import { issueInvoice } from '../examples/billing/batches/issue-invoices/unit';
 import { defineUnit } from '../src/unit';
-import { failedTargets, listFailures, recordFailure } from '../src/db/ledger';
+import { clearFailures, countFailures, failedTargets, listFailures, recordFailure } from '../src/db/ledger';
 import { createPool } from '../src/db/pool';
 import { NonRetryableError } from '../src/errors';
 import { createTestDatabase, dropTestDatabase } from './helpers/databases';
@@ -98,11 +98,51 @@ describe('unit transactions and the ledger', () => {
     };
     await recordFailure(pool, failure);
     await recordFailure(pool, { ...failure, targetKey: 't2', target: { key: 't2' } });
-    expect((await listFailures(pool, 'test.audit', 'r2')).map((f) => f.targetKey)).toEqual(['t1', 't2']);
+    expect((await listFailures(pool, { batch: 'test.audit', runKey: 'r2' })).map((f) => f.targetKey)).toEqual(['t1', 't2']);
 
     await appendAudit.execute(pool, { note: 'recovered' }, { idempotencyKey: key });
-    expect((await listFailures(pool, 'test.audit', 'r2')).map((f) => f.targetKey)).toEqual(['t2']);
-    expect(await failedTargets(pool, { batch: 'test.audit', runKey: 'r2' }, null, 10)).toEqual([{ key: 't2' }]);
+    expect((await listFailures(pool, { batch: 'test.audit', runKey: 'r2' })).map((f) => f.targetKey)).toEqual(['t2']);
+    expect(await failedTargets(pool, { batch: 'test.audit', runKey: 'r2', after: null, limit: 10 })).toEqual([{ key: 't2' }]);
+  });
+
+  it('takes exactly one failure group by its step and masked error, never a group that merely contains it', async () => {
+    const run = { batch: 'test.audit', runKey: 'groups' };
+    const fail = (targetKey: string, unit: string, error: string) =>
+      recordFailure(pool, {
+        ...run,
+        targetKey,
+        unit,
+        error,
+        errorType: 'Error',
+        attempts: 1,
+        nonRetryable: false,
+        target: { key: targetKey },
+      });
+    await fail('a', 'test.charge', 'card declined');
+    await fail('b', 'test.charge', 'card declined by issuer'); // contains the first group's text
+    await fail('c', 'test.refund', 'card declined'); // the same error in another step
+    await fail("d'; DROP TABLE tju.failures; --", 'test.charge', "card declined'%_\\");
+    const group = (error: string, unit?: string) => ({ filter: { group: { error, ...(unit ? { unit } : {}) } } });
+
+    expect(await countFailures(pool, run, group('Error: card declined', 'test.charge'))).toEqual({
+      total: 1,
+      groups: [{ unit: 'test.charge', group: 'Error: card declined', count: 1 }],
+    });
+    expect((await countFailures(pool, run, group('Error: card declined'))).groups.map((g) => g.unit)).toEqual([
+      'test.charge',
+      'test.refund',
+    ]);
+    expect((await countFailures(pool, run, group("Error: card declined'%_\\"))).total).toBe(1);
+    expect((await countFailures(pool, run, group('Error: card declined%'))).total).toBe(0);
+    // Free text takes what contains it, in any case: a person's choice, shown before it acts.
+    expect((await countFailures(pool, run, { filter: { error: 'CARD DECLINED' } })).total).toBe(4);
+
+    expect(await clearFailures(pool, run, group('Error: card declined', 'test.charge'))).toBe(1);
+    expect((await listFailures(pool, run)).map((f) => `${f.unit} ${f.targetKey}`).sort()).toEqual([
+      'test.charge b',
+      "test.charge d'; DROP TABLE tju.failures; --",
+      'test.refund c',
+    ]);
   });
 
   it('records a unit that found its work done as skipped, and does not run it again under its key', async () => {

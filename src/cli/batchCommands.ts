@@ -1,3 +1,4 @@
+import { shellQuote } from '../util/shellQuote';
 import { Command } from 'commander';
 import type { Batch } from '../batch';
 
@@ -31,5 +32,5 @@ export function addBatchCommands(
 /** The flags that name a run again in a printed command: ` --date 2026-11-01`. */
 export const paramFlags = (params: Record<string, string>): string =>
   Object.entries(params)
-    .map(([key, value]) => ` --${kebab(key)} ${value}`)
+    .map(([key, value]) => ` --${kebab(key)} ${shellQuote(value)}`)
     .join('');

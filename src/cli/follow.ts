@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { isUnreadablePayload, unreadableNote } from '../codec';
 import { listRunRecords } from '../db/runHistory';
-import { noWorkerNote, type RunHandle } from '../temporal/client';
+import type { RunHandle } from '../temporal/runHandle';
+import { noWorkerNote } from '../temporal/runStatus';
 import type { RunSummary } from '../contracts/types';
 import type { CliApp } from './app';
 import { formatCounts, formatSteps, runNeedsAttention } from './format';

@@ -147,7 +147,12 @@ export type TargetSource = 'query' | 'failures';
 
 /** Which open failures a retry (or a clear) takes; every field given must match. */
 export interface FailureFilter {
-  /** A failure group as `tju failures --groups` and the dashboard name it, or a part of the message (any case). */
+  /**
+   * One failure group exactly, as `tju failures --groups` and the dashboard name it: its error with what varies
+   * per target masked, and the step (unit) that gave up; without `unit`, the group in every step.
+   */
+  group?: { error: string; unit?: string };
+  /** Errors whose `Type: message` contains this text, in any case: a person's free choice, shown before it acts. */
   error?: string;
   /** One target's key. */
   target?: string;

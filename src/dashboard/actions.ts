@@ -47,17 +47,17 @@ export async function actOnRun(ctx: ActionContext, run: RunRef, action: RunActio
     }
     case 'retry': {
       if (!tju.knows(run.batch)) throw new UserError(`this dashboard's app does not define ${run.batch}: retry it from its own app`);
-      const taken = await countFailures(pool, run.batch, run.runKey, schema, filter);
-      if (taken === 0) throw new UserError('no open failure matches: nothing to retry');
+      const { total } = await countFailures(pool, run, { filter, schema });
+      if (total === 0) throw new UserError('no open failure matches: nothing to retry');
       const started = await tju.retry(run.batch, run.params, { failures: filter });
-      said = `retrying ${taken} failed target(s) as ${started.workflowId}`;
-      detail = { ...filter, targets: taken, workflowId: started.workflowId };
+      said = `retrying ${total} failed target(s) as ${started.workflowId}`;
+      detail = { ...filter, targets: total, workflowId: started.workflowId };
       break;
     }
     case 'clear': {
       if ((await handle.state()) === 'RUNNING')
         throw new UserError(`${handle.workflowId} is running; clear its failures once it has finished`);
-      const forgot = await clearFailures(pool, run.batch, run.runKey, filter, schema);
+      const forgot = await clearFailures(pool, run, { filter, schema });
       if (forgot === 0) throw new UserError('no open failure matches: nothing to clear');
       said = `forgot ${forgot} failure record(s); the next run of ${run.runKey} selects their targets again`;
       detail = { ...filter, failures: forgot };

@@ -4,8 +4,8 @@ import path from 'node:path';
 /** uPlot's browser build and stylesheet, served from the package that ships them. */
 const uplotDist = path.join(path.dirname(require.resolve('uplot/package.json')), 'dist');
 
-// The page's only script: loads a run's steps and throughput chart, and while a run is live, swaps in a fresh <main>
-// every two seconds (polling keeps it to plain HTTP, which any proxy in front passes).
+// The page's only script: loads a run's steps and throughput chart, swaps in a fresh <main> while a run is live
+// (polling keeps it to plain HTTP, which any proxy in front passes), and confirms destructive buttons.
 const SCRIPT = `(function () {
   // The run's ledger view (steps, throughput) loads after the page: it reads every row of the run.
   function cell(row, text, numeric) {
@@ -44,23 +44,37 @@ const SCRIPT = `(function () {
     var a = document.activeElement;
     return a && (a.tagName === 'INPUT' || a.tagName === 'SELECT');
   }
+  // Polls while the tab is seen: every 2 s while the page changes, backing off to 30 s while it does not (or
+  // while the server does not answer); a hidden tab stops, and catches up once seen again.
+  var FAST = 2000, SLOW = 30000, delay = FAST, timer = null, last = null;
   function refresh() {
+    timer = null;
     var main = document.querySelector('main[data-live]');
-    if (!main || busy()) return schedule();
+    if (!main || document.hidden) return;
+    if (busy()) return schedule();
     fetch(location.href, { headers: { Accept: 'text/html' }, credentials: 'same-origin' })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (text) {
-        if (!text) return;
-        var fresh = new DOMParser().parseFromString(text, 'text/html').querySelector('main');
-        if (!fresh) return;
+        var fresh = text && new DOMParser().parseFromString(text, 'text/html').querySelector('main');
+        if (!fresh || fresh.innerHTML === last) { delay = Math.min(delay * 2, SLOW); return; }
+        delay = FAST;
+        last = fresh.innerHTML;
         main.innerHTML = fresh.innerHTML;
         if (!fresh.hasAttribute('data-live')) main.removeAttribute('data-live');
         draw();
       })
-      .catch(function () {})
+      .catch(function () { delay = Math.min(delay * 2, SLOW); })
       .then(schedule);
   }
-  function schedule() { setTimeout(refresh, 2000); }
+  function schedule() { if (!timer && !document.hidden) timer = setTimeout(refresh, delay); }
+  document.addEventListener('visibilitychange', function () {
+    if (document.hidden) { clearTimeout(timer); timer = null; } else { delay = FAST; refresh(); }
+  });
+  // A button that touches many targets says how many, and acts only once the operator agrees.
+  document.addEventListener('submit', function (event) {
+    var text = event.target.getAttribute && event.target.getAttribute('data-confirm');
+    if (text && !window.confirm(text)) event.preventDefault();
+  });
   draw();
   schedule();
 })();

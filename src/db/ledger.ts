@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Db } from '../db/types';
+import { Params } from './params';
 import { tjuTables } from './schema';
 import type { FailureFilter, FailureRecord, Target } from '../contracts/types';
 
@@ -113,40 +114,52 @@ export async function recordFailure(db: Db, failure: FailureRecord, schema?: str
   );
 }
 
+/** The run a statement is about. */
+export interface RunRef {
+  batch: string;
+  runKey: string;
+}
+
+/** Which open failures of a run a statement takes, and in which schema. */
+export interface FailureQuery {
+  filter?: FailureFilter;
+  schema?: string;
+}
+
 /**
- * Failure records a filter takes, as SQL on `f` with its values at `$from` (error) and `$from + 1` (target):
- * a group's exact name, or a part of `type: message` in any case; and one target's key.
+ * A run's failure records still open (their unit has not since succeeded for the target) that a filter takes,
+ * as `f`: one group exactly (its masked error, and its step when named), errors containing a text in any case,
+ * one target.
  */
-export const failureFilterSql = (from: number) =>
-  `($${from}::text IS NULL OR f.error_group = $${from}
-      OR strpos(lower(f.error_type || ': ' || f.error), lower($${from})) > 0)
-    AND ($${from + 1}::text IS NULL OR f.target_key = $${from + 1})`;
-
-export const failureFilterParams = (filter: FailureFilter = {}) => [filter.error ?? null, filter.target ?? null];
-
-/** The failure records of a run still open (their unit has not since succeeded for the target), as `f`. */
-export const openFailures = (schema?: string) => {
+function openFailures(params: Params, run: RunRef, { filter = {}, schema }: FailureQuery = {}): string {
   const t = tjuTables(schema);
-  return `${t.failures} f JOIN ${t.runs} r ON r.id = f.run_id
-    WHERE r.batch = $1 AND r.run_key = $2
-      AND NOT EXISTS (SELECT 1 FROM ${t.ledger} l WHERE l.run_id = f.run_id AND l.target_key = f.target_key AND l.unit = f.unit)`;
-};
+  const where = [
+    `r.batch = ${params.add(run.batch)}`,
+    `r.run_key = ${params.add(run.runKey)}`,
+    `NOT EXISTS (SELECT 1 FROM ${t.ledger} l WHERE l.run_id = f.run_id AND l.target_key = f.target_key AND l.unit = f.unit)`,
+  ];
+  if (filter.group) {
+    where.push(`f.error_group = ${params.add(filter.group.error)}`);
+    if (filter.group.unit !== undefined) where.push(`f.unit = ${params.add(filter.group.unit)}`);
+  }
+  if (filter.error !== undefined) where.push(`strpos(lower(f.error_type || ': ' || f.error), lower(${params.add(filter.error)})) > 0`);
+  if (filter.target !== undefined) where.push(`f.target_key = ${params.add(filter.target)}`);
+  return `${t.failures} f JOIN ${t.runs} r ON r.id = f.run_id WHERE ${where.join(' AND ')}`;
+}
 
-/** One keyset page of a run's open failures, as their jobs carried them: what a retry dispatches. */
+/** One keyset page of a run's open failures (keys after `after`, up to `upTo`), as their jobs carried them: what a retry dispatches. */
 export async function failedTargets(
   db: Db,
-  ref: { batch: string; runKey: string },
-  after: string | null,
-  limit: number,
+  page: RunRef & { after: string | null; limit: number; upTo?: string | null; filter?: FailureFilter },
   schema?: string,
-  upTo: string | null = null,
-  filter?: FailureFilter,
 ): Promise<Target[]> {
+  const params = new Params();
+  const from = openFailures(params, page, { filter: page.filter, schema });
+  const after = page.after === null ? '' : ` AND f.target_key > ${params.add(page.after)}`;
+  const upTo = page.upTo == null ? '' : ` AND f.target_key <= ${params.add(page.upTo)}`;
   const { rows } = await db.query<{ target: Target }>(
-    `SELECT f.target FROM ${openFailures(schema)} AND ($3::text IS NULL OR f.target_key > $3)
-        AND ($5::text IS NULL OR f.target_key <= $5) AND ${failureFilterSql(6)}
-      ORDER BY f.target_key LIMIT $4`,
-    [ref.batch, ref.runKey, after, limit, upTo, ...failureFilterParams(filter)],
+    `SELECT f.target FROM ${from}${after}${upTo} ORDER BY f.target_key LIMIT ${params.add(page.limit)}`,
+    params.values,
   );
   return rows.map((row) => row.target);
 }
@@ -166,12 +179,14 @@ export async function ledgerStates(db: Db, runId: string, keys: string[], schema
 }
 
 /** A run's ledger rows and open failures: what `tju status` reports and `tju clear` would forget. */
-export async function runRecords(db: Db, batch: string, runKey: string, schema?: string) {
+export async function runRecords(db: Db, run: RunRef, schema?: string) {
   const t = tjuTables(schema);
+  const params = new Params();
+  const failures = openFailures(params, run, { schema });
   const { rows } = await db.query<{ ledger: number; failures: number }>(
     `SELECT (SELECT count(*) FROM ${t.ledger} l JOIN ${t.runs} r ON r.id = l.run_id WHERE r.batch = $1 AND r.run_key = $2)::int AS ledger,
-            (SELECT count(*) FROM ${openFailures(schema)})::int AS failures`,
-    [batch, runKey],
+            (SELECT count(*) FROM ${failures})::int AS failures`,
+    params.values,
   );
   return rows[0];
 }
@@ -180,15 +195,15 @@ export async function runRecords(db: Db, batch: string, runKey: string, schema?:
  * Forgets a run: its ledger rows and failure records. Its row in `runs` stays, so workers that know its
  * number keep writing under the same one.
  */
-export async function clearRun(db: Db, batch: string, runKey: string, schema?: string) {
-  const before = await runRecords(db, batch, runKey, schema);
+export async function clearRun(db: Db, run: RunRef, schema?: string) {
+  const before = await runRecords(db, run, schema);
   const t = tjuTables(schema);
   await db.query(
     `WITH run AS (SELECT id FROM ${t.runs} WHERE batch = $1 AND run_key = $2),
           ledger AS (DELETE FROM ${t.ledger} WHERE run_id IN (SELECT id FROM run)),
           failures AS (DELETE FROM ${t.failures} WHERE run_id IN (SELECT id FROM run))
      SELECT 1`,
-    [batch, runKey],
+    [run.batch, run.runKey],
   );
   return before;
 }
@@ -197,42 +212,44 @@ export async function clearRun(db: Db, batch: string, runKey: string, schema?: s
 export type StoredFailure = Omit<FailureRecord, 'batch' | 'runKey'> & { failedAt: Date; group: string };
 
 /** The open failures of a run (those a filter takes), oldest first. */
-export async function listFailures(
-  db: Db,
-  batch: string,
-  runKey: string,
-  schema?: string,
-  filter?: FailureFilter,
-): Promise<StoredFailure[]> {
+export async function listFailures(db: Db, run: RunRef, query?: FailureQuery): Promise<StoredFailure[]> {
+  const params = new Params();
   const { rows } = await db.query<StoredFailure>(
     `SELECT f.target_key AS "targetKey", f.unit, f.error, f.error_type AS "errorType", f.attempts,
             f.non_retryable AS "nonRetryable", f.failed_at AS "failedAt", f.target, f.error_group AS "group"
-       FROM ${openFailures(schema)} AND ${failureFilterSql(3)} ORDER BY f.failed_at, f.target_key`,
-    [batch, runKey, ...failureFilterParams(filter)],
+       FROM ${openFailures(params, run, query)} ORDER BY f.failed_at, f.target_key`,
+    params.values,
   );
   return rows;
 }
 
-/** How many open failures of a run a filter takes, counted where they are. */
-export async function countFailures(db: Db, batch: string, runKey: string, schema?: string, filter?: FailureFilter): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${openFailures(schema)} AND ${failureFilterSql(3)}`, [
-    batch,
-    runKey,
-    ...failureFilterParams(filter),
-  ]);
-  return rows[0].n;
+/** How many open failures of a run a filter takes, counted where they are, by step and group. */
+export async function countFailures(db: Db, run: RunRef, query?: FailureQuery): Promise<FailureCount> {
+  const params = new Params();
+  const { rows } = await db.query<{ unit: string; group: string; count: number }>(
+    `SELECT f.unit, f.error_group AS "group", count(*)::int AS count FROM ${openFailures(params, run, query)}
+      GROUP BY f.unit, f.error_group ORDER BY count(*) DESC, f.unit, f.error_group`,
+    params.values,
+  );
+  return { total: rows.reduce((n, row) => n + row.count, 0), groups: rows };
+}
+
+/** Open failures counted: in all, and per step and group (largest first), so a person sees what a filter takes. */
+export interface FailureCount {
+  total: number;
+  groups: Array<{ unit: string; group: string; count: number }>;
 }
 
 /**
  * Forgets the open failures a filter takes (the operator accepts them): their targets are selected again by
  * the next run of the key. The run's ledger is untouched. Resolves with how many were forgotten.
  */
-export async function clearFailures(db: Db, batch: string, runKey: string, filter: FailureFilter, schema?: string): Promise<number> {
+export async function clearFailures(db: Db, run: RunRef, query?: FailureQuery): Promise<number> {
+  const params = new Params();
   const { rowCount } = await db.query(
-    `DELETE FROM ${tjuTables(schema).failures} d USING (SELECT f.run_id, f.target_key FROM ${openFailures(schema)}
-        AND ${failureFilterSql(3)}) f
+    `DELETE FROM ${tjuTables(query?.schema).failures} d USING (SELECT f.run_id, f.target_key FROM ${openFailures(params, run, query)}) f
       WHERE d.run_id = f.run_id AND d.target_key = f.target_key`,
-    [batch, runKey, ...failureFilterParams(filter)],
+    params.values,
   );
   return rowCount ?? 0;
 }

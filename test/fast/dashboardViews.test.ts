@@ -60,6 +60,7 @@ it('escapes run keys, problems, filters and failure groups, whatever they hold',
       id: '7',
       batch: 'b',
       runKey: hostile,
+      params: { date: hostile },
       finished: true,
       groups: [
         {
@@ -74,8 +75,11 @@ it('escapes run keys, problems, filters and failure groups, whatever they hold',
     }),
   );
   expect(failures).not.toContain('<script>alert');
-  // The group goes back as a form value, escaped, so the button retries exactly this group.
-  expect(failures).toContain('name="error" value="Error: &lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;"');
+  // The group and its step go back as form values, escaped, so the button retries exactly this group.
+  expect(failures).toContain('name="group" value="Error: &lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;"');
+  expect(failures).toContain('name="unit" value="u"');
+  // The CLI hint is shell-quoted: pasted, it names the same group (a quote inside closes and reopens).
+  expect(failures).toContain(`--group &#39;Error: &lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;\\&#39;&#39;&amp;&#39; --step u`);
 });
 
 it('renders every button disabled on a read-only dashboard, and enabled only when signed in', async () => {
@@ -85,6 +89,7 @@ it('renders every button disabled on a read-only dashboard, and enabled only whe
         id: '7',
         batch: 'b',
         runKey: 'k',
+        params: {},
         finished: true,
         groups: [{ group: 'Error: x', unit: 'u', count: 1, firstSeen: new Date(), lastSeen: new Date(), samples: [] }],
       }),

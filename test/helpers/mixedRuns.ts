@@ -28,7 +28,7 @@ export function mixedRuns(harness: () => Harness) {
       duplicates: 0,
       inactive: 0,
     });
-    const failures = await listFailures(pool, 'test.mixed-billing', date);
+    const failures = await listFailures(pool, { batch: 'test.mixed-billing', runKey: date });
     expect(failures.map((f) => f.targetKey).sort()).toEqual([...failing].sort());
     expect(await ledgerCount(pool, date)).toBe(billable.length);
     // Units that committed just before a fault run again and find their ledger entry: skipped, not doubled.

@@ -1,6 +1,6 @@
 // Waiting for an event, never for time: each helper polls for a condition and fails with what it last saw.
 import type { Pool } from 'pg';
-import type { RunHandle } from '../../src/temporal/client';
+import type { RunHandle } from '../../src/temporal/runHandle';
 import type { RunProgress } from '../../src/contracts/types';
 
 /** Polls `read` until `done` holds for what it returned; fails after `timeoutMs` naming what it last saw. */

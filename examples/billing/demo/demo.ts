@@ -64,7 +64,7 @@ export async function runDemo(batches: readonly Batch[], config: Config, subscri
       `\nRun ${run.workflowId}: issued ${summary.succeeded}, skipped ${summary.skipped}, failed ${summary.failed} ` +
         `of ${summary.total} in ${seconds.toFixed(1)}s (${(units / seconds).toFixed(0)} units/s)`,
     );
-    for (const failure of (await listFailures(pool, BATCH, date)).slice(0, 5)) {
+    for (const failure of (await listFailures(pool, { batch: BATCH, runKey: date })).slice(0, 5)) {
       console.log(`  failed: subscription ${failure.targetKey}: ${failure.error} (${failure.attempts} attempt(s))`);
     }
 

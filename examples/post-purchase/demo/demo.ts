@@ -74,7 +74,7 @@ export async function runDemo(batches: readonly Batch[], config: Config, orders:
     const stats = shipping.stats();
     console.log(`   The carrier got ${stats.requests} requests: refused ${stats.refused} with 503 (retried), accepted ${stats.accepted}.`);
 
-    const failures = await listFailures(pool, BATCH, date);
+    const failures = await listFailures(pool, { batch: BATCH, runKey: date });
     console.log(`\n2. tju failures ${BATCH} --date ${date}: ${failures.length} order(s), each naming the step that gave up:`);
     for (const f of failures.slice(0, 3)) console.log(`    order ${f.targetKey}  ${f.unit}  ${f.errorType}: ${f.error}`);
 

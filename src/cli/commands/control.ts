@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { CliApp } from '../app';
 import type { Batch } from '../../batch';
 import { resolveRun } from '../../plan';
-import type { RunHandle } from '../../temporal/client';
+import type { RunHandle } from '../../temporal/runHandle';
 import type { RunProgress } from '../../contracts/types';
 import { addBatchCommands, paramFlags } from '../batchCommands';
 import { formatCounts } from '../format';

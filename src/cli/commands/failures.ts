@@ -5,7 +5,7 @@ import { failureGroups } from '../../db/failureGroups';
 import { reading } from '../../db/transaction';
 import { resolveRun } from '../../plan';
 import { addBatchCommands, paramFlags } from '../batchCommands';
-import { failureFilterOf, failureFilterOptions } from '../failureFilter';
+import { failureFilterOf, failureFilterOptions, filterFlags } from '../failureFilter';
 import { jsonOption, printJson } from '../format';
 import { withDatabase } from '../session';
 
@@ -33,11 +33,15 @@ export function registerFailures(program: Command, app: CliApp): void {
           console.log(
             `         first ${g.firstSeen.toISOString()}  last ${g.lastSeen.toISOString()}  e.g. ${g.samples.map((x) => x.targetKey).join(', ')}`,
           );
+          console.log(
+            `         retry: npx tju retry ${batch.name}${paramFlags(params)}${filterFlags({ group: { error: g.group, unit: g.unit } })}`,
+          );
         }
-        if (groups.length) console.log(`retry one with: tju retry ${batch.name}${paramFlags(params)} --error '<group>'`);
         return;
       }
-      const rows = await withDatabase(app, (pool) => listFailures(pool, batch.name, runKey, app.config.schema, filter));
+      const rows = await withDatabase(app, (pool) =>
+        listFailures(pool, { batch: batch.name, runKey }, { filter, schema: app.config.schema }),
+      );
       if (options.json) return printJson(rows);
       if (rows.length === 0) {
         console.log(`no failed targets for ${batch.name} ${runKey}`);

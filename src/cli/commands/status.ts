@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { CliApp } from '../app';
 import { runRecords } from '../../db/ledger';
 import { resolveRun } from '../../plan';
-import type { RunStatus } from '../../temporal/client';
+import type { RunStatus } from '../../temporal/runStatus';
 import { addBatchCommands, paramFlags } from '../batchCommands';
 import { formatCounts, formatHook, formatSteps, jsonOption, printJson } from '../format';
 import { withDatabase, withSession } from '../session';
@@ -14,7 +14,7 @@ export function registerStatus(program: Command, app: CliApp): void {
   addBatchCommands(status, app.batches, jsonOption, async (batch, params, options) => {
     const { runKey } = resolveRun(batch, params); // refuse bad params before connecting to anything
     await withDatabase(app, async (pool) => {
-      const { failures } = await runRecords(pool, batch.name, runKey, app.config.schema);
+      const { failures } = await runRecords(pool, { batch: batch.name, runKey }, app.config.schema);
       await withSession(
         app,
         async ({ tju }) => {

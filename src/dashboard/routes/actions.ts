@@ -52,7 +52,10 @@ export function registerActionRoutes(app: Hono, dashboard: Dashboard): void {
 
   const filterOf = (form: Record<string, unknown>): FailureFilter => {
     const filter: FailureFilter = {};
-    if (typeof form.error === 'string' && form.error) filter.error = form.error;
+    // A button acts on one group exactly (its step and masked error) or one target, never on a text match.
+    if (typeof form.group === 'string' && form.group && typeof form.unit === 'string' && form.unit) {
+      filter.group = { error: form.group, unit: form.unit };
+    }
     if (typeof form.target === 'string' && form.target) filter.target = form.target;
     return filter;
   };

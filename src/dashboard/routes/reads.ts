@@ -142,7 +142,9 @@ function registerRunRoutes(app: Hono, dashboard: Dashboard): void {
     const run = await runOf(dashboard, c);
     const groups = await reading(pool, (tx) => failureGroups(tx, run.id, {}, schema));
     const finished = run.starts.every((row) => row.finishedAt !== null);
-    return { id: run.id, batch: run.batch, runKey: run.runKey, groups, finished };
+    const recorded = run.starts.find((row) => row.kind === 'run')?.params ?? run.starts[0]?.params ?? {};
+    const params = Object.fromEntries(Object.entries(recorded).map(([key, value]) => [key, String(value)]));
+    return { id: run.id, batch: run.batch, runKey: run.runKey, params, groups, finished };
   };
   app.get(`${base}/runs/:id/failures`, async (c) => c.html(failuresPage(pageContext(c), await failuresData(c))));
   app.get(`${base}/api/runs/:id/failures`, async (c) => c.json(await failuresData(c)));

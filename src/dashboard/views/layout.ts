@@ -85,10 +85,17 @@ export function layout(ctx: PageContext, title: string, body: Html, options: { l
 }
 
 /** A POST button: enabled only for a signed-in operator; disabled (and saying why) on a read-only dashboard. */
-export function button(ctx: PageContext, action: string, label: string, fields: Record<string, string> = {}, danger = false): Html {
+/** A button that posts an action; `confirm` asks the operator first (dashboard.js), naming what it touches. */
+export function button(
+  ctx: PageContext,
+  action: string,
+  label: string,
+  fields: Record<string, string> = {},
+  { danger = false, confirm }: { danger?: boolean; confirm?: string } = {},
+): Html {
   const enabled = !ctx.readOnly && ctx.signedIn;
   const why = ctx.readOnly ? 'read-only dashboard' : enabled ? '' : 'sign in first';
-  return html`<form class="inline" method="post" action="${ctx.base}${action}">
+  return html`<form class="inline" method="post" action="${ctx.base}${action}" ${confirm ? html`data-confirm="${confirm}"` : ''}>
     <input type="hidden" name="_csrf" value="${ctx.csrf}" />${Object.entries(fields).map(
       ([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`,
     )}<button ${danger ? raw('class="danger"') : ''} ${enabled ? '' : raw('disabled')} title="${why}">${label}</button>

@@ -6,6 +6,8 @@ import type { FailureGroup } from '../../db/failureGroups';
 import { duration, number, when } from './format';
 import { button, layout, stateBadge, type Html, type PageContext } from './layout';
 import { countsOf, paceCell, progressBar } from './runs';
+import { paramFlags } from '../../cli/batchCommands';
+import { filterFlags } from '../../cli/failureFilter';
 
 export interface RunPage {
   id: string;
@@ -45,8 +47,17 @@ function controls(ctx: PageContext, page: RunPage, latest: RunRow | undefined, o
     ${
       open
         ? html`${paused ? button(ctx, `/runs/${page.id}/resume`, 'Resume') : button(ctx, `/runs/${page.id}/pause`, 'Pause')}
-          ${button(ctx, `/runs/${page.id}/cancel`, 'Cancel', {}, true)}
-          ${button(ctx, `/runs/${page.id}/cancel-now`, 'Cancel now (and jobs in flight)', {}, true)}`
+          ${button(ctx, `/runs/${page.id}/cancel`, 'Cancel', {}, { danger: true, confirm: 'Cancel this run? Jobs in flight finish.' })}
+          ${button(
+            ctx,
+            `/runs/${page.id}/cancel-now`,
+            'Cancel now (and jobs in flight)',
+            {},
+            {
+              danger: true,
+              confirm: 'Cancel this run and the jobs in flight now?',
+            },
+          )}`
         : html`<span class="muted">Not running: nothing to pause or cancel.</span>`
     }
     ${link ? html` · <a href="${link}" target="_blank" rel="noopener">Trigger in Temporal’s Web UI</a>` : ''}
@@ -194,7 +205,7 @@ function actionsTable(actions: RunAction[]): Html {
 
 export function failuresPage(
   ctx: PageContext,
-  page: { id: string; batch: string; runKey: string; groups: FailureGroup[]; finished: boolean },
+  page: { id: string; batch: string; runKey: string; params: Record<string, string>; groups: FailureGroup[]; finished: boolean },
 ): Html {
   const b = ctx.base;
   const body = html`<p class="muted"><a href="${b}/runs/${page.id}">← ${page.batch} · ${page.runKey}</a></p>
@@ -207,9 +218,31 @@ export function failuresPage(
           <h2>${g.group}</h2>
           <p><b>${number(g.count)}</b> target(s) · step <code>${g.unit}</code> · first ${when(g.firstSeen)} · last ${when(g.lastSeen)}</p>
           <div>
-            ${button(ctx, `/runs/${page.id}/retry`, 'Retry this group', { error: g.group })}
-            ${button(ctx, `/runs/${page.id}/clear`, 'Clear this group', { error: g.group }, true)}
-            <span class="muted">CLI: <code>tju retry ${page.batch} --error '${g.group}'</code></span>
+            ${button(
+              ctx,
+              `/runs/${page.id}/retry`,
+              'Retry this group',
+              { group: g.group, unit: g.unit },
+              {
+                confirm: `Retry the ${g.count} target(s) of this group?`,
+              },
+            )}
+            ${button(
+              ctx,
+              `/runs/${page.id}/clear`,
+              'Clear this group',
+              { group: g.group, unit: g.unit },
+              {
+                danger: true,
+                confirm: `Forget the ${g.count} failure record(s) of this group? Their targets are selected again by the next run.`,
+              },
+            )}
+            <span class="muted"
+              >CLI:
+              <code
+                >npx tju retry ${page.batch}${paramFlags(page.params)}${filterFlags({ group: { error: g.group, unit: g.unit } })}</code
+              ></span
+            >
           </div>
           <table>
             <thead>

@@ -1,0 +1,47 @@
+import type { RunRecord } from '../db/runHistory';
+import type { HookProblem } from '../hooks/outbox';
+import type { RunProgress, RunSummary } from '../contracts/types';
+
+/** What to tell a person whose run waits for a worker. */
+export const noWorkerNote = (taskQueue: string) => `no worker is polling task queue '${taskQueue}': start \`npx tju worker\``;
+
+export interface RunStatus {
+  batch: string;
+  runKey: string;
+  workflowId: string;
+  runId?: string;
+  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, TERMINATED, ... */
+  state: string;
+  startTime?: Date;
+  counts?: RunSummary | RunProgress;
+  uiUrl?: string;
+  /** Why live counts are missing (no worker polling, a worker not answering). */
+  note?: string;
+  /** What holds a running run up: an activity being retried, with its last error. */
+  problems?: string[];
+  /** The run's hook calls not delivered: still retrying, or given up. */
+  hooks?: HookProblem[];
+  /** Later runs of the same run key (re-runs), oldest first. */
+  reruns?: RunStatus[];
+  /** Read from tju's run history in PostgreSQL: Temporal no longer has this run. */
+  fromHistory?: boolean;
+  finishTime?: Date;
+}
+
+/** A run history row as a status: states in Temporal's spelling, so both read alike. */
+export function statusFromRecord(record: RunRecord): RunStatus {
+  const ended = record.finishedAt !== null;
+  return {
+    batch: record.batch,
+    runKey: record.runKey,
+    workflowId: record.workflowId,
+    runId: record.executionId,
+    state: record.state.toUpperCase(),
+    startTime: record.startedAt,
+    ...(ended ? { finishTime: record.finishedAt! } : {}),
+    ...(record.counts ? { counts: { ...record.counts, ...(ended ? {} : { inFlight: 0 }) } as RunSummary } : {}),
+    ...(ended ? {} : { note: 'Temporal no longer has this run and its end was never recorded (terminated?)' }),
+    ...(record.problem && !ended ? { problems: [record.problem] } : {}),
+    fromHistory: true,
+  };
+}
