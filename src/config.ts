@@ -37,6 +37,7 @@ const envSchema = z.object({
   TJU_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   TJU_CODEC_KEYS: z.string().optional(),
   TJU_DASHBOARD_TOKEN: z.string().min(16, 'must be at least 16 characters (it guards the buttons that change runs)').optional(),
+  TJU_CODEC_TOKEN: z.string().min(16, 'must be at least 16 characters (it guards decryption)').optional(),
 });
 
 /** Every environment variable tju reads. */
@@ -71,6 +72,8 @@ export interface Config {
   metricsPort?: number;
   /** Enables the dashboard's buttons; unset: the dashboard is read-only. */
   dashboardToken?: string;
+  /** The bearer token the codec server asks of every request; unset: it serves loopback only. */
+  codecToken?: string;
 }
 
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
@@ -110,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, app: AppSetting
     connectTimeout: e.TJU_CONNECT_TIMEOUT,
     metricsPort: e.TJU_METRICS_PORT,
     dashboardToken: e.TJU_DASHBOARD_TOKEN,
+    codecToken: e.TJU_CODEC_TOKEN,
   };
 }
 

@@ -94,13 +94,14 @@ it("keeps a target's options out of Temporal's histories, yet every tju command 
     expect(waited.stdout).toMatch(/total \d+, succeeded \d+, failed [1-9]/);
     expect(waited.code).toBe(1);
 
-    // The codec server decrypts for `temporal --codec-endpoint` and the Web UI.
+    // The codec server decrypts for `temporal --codec-endpoint` and the Web UI, with its bearer token only.
     const port = await freePort();
+    const token = 'a-codec-token-for-tests';
     const server = spawn(
       process.execPath,
       [path.join(__dirname, '..', 'bin', 'tju.js'), '--config', TEST_CONFIG, 'codec-server', '--port', String(port)],
       {
-        env: { ...process.env, ...env },
+        env: { ...process.env, ...env, TJU_CODEC_TOKEN: token },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -109,9 +110,40 @@ it("keeps a target's options out of Temporal's histories, yet every tju command 
         server.stdout.on('data', (chunk) => String(chunk).includes('codec server on') && resolve());
         server.once('exit', (code) => reject(new Error(`codec-server exited with ${code}`)));
       });
-      expect(await show(jobId, '--codec-endpoint', `http://127.0.0.1:${port}`)).toContain(`"payment_method":"${MARK}"`);
-      const preflight = await fetch(`http://127.0.0.1:${port}/decode`, { method: 'OPTIONS', headers: { origin: 'http://localhost:8233' } });
+      const endpoint = `http://127.0.0.1:${port}`;
+      expect(await show(jobId, '--codec-endpoint', endpoint, '--codec-auth', `Bearer ${token}`)).toContain(`"payment_method":"${MARK}"`);
+      const preflight = await fetch(`${endpoint}/decode`, { method: 'OPTIONS', headers: { origin: 'http://localhost:8233' } });
       expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
+
+      // Without the token (or with another), a page from another origin, or a body too large: refused.
+      const encrypted = JSON.parse(
+        (
+          await promisify(execFile)(ensureTemporalCli(), [
+            'workflow',
+            'show',
+            '-o',
+            'json',
+            '--address',
+            h.address,
+            '--namespace',
+            h.namespace,
+            '--workflow-id',
+            jobId,
+          ])
+        ).stdout,
+      );
+      const payloads = { payloads: [encrypted.events[0].workflowExecutionStartedEventAttributes.input.payloads[0]] };
+      const decode = (headers: Record<string, string>, body = JSON.stringify(payloads)) =>
+        fetch(`${endpoint}/decode`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      expect((await decode({})).status).toBe(401);
+      expect((await decode({ authorization: 'Bearer not-the-token-at-all' })).status).toBe(401);
+      expect((await decode({ authorization: `Bearer ${token}`, origin: 'http://evil.example' })).status).toBe(403);
+      expect((await decode({ authorization: `Bearer ${token}` }, 'x'.repeat(9 * 1024 * 1024))).status).toBe(413);
+      const decoded = await decode({ authorization: `Bearer ${token}`, origin: 'http://localhost:8233' });
+      expect(decoded.status).toBe(200);
+      expect(
+        Buffer.from(((await decoded.json()) as { payloads: Array<{ data: string }> }).payloads[0].data, 'base64').toString(),
+      ).toContain(MARK);
     } finally {
       server.kill('SIGTERM');
     }
@@ -152,4 +184,10 @@ it('refuses malformed keys in one line, writing nothing', async () => {
   }
   const server = await tju(['codec-server'], h.env);
   expect(server).toMatchObject({ code: 2, stderr: 'tju: TJU_CODEC_KEYS is not set: the codec server decrypts with those keys\n' });
+  const exposed = await tju(['codec-server', '--host', '0.0.0.0'], { ...h.env, TJU_CODEC_KEYS: `k1:${key()}` });
+  expect(exposed).toMatchObject({
+    code: 2,
+    stdout: '',
+    stderr: 'tju: --host 0.0.0.0 would decrypt for whoever reaches it: set TJU_CODEC_TOKEN first\n',
+  });
 });

@@ -11,6 +11,7 @@ import { TjuClient } from '../src/temporal/client';
 import { TjuSchedules } from '../src/temporal/schedules';
 import { dashboardBatch, DASHBOARD_TABLES } from './fixtures/dashboard';
 import { launchBrowser, see } from './helpers/browser';
+import { until } from './helpers/wait';
 import { startHarness, type Harness } from './helpers/harness';
 
 const TOKEN = 'a-dashboard-token-for-tests';
@@ -92,11 +93,18 @@ it('shows a run live, pauses and resumes it, groups its failures, retries one gr
   const run = await tju.trigger(batch, { date });
   await page.goto(`${url}/`);
   // The runs page polls: the bar moves without a reload.
-  const finished = `Number(document.querySelector('#runs [role=progressbar]')?.getAttribute('aria-valuenow'))`;
+  // The bar's number, read from the page as the poll updates it (not evaluated in it: its CSP forbids eval).
+  const moved = (than: number) =>
+    until(
+      () => finishedOf(page),
+      (n) => n > than,
+      'the runs page moving',
+      30_000,
+    );
 
-  await page.waitForFunction(`${finished} > 0`, null, { timeout: 30_000 });
+  await moved(0);
   const first = await finishedOf(page);
-  await page.waitForFunction(`${finished} > ${first}`, null, { timeout: 30_000 });
+  await moved(first);
   await see.count(page.locator('#runs tr[data-state=running]'), 1);
   await shot(page, 'runs');
 
@@ -185,6 +193,8 @@ it('shows a run live, pauses and resumes it, groups its failures, retries one gr
   await page.click('#schedules button:has-text("Pause")');
   await page.waitForSelector('text=paused the schedule of test.dashboard');
   await see.contains(page.locator('#schedules tr[data-batch="test.dashboard"]'), 'paused from the dashboard by dashboard:alice');
+  const { rows: scheduleEvents } = await h.pool.query(`SELECT kind, actor, batch FROM tju.operator_events WHERE kind LIKE 'schedule-%'`);
+  expect(scheduleEvents).toEqual([{ kind: 'schedule-pause', actor: 'dashboard:alice@127.0.0.1', batch: 'test.dashboard' }]);
   await shot(page, 'schedules');
 
   expect(await listFailures(h.pool, { batch: batch.name, runKey: date })).toHaveLength(2);

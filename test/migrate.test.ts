@@ -41,7 +41,18 @@ const tablesIn = async (url: string, schema: string) =>
   ).map((r) => r.t);
 
 /** tju's tables, in any schema. */
-const TJU_TABLES = ['failures', 'hook_events', 'ledger', 'migrations', 'run_actions', 'run_history', 'runs', 'staged_chunks'];
+const TJU_TABLES = [
+  'dashboard_sessions',
+  'failures',
+  'hook_events',
+  'ledger',
+  'migrations',
+  'operator_events',
+  'run_actions',
+  'run_history',
+  'runs',
+  'staged_chunks',
+];
 
 it('creates only its own schema in an empty database, once', async () => {
   const url = newDatabase();
@@ -85,6 +96,7 @@ it('upgrades a database at the layout before schemas in place, keeping its ledge
     '0004_hook_events',
     '0005_operators',
     '0006_staged_chunks',
+    '0007_dashboard_sessions',
   ]);
 
   expect(await tablesIn(url, 'public')).toEqual(['invoices', 'subscriptions']);
@@ -112,7 +124,14 @@ it('moves a ledger keyed by batch and run key to run numbers in place: done work
       VALUES ('billing.issue-invoices', '2026-10-01', '2', 'billing.issue-invoice', 'no fee', 'NonRetryableError', 1, '{"key": "2"}')`,
   );
 
-  expect(await migrate(url)).toEqual(['0002_runs', '0003_run_history', '0004_hook_events', '0005_operators', '0006_staged_chunks']);
+  expect(await migrate(url)).toEqual([
+    '0002_runs',
+    '0003_run_history',
+    '0004_hook_events',
+    '0005_operators',
+    '0006_staged_chunks',
+    '0007_dashboard_sessions',
+  ]);
   expect(await query(url, 'SELECT batch, run_key FROM tju.runs ORDER BY id')).toEqual([
     { batch: 'billing.issue-invoices', run_key: '2026-10-01' },
     { batch: 'billing.issue-invoices', run_key: '2026-10-02' },

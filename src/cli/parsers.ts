@@ -20,3 +20,16 @@ export function port(value: string): number {
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('expected a port number from 1 to 65535');
   return n;
 }
+
+/** Commander parser for a duration flag, as milliseconds. */
+export function durationMs(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) throw new InvalidArgumentError('expected a duration like 30s, 15m, 12h');
+  return ms;
+}
+
+/** Commander parser for a flag that may be given more than once: each value is added to the list. */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Whether an address to listen on reaches this machine only. */
+export const isLoopback = (host: string): boolean => /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i.test(host);

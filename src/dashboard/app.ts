@@ -1,30 +1,67 @@
 // The dashboard: server-rendered pages and the JSON behind them, on Hono. Mount `createDashboard(...).fetch`
 // in any fetch-style server, or `dashboardListener(...)` in Node's http / Express; `tju dashboard` serves it.
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { csrf } from 'hono/csrf';
 import { html } from 'hono/html';
 import { HTTPException } from 'hono/http-exception';
 import { UserError } from '../errors';
 import { assets } from './assets';
 import { dashboardOf, type DashboardOptions } from './context';
-import { registerActionRoutes } from './routes/actions';
+import { registerActionRoutes, registerSessionRoutes } from './routes/actions';
 import { registerReadRoutes } from './routes/reads';
 import { layout } from './views/layout';
 
 export type { DashboardOptions };
 
-export function createDashboard(options: DashboardOptions): Hono {
+/** The largest request body read: forms and JSON of a few fields. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** Scripts and styles from the dashboard itself only; inline style attributes for the progress bars' widths. */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "style-src-attr 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+/** The dashboard as a Hono app; `close()` ends its connections to PostgreSQL. */
+export function createDashboard(options: DashboardOptions): Hono & { close(): Promise<void> } {
   const dashboard = dashboardOf(options);
   const { base, pageContext, wantsJson } = dashboard;
   const app = new Hono();
 
-  // Cross-site form posts are refused before any handler (Origin / Sec-Fetch-Site); forms also carry a token.
-  app.use('*', csrf());
   app.use('*', async (c, next) => {
     await next();
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('X-Frame-Options', 'DENY');
     c.header('Referrer-Policy', 'same-origin');
+    c.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    // Pages and answers hold target data: no cache keeps them (assets say otherwise for themselves).
+    if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
+  });
+  // A page on another site that resolves its own name to this address (DNS rebinding) sends its own name.
+  app.use('*', async (c, next) => {
+    if (dashboard.allowsHost(c)) return next();
+    const host = new URL(c.req.url).hostname.slice(0, 100);
+    return c.text(`host '${host}' is not one this dashboard answers to: add it with --allowed-host (allowedHosts)\n`, 400);
+  });
+  // Bodies are limited before anything reads them.
+  app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.text('request body too large\n', 413) }));
+  // Cross-site form posts are refused before any handler (Origin / Sec-Fetch-Site); forms also carry a token.
+  app.use('*', csrf());
+  // Who sent it, once per request; without a session or the token, a dashboard with a token shows nothing.
+  app.use('*', async (c, next) => {
+    await dashboard.auth.resolve(c);
+    const path = c.req.path;
+    if (dashboard.auth.mayRead(c) || path === `${base}/login` || path.startsWith(`${base}/assets/`)) return next();
+    if (wantsJson(c)) return c.json({ error: 'sign in first: send the session cookie or Authorization: Bearer <token>' }, 401);
+    return c.redirect(`${base}/login`, 303);
   });
 
   app.onError((err, c) => {
@@ -37,6 +74,7 @@ export function createDashboard(options: DashboardOptions): Hono {
   });
 
   registerReadRoutes(app, dashboard);
+  registerSessionRoutes(app, dashboard);
   registerActionRoutes(app, dashboard);
 
   app.get(`${base}/assets/:name`, (c) => {
@@ -44,5 +82,5 @@ export function createDashboard(options: DashboardOptions): Hono {
     if (!asset) return c.notFound();
     return c.body(asset.body(), 200, { 'Content-Type': asset.type, 'Cache-Control': 'max-age=3600' });
   });
-  return app;
+  return Object.assign(app, { close: () => dashboard.close() });
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { STYLE } from './views/layout';
 
 /** uPlot's browser build and stylesheet, served from the package that ships them. */
 const uplotDist = path.join(path.dirname(require.resolve('uplot/package.json')), 'dist');
@@ -82,6 +83,7 @@ const SCRIPT = `(function () {
 
 export const assets: Record<string, { type: string; body: () => string }> = {
   'dashboard.js': { type: 'text/javascript; charset=utf-8', body: () => SCRIPT },
+  'dashboard.css': { type: 'text/css; charset=utf-8', body: () => STYLE },
   'uPlot.iife.min.js': {
     type: 'text/javascript; charset=utf-8',
     body: () => fs.readFileSync(path.join(uplotDist, 'uPlot.iife.min.js'), 'utf8'),

@@ -15,7 +15,15 @@ export const CONNECTION_WAIT_MS = 10_000;
  */
 export function createPool(databaseUrl: string, max = 10, { connectionTimeoutMillis = CONNECTION_WAIT_MS } = {}): Pool {
   // A bounded wait for a free connection: a unit must not spend its own timeout waiting for one unseen.
-  const pool = new (pgModule().Pool)({ connectionString: databaseUrl, max, connectionTimeoutMillis });
+  return listened(new (pgModule().Pool)({ connectionString: databaseUrl, max, connectionTimeoutMillis }));
+}
+
+/** A pool of its own to the database `pool` reaches, of `max` connections, every statement limited to `statementTimeoutMs`. */
+export function boundedPool(pool: Pool, { max, statementTimeoutMs }: { max: number; statementTimeoutMs: number }): Pool {
+  return listened(new (pgModule().Pool)({ ...pool.options, max, statement_timeout: statementTimeoutMs }));
+}
+
+function listened(pool: Pool): Pool {
   pool.on('error', (err) => logger.warn({ err: err.message }, 'an idle PostgreSQL connection was lost'));
   pool.on('connect', (client: PoolClient) =>
     client.on('error', (err) => logger.warn({ err: err.message }, 'a PostgreSQL connection in use was lost')),

@@ -26,6 +26,8 @@ function tablesIn(schema: string) {
     hookEvents: `${s}.hook_events`,
     runActions: `${s}.run_actions`,
     stagedChunks: `${s}.staged_chunks`,
+    dashboardSessions: `${s}.dashboard_sessions`,
+    operatorEvents: `${s}.operator_events`,
     migrations: `${s}.migrations`,
   });
 }

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import type { CliApp } from '../app';
 import { createPool } from '../../db/pool';
 import { checkMigrated } from '../../db/migrate';
-import { port } from '../parsers';
+import { collect, durationMs, isLoopback, port } from '../parsers';
+import { UserError } from '../../errors';
+
 import { cannotListen, untilSignalled } from '../serve';
 import { openSession } from '../session';
 
@@ -10,6 +12,23 @@ interface DashboardFlags {
   port: number;
   host: string;
   userHeader?: string;
+  trustedProxy?: string[];
+  allowedHost?: string[];
+  sessionIdle?: number;
+  sessionMax?: number;
+  statementTimeout?: number;
+}
+
+/** Flags that would expose the dashboard or believe a header from anyone: refused in one line, before connecting. */
+function refuseUnsafe(flags: DashboardFlags, token: string | undefined): void {
+  if (!token && !isLoopback(flags.host)) {
+    throw new UserError(
+      `--host ${flags.host} serves every run, and the options jobs carry, to whoever reaches it: set TJU_DASHBOARD_TOKEN first`,
+    );
+  }
+  if (flags.userHeader && !flags.trustedProxy?.length) {
+    throw new UserError('--user-header is believed only from the proxy that sets it: add --trusted-proxy <its address>');
+  }
 }
 
 export function registerDashboard(program: Command, app: CliApp): void {
@@ -18,9 +37,19 @@ export function registerDashboard(program: Command, app: CliApp): void {
     .description('serve the operators’ web page: runs, live progress, failures by cause, targets, schedules, and their buttons')
     .option('--port <port>', 'port to listen on', port, 8080)
     .option('--host <host>', 'address to listen on (anyone who reaches it sees every run)', '127.0.0.1')
-    .option('--user-header <name>', 'a header a trusted proxy in front sets to the signed-in user (recorded as who acted)')
-    .addHelpText('after', '\nWithout TJU_DASHBOARD_TOKEN it is read-only; with it, operators sign in with the token to use the buttons.')
+    .option('--user-header <name>', 'a header the trusted proxy sets to the signed-in user (recorded as who acted)')
+    .option('--trusted-proxy <address>', 'a proxy in front whose --user-header and X-Forwarded-Proto are believed (repeatable)', collect)
+    .option('--allowed-host <name>', 'a host name it answers to besides localhost, 127.0.0.1 and [::1] (repeatable)', collect)
+    .option('--session-idle <duration>', 'sign an operator out after this long without a request (default 1h)', durationMs)
+    .option('--session-max <duration>', 'sign an operator out this long after sign-in (default 12h)', durationMs)
+    .option('--statement-timeout <duration>', 'the longest any of its queries may run (default 10s)', durationMs)
+    .addHelpText(
+      'after',
+      '\nWithout TJU_DASHBOARD_TOKEN it is read-only and listens on loopback only; with it, every page needs a sign-in' +
+        ' (the token and a name) or Authorization: Bearer <token>. See docs/dashboard.md#security.',
+    )
     .action(async (flags: DashboardFlags) => {
+      refuseUnsafe(flags, app.config.dashboardToken);
       const { serveDashboard } = await import('../../dashboard'); // loaded only by this command
       const { config } = app;
       const pool = createPool(config.databaseUrl, 10);
@@ -38,6 +67,11 @@ export function registerDashboard(program: Command, app: CliApp): void {
             schema: config.schema,
             token: config.dashboardToken,
             userHeader: flags.userHeader,
+            trustedProxies: flags.trustedProxy,
+            allowedHosts: flags.allowedHost,
+            sessionIdleMs: flags.sessionIdle,
+            sessionMaxMs: flags.sessionMax,
+            statementTimeoutMs: flags.statementTimeout,
             codecKeys: config.temporal.codec !== undefined,
             port: flags.port,
             host: flags.host,

@@ -5,7 +5,9 @@ import { UserError } from '../../errors';
 import { BatchRegistry } from '../../registry';
 import { TjuSchedules } from '../../temporal/schedules';
 import { jsonOption, printJson } from '../format';
-import { withSession } from '../session';
+import { withDatabase, withSession } from '../session';
+import { recordOperatorEvent, type OperatorEventKind } from '../../db/operatorEvents';
+import { cliActor } from '../actor';
 
 const date = (flag: string, value: string): string => {
   const parsed = dateParam().safeParse(value);
@@ -18,6 +20,9 @@ export function registerSchedule(program: Command, app: CliApp): void {
   const schedule = program.command('schedule').description("manage the batches' Temporal Schedules");
   const withSchedules = <T>(fn: (schedules: TjuSchedules) => Promise<T>) =>
     withSession(app, ({ client, config }) => fn(new TjuSchedules(client, app.batches, config.taskQueue)));
+  /** Who changed a schedule, and when, beside the runs' own actions. */
+  const record = (kind: OperatorEventKind, batch: string, detail: Record<string, unknown> = {}) =>
+    withDatabase(app, (pool) => recordOperatorEvent(pool, { kind, actor: cliActor(), batch, detail }, app.config.schema));
   /** Validates the batch name before connecting. */
   const known = (name: string) => registry.get(name).name;
 
@@ -53,6 +58,7 @@ export function registerSchedule(program: Command, app: CliApp): void {
       .action(async (name: string, options: { note?: string }) => {
         const batch = known(name);
         await withSchedules((s) => s[verb](batch, options.note));
+        await record(`schedule-${verb}`, batch, options.note ? { note: options.note } : {});
         console.log(`${verb}d ${batch}`);
       });
   }
@@ -63,6 +69,7 @@ export function registerSchedule(program: Command, app: CliApp): void {
     .action(async (name: string) => {
       const batch = known(name);
       await withSchedules((s) => s.trigger(batch));
+      await record('schedule-trigger', batch);
       console.log(`triggered ${batch}`);
     });
 
@@ -80,6 +87,7 @@ export function registerSchedule(program: Command, app: CliApp): void {
       const timezone = batch.schedule.timezone ?? 'UTC';
       const dayAfter = new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
       await withSchedules((s) => s.backfill(batch.name, startOfDayIn(from, timezone), startOfDayIn(dayAfter, timezone)));
+      await record('schedule-backfill', batch.name, { from, to });
       console.log(`backfilling ${batch.name} from ${from} to ${to} (${timezone}), one run after another`);
     });
 }

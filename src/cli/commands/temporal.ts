@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import type { CliApp } from '../app';
 import type { PayloadCodec } from '@temporalio/common';
@@ -31,7 +32,7 @@ export function registerTemporal(program: Command, app: CliApp): void {
             ...process.env,
             TEMPORAL_ADDRESS: config.temporal.address,
             TEMPORAL_NAMESPACE: config.temporal.namespace,
-            ...(codec ? { TEMPORAL_CODEC_ENDPOINT: codec.url } : {}),
+            ...(codec ? { TEMPORAL_CODEC_ENDPOINT: codec.url, TEMPORAL_CODEC_AUTH: `Bearer ${codec.token}` } : {}),
           },
         });
         // Stopping tju stops Temporal's CLI too (a dev server started through it must not outlive it).
@@ -46,9 +47,11 @@ export function registerTemporal(program: Command, app: CliApp): void {
 }
 
 /** A codec server on a free loopback port, for one command of Temporal's CLI. */
-async function startCodecServer(codec: PayloadCodec): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createCodecServer(codec);
+async function startCodecServer(codec: PayloadCodec): Promise<{ url: string; token: string; close(): Promise<void> }> {
+  // A token of its own: another local user cannot have this one command's server decrypt for them.
+  const token = randomBytes(32).toString('base64url');
+  const server = createCodecServer(codec, { token });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url: `http://127.0.0.1:${port}`, token, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }

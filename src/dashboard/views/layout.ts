@@ -15,7 +15,7 @@ export interface PageContext {
   error?: string;
 }
 
-const STYLE = `
+export const STYLE = `
 :root{--fg:#1d232a;--muted:#66707a;--line:#dde2e7;--ok:#2f8f46;--bad:#c8372d;--warn:#b7791f;--run:#2b6cb0;--bg:#f6f8fa}
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,sans-serif;color:var(--fg);background:#fff}
 header{display:flex;gap:18px;align-items:center;padding:10px 20px;border-bottom:1px solid var(--line);background:var(--bg)}
@@ -53,9 +53,7 @@ export function layout(ctx: PageContext, title: string, body: Html, options: { l
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${title} · tju</title>
-        <style>
-          ${raw(STYLE)}
-        </style>
+        <link rel="stylesheet" href="${b}/assets/dashboard.css" />
         <link rel="stylesheet" href="${b}/assets/uPlot.min.css" />
       </head>
       <body>
@@ -84,7 +82,6 @@ export function layout(ctx: PageContext, title: string, body: Html, options: { l
     </html>`;
 }
 
-/** A POST button: enabled only for a signed-in operator; disabled (and saying why) on a read-only dashboard. */
 /** A button that posts an action; `confirm` asks the operator first (dashboard.js), naming what it touches. */
 export function button(
   ctx: PageContext,
