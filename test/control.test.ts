@@ -4,7 +4,8 @@ import { failingBilling, lingeringBilling, slowBilling, slowPartitionedBilling }
 import { insertSubscriptions, invoiceCounts } from './helpers/billing';
 import { tju } from './helpers/cli';
 import { startHarness, type Harness } from './helpers/harness';
-import { untilProgress } from './helpers/wait';
+import { until, untilProgress } from './helpers/wait';
+import { createDashboard } from '../src/dashboard';
 import { startWorkerProcess } from './helpers/workerProcess';
 import { listFailures } from '../src/db/ledger';
 import { TjuClient } from '../src/temporal/client';
@@ -164,6 +165,32 @@ it('controls reach every partition, and survive a worker killed while paused', a
     const paused = await untilProgress(run, (p) => p.paused === true && p.inFlight === 0);
     for (const partition of paused.runningPartitions!) {
       expect(await h.client.workflow.getHandle(partition).query('progress')).toMatchObject({ paused: true, inFlight: 0 });
+    }
+    // The dashboard's run page finds both partitions in one visibility list, each with its live counts.
+    const dashboard = createDashboard({
+      pool: h.pool,
+      tju: client,
+      client: h.client,
+      batches: [slowPartitionedBilling],
+      taskQueue: queue.TJU_TASK_QUEUE,
+    });
+    try {
+      const { rows } = await h.pool.query(`SELECT id::text FROM tju.runs WHERE batch = 'test.slow-partitioned-billing' AND run_key = $1`, [
+        date,
+      ]);
+      const partitions = await until(
+        async () =>
+          (
+            (await (await dashboard.fetch(new Request(`http://localhost/api/runs/${rows[0].id}`))).json()) as {
+              partitions: Array<{ workflowId: string; progress?: RunProgress }>;
+            }
+          ).partitions,
+        (found) => found.length === 2 && found.every((p) => p.progress?.paused === true),
+        'the run page listing both partitions',
+      );
+      expect(partitions.map((p) => p.workflowId)).toEqual([`${run.workflowId}/~p0`, `${run.workflowId}/~p1`]);
+    } finally {
+      await dashboard.close();
     }
     await worker.kill('SIGKILL');
     worker = await startWorkerProcess(h, queue);

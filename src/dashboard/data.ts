@@ -185,3 +185,20 @@ export async function expectedTotals(db: Db, batches: string[], schema?: string)
   );
   return new Map(rows.map((row) => [row.batch, row.total]));
 }
+
+/**
+ * What is true of a run key now, whichever start did it: targets with a ledger row and no open failure (done),
+ * and targets with an open failure (failing). Read from the ledger's and failures' primary keys.
+ */
+export async function runKeyTruth(db: Db, id: string, schema?: string): Promise<{ done: number; failing: number }> {
+  const t = tjuTables(schema);
+  const open = (f: string) =>
+    `NOT EXISTS (SELECT 1 FROM ${t.ledger} l WHERE l.run_id = ${f}.run_id AND l.target_key = ${f}.target_key AND l.unit = ${f}.unit)`;
+  const { rows } = await db.query<{ done: number; failing: number }>(
+    `SELECT (SELECT count(*) FROM (SELECT DISTINCT target_key FROM ${t.ledger} WHERE run_id = $1) d
+              WHERE NOT EXISTS (SELECT 1 FROM ${t.failures} f WHERE f.run_id = $1 AND f.target_key = d.target_key AND ${open('f')}))::int AS done,
+            (SELECT count(*) FROM ${t.failures} f WHERE f.run_id = $1 AND ${open('f')})::int AS failing`,
+    [id],
+  );
+  return rows[0];
+}

@@ -1,11 +1,10 @@
 // What the dashboard asks Temporal: a running trigger's live counts, its partitions, the schedules.
 import type { Client } from '@temporalio/client';
-import { isNotFound } from '../util/lazy';
 import type { TjuClient } from '../temporal/client';
 import { TjuSchedules, type ScheduleSummary } from '../temporal/schedules';
 import type { Batch } from '../batch';
 import { isUnreadablePayload, unreadableNote } from '../codec';
-import { partitionWorkflowId } from '../contracts/ids';
+import { partitionWorkflowId, searchValue } from '../contracts/ids';
 import { progressQuery } from '../contracts/controls';
 import type { RunProgress } from '../contracts/types';
 import type { RunRow } from './data';
@@ -50,23 +49,39 @@ export interface PartitionLive {
   uiUrl?: string;
 }
 
-/** A partitioned trigger's partitions (`<trigger>/~p<i>`), with live counts for those running. */
-export async function partitionsOf(client: Client, tju: TjuClient, workflowId: string, max = 64): Promise<PartitionLive[]> {
-  const found: PartitionLive[] = [];
-  for (let i = 0; i < max; i++) {
-    const id = partitionWorkflowId(workflowId, i);
-    const handle = client.workflow.getHandle(id);
-    let state: string;
-    try {
-      state = (await handle.describe()).status.name;
-    } catch (err) {
-      if (isNotFound(err)) break;
-      throw err;
-    }
-    const progress = state === 'RUNNING' ? await withTimeout(handle.query(progressQuery), QUERY_MS).catch(() => undefined) : undefined;
-    found.push({ workflowId: id, state, ...(progress ? { progress } : {}), uiUrl: tju.link(id) });
+const quoted = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * A partitioned trigger's partitions (`<trigger>/~p<i>`), with live counts for those running: one visibility list
+ * of the run key's triggers, then the running ones' queries at once.
+ */
+export async function partitionsOf(client: Client, tju: TjuClient, run: RunRow): Promise<PartitionLive[]> {
+  const query =
+    `WorkflowType = 'triggerWorkflow' AND TjuBatch = ${quoted(searchValue(run.batch))}` +
+    ` AND TjuRunKey = ${quoted(searchValue(run.runKey))} AND ExecutionStatus != 'ContinuedAsNew'`;
+  const partitions = new Map<number, { workflowId: string; state: string }>();
+  for await (const wf of client.workflow.list({ query })) {
+    const index = partitionIndex(run.workflowId, wf.workflowId);
+    if (index !== undefined) partitions.set(index, { workflowId: wf.workflowId, state: wf.status.name });
   }
-  return found;
+  const ordered = [...partitions.entries()].sort(([a], [b]) => a - b).map(([, p]) => p);
+  return Promise.all(
+    ordered.map(async ({ workflowId, state }) => {
+      const progress =
+        state === 'RUNNING'
+          ? await withTimeout(client.workflow.getHandle(workflowId).query(progressQuery), QUERY_MS).catch(() => undefined)
+          : undefined;
+      return { workflowId, state, ...(progress ? { progress } : {}), uiUrl: tju.link(workflowId) };
+    }),
+  );
+}
+
+/** The index of a partition of `triggerId` named `workflowId`, or undefined when it is not one. */
+function partitionIndex(triggerId: string, workflowId: string): number | undefined {
+  const prefix = partitionWorkflowId(triggerId, 0).slice(0, -1);
+  if (!workflowId.startsWith(prefix)) return undefined;
+  const rest = workflowId.slice(prefix.length);
+  return /^\d+$/.test(rest) ? Number(rest) : undefined;
 }
 
 /** Each batch's schedule, or why it cannot be read (not applied yet). */

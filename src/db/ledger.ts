@@ -223,6 +223,24 @@ export async function listFailures(db: Db, run: RunRef, query?: FailureQuery): P
   return rows;
 }
 
+/** One keyset page of the open failures a filter takes, by target key (after `after`): every target of a group, a page at a time. */
+export async function failurePage(
+  db: Db,
+  run: RunRef,
+  { after, limit, ...query }: FailureQuery & { after: string | null; limit: number },
+): Promise<StoredFailure[]> {
+  const params = new Params();
+  const from = openFailures(params, run, query);
+  const keyset = after === null ? '' : ` AND f.target_key > ${params.add(after)}`;
+  const { rows } = await db.query<StoredFailure>(
+    `SELECT f.target_key AS "targetKey", f.unit, f.error, f.error_type AS "errorType", f.attempts,
+            f.non_retryable AS "nonRetryable", f.failed_at AS "failedAt", f.target, f.error_group AS "group"
+       FROM ${from}${keyset} ORDER BY f.target_key LIMIT ${params.add(limit)}`,
+    params.values,
+  );
+  return rows;
+}
+
 /** How many open failures of a run a filter takes, counted where they are, by step and group. */
 export async function countFailures(db: Db, run: RunRef, query?: FailureQuery): Promise<FailureCount> {
   const params = new Params();

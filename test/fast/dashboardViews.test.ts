@@ -1,7 +1,7 @@
 // The dashboard's pages as HTML, without a server: what they show, and that request or run data never
 // becomes markup.
 import { runsPage } from '../../src/dashboard/views/runs';
-import { failuresPage } from '../../src/dashboard/views/run';
+import { failuresPage } from '../../src/dashboard/views/failures';
 import type { PageContext } from '../../src/dashboard/views/layout';
 import type { RunRow } from '../../src/dashboard/data';
 

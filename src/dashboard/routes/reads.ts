@@ -10,6 +10,7 @@ import {
   expectedTotals as expectedTotalsIn,
   listRuns,
   runById,
+  runKeyTruth,
   stepCounts,
   targetTimeline,
   throughput,
@@ -17,14 +18,21 @@ import {
   type RunRow,
 } from '../data';
 import { liveProgress, partitionsOf, schedulesOf } from '../live';
-import { failuresPage, runPage } from '../views/run';
+import { hookProblems } from '../../hooks/outbox';
+import { runPage } from '../views/run';
+import { failuresPage, groupPage } from '../views/failures';
+import { failurePage } from '../../db/ledger';
 import { RUN_STATES, runsPage } from '../views/runs';
-import { schedulesPage, targetPage } from '../views/target';
+import { schedulesPage, targetPage, workersPage } from '../views/target';
+import { workersOf } from '../workers';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const NUMBER = /^\d{1,18}$/;
 /** How long one reading of a run's ledger serves the run page's steps and chart. */
 const LEDGER_CACHE_MS = 3000;
+/** Targets per page of one failure group (`?limit=` up to the most). */
+const GROUP_PAGE = 100;
+const MAX_GROUP_PAGE = 1000;
 
 /** The run number in the path, checked before anything is looked up. */
 function runIdOf(c: Context): string {
@@ -45,6 +53,7 @@ export async function runOf({ options }: Dashboard, c: Context) {
 export function registerReadRoutes(app: Hono, dashboard: Dashboard): void {
   registerRunsRoutes(app, dashboard);
   registerRunRoutes(app, dashboard);
+  registerFailureRoutes(app, dashboard);
   registerTargetRoutes(app, dashboard);
 }
 
@@ -101,16 +110,18 @@ function registerRunRoutes(app: Hono, dashboard: Dashboard): void {
     const run = await runOf(dashboard, c);
     const latest = run.starts[0];
     const running = run.starts.filter((row) => row.state === 'running' || row.state === 'paused');
-    const [live, actions, groups, partitions, expected] = await Promise.all([
+    const [live, actions, groups, partitions, expected, truth, hooks] = await Promise.all([
       liveProgress(tju, running),
       listRunActions(pool, run.id, 50, schema),
       reading(pool, (tx) => failureGroups(tx, run.id, { samples: 0, limit: 1000 }, schema)),
-      latest && latest.kind === 'run' ? partitionsOf(client, tju, latest.workflowId, 64).catch(() => []) : Promise.resolve([]),
+      latest && latest.kind === 'run' ? partitionsOf(client, tju, latest).catch(() => []) : Promise.resolve([]),
       expectedTotalsIn(pool, [run.batch], schema).then((m) => m.get(run.batch)),
+      reading(pool, (tx) => runKeyTruth(tx, run.id, schema)),
+      hookProblems(pool, run.batch, run.runKey, schema),
     ]);
     const links = new Map<RunRow, string | undefined>(run.starts.map((row) => [row, tju.link(row.workflowId, row.executionId)]));
     const openFailures = { count: groups.reduce((n, g) => n + g.count, 0), groups: groups.length };
-    return { ...run, live, actions, partitions, expected, links, openFailures };
+    return { ...run, live, actions, partitions, expected, links, openFailures, truth, hooks };
   };
 
   // What the run's ledger says (counts per step, throughput over time) reads every row of the run: the page
@@ -137,17 +148,41 @@ function registerRunRoutes(app: Hono, dashboard: Dashboard): void {
     const { live, links, starts, ...rest } = await runData(c);
     return c.json({ ...rest, starts: starts.map((row) => ({ ...row, live: live.get(row), uiUrl: links.get(row) })) });
   });
+}
+
+/** The params a run was started with, as recorded, as the CLI's flags take them. */
+const paramsOf = (run: { starts: RunRow[] }): Record<string, string> => {
+  const recorded = run.starts.find((row) => row.kind === 'run')?.params ?? run.starts[0]?.params ?? {};
+  return Object.fromEntries(Object.entries(recorded).map(([key, value]) => [key, String(value)]));
+};
+
+/** A run's open failures by cause, and every target of one cause a page at a time. */
+function registerFailureRoutes(app: Hono, dashboard: Dashboard): void {
+  const { options, base, pageContext } = dashboard;
+  const { pool, schema } = options;
 
   const failuresData = async (c: Context) => {
     const run = await runOf(dashboard, c);
     const groups = await reading(pool, (tx) => failureGroups(tx, run.id, {}, schema));
     const finished = run.starts.every((row) => row.finishedAt !== null);
-    const recorded = run.starts.find((row) => row.kind === 'run')?.params ?? run.starts[0]?.params ?? {};
-    const params = Object.fromEntries(Object.entries(recorded).map(([key, value]) => [key, String(value)]));
-    return { id: run.id, batch: run.batch, runKey: run.runKey, params, groups, finished };
+    return { id: run.id, batch: run.batch, runKey: run.runKey, params: paramsOf(run), groups, finished };
   };
   app.get(`${base}/runs/:id/failures`, async (c) => c.html(failuresPage(pageContext(c), await failuresData(c))));
   app.get(`${base}/api/runs/:id/failures`, async (c) => c.json(await failuresData(c)));
+
+  const groupData = async (c: Context) => {
+    const run = await runOf(dashboard, c);
+    const group = { error: c.req.query('group') ?? '', unit: c.req.query('unit') ?? '' };
+    if (!group.error || !group.unit) throw new UserError('name a failure group: ?group=…&unit=…');
+    const after = c.req.query('after') ?? null;
+    const asked = Number(c.req.query('limit') ?? GROUP_PAGE);
+    const limit = Number.isInteger(asked) && asked > 0 ? Math.min(asked, MAX_GROUP_PAGE) : GROUP_PAGE;
+    const rows = await failurePage(pool, run, { filter: { group }, after, limit: limit + 1, schema });
+    const next = rows.length > limit ? rows[limit - 1].targetKey : undefined;
+    return { id: run.id, batch: run.batch, runKey: run.runKey, group, limit, failures: rows.slice(0, limit), after, next };
+  };
+  app.get(`${base}/runs/:id/failures/group`, async (c) => c.html(groupPage(pageContext(c), await groupData(c))));
+  app.get(`${base}/api/runs/:id/failures/group`, async (c) => c.json(await groupData(c)));
 }
 
 /** A target's timeline across runs, and the schedules. */
@@ -179,4 +214,9 @@ function registerTargetRoutes(app: Hono, dashboard: Dashboard): void {
     c.html(schedulesPage(pageContext(c), await schedulesOf(client, options.batches, options.taskQueue))),
   );
   app.get(`${base}/api/schedules`, async (c) => c.json(await schedulesOf(client, options.batches, options.taskQueue)));
+
+  app.get(`${base}/workers`, async (c) =>
+    c.html(workersPage(pageContext(c), await workersOf(client, options.batches, options.taskQueue), Date.now())),
+  );
+  app.get(`${base}/api/workers`, async (c) => c.json(await workersOf(client, options.batches, options.taskQueue)));
 }

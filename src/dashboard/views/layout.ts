@@ -26,7 +26,7 @@ th{font-weight:600;color:var(--muted);font-size:12px;text-transform:uppercase}td
 .bar{width:160px;height:10px;background:#e9edf1;border-radius:5px;overflow:hidden;display:flex}.bar i{display:block;height:100%}
 .bar .s{background:var(--ok)}.bar .f{background:var(--bad)}.bar .k{background:#8a99a8}
 .state{padding:1px 7px;border-radius:9px;font-size:12px;color:#fff;background:var(--muted)}.state.running{background:var(--run)}
-.state.paused{background:var(--warn)}.state.completed{background:var(--ok)}.state.failed{background:var(--bad)}.state.cancelled{background:#555}
+.state.paused{background:var(--warn)}.state.completed,.state.complete{background:var(--ok)}.state.failed,.state.failing{background:var(--bad)}.state.cancelled{background:#555}
 .muted{color:var(--muted)}.flash{padding:8px 12px;background:#e6f4ea;border:1px solid #b7dfc2;margin-bottom:12px}
 .error{padding:8px 12px;background:#fdecea;border:1px solid #f3b9b3;margin-bottom:12px}
 .notice{padding:8px 12px;background:#fff8e6;border:1px solid #f0dca8;margin-bottom:12px}
@@ -58,7 +58,7 @@ export function layout(ctx: PageContext, title: string, body: Html, options: { l
       </head>
       <body>
         <header>
-          <b>tju</b><a href="${b}/">Runs</a><a href="${b}/schedules">Schedules</a>
+          <b>tju</b><a href="${b}/">Runs</a><a href="${b}/schedules">Schedules</a><a href="${b}/workers">Workers</a>
           <form class="inline" method="get" action="${b}/targets">
             <input name="key" placeholder="target key" aria-label="target key" /> <button>Timeline</button>
           </form>

@@ -2,12 +2,10 @@ import { html } from 'hono/html';
 import type { RunRow } from '../data';
 import type { Live, PartitionLive } from '../live';
 import type { RunAction } from '../../db/runActions';
-import type { FailureGroup } from '../../db/failureGroups';
+import type { HookProblem } from '../../hooks/outbox';
 import { duration, number, when } from './format';
 import { button, layout, stateBadge, type Html, type PageContext } from './layout';
 import { countsOf, paceCell, progressBar } from './runs';
-import { paramFlags } from '../../cli/batchCommands';
-import { filterFlags } from '../../cli/failureFilter';
 
 export interface RunPage {
   id: string;
@@ -20,7 +18,19 @@ export interface RunPage {
   actions: RunAction[];
   openFailures: { count: number; groups: number };
   links: Map<RunRow, string | undefined>;
+  /** The run key's state now, from the ledger and open failures, whichever start did it. */
+  truth: { done: number; failing: number };
+  /** The run's hook calls not delivered: still retrying, or given up. */
+  hooks: HookProblem[];
 }
+
+/** The run key's state in a word: a start still open, else whether any target still fails. */
+export const keyState = (page: RunPage, paused: boolean): string => {
+  const open = page.starts.find((row) => row.state === 'running' || row.state === 'paused');
+  if (open) return paused ? 'paused' : open.state;
+  if (page.starts.length === 0) return 'not started';
+  return page.truth.failing > 0 ? 'failing' : 'complete';
+};
 
 const card = (label: string, value: Html | string) => html`<div class="card"><span class="muted">${label}</span><b>${value}</b></div>`;
 
@@ -29,15 +39,15 @@ export function runPage(ctx: PageContext, page: RunPage): Html {
   const live = latest ? page.live.get(latest) : undefined;
   const open = latest?.state === 'running' || latest?.state === 'paused';
   const paused = latest?.state === 'paused' || live?.progress?.paused === true;
-  const body = html`${header(ctx, page, latest, live, paused)} ${controls(ctx, page, latest, open, paused)}
-  ${latest ? countCards(page, latest, live, open) : html`<p class="muted">No counts yet.</p>`} ${ledgerViews(ctx, page)}
+  const body = html`${header(ctx, page, latest, live, paused)} ${controls(ctx, page, latest, open, paused)} ${truthCards(ctx, page)}
+  ${latest && open ? countCards(page, latest, live, open) : ''} ${hooksSection(page.hooks)} ${ledgerViews(ctx, page)}
   ${partitionsTable(page.partitions)} ${startsTable(page)} ${actionsTable(page.actions)}`;
   return layout(ctx, `${page.batch} ${page.runKey}`, body, { live: open });
 }
 
 function header(ctx: PageContext, page: RunPage, latest: RunRow | undefined, live: Live | undefined, paused: boolean): Html {
   return html`<p class="muted"><a href="${ctx.base}/?batch=${encodeURIComponent(page.batch)}">${page.batch}</a></p>
-    <h1>${page.batch} · ${page.runKey} ${latest ? stateBadge(paused && latest.state === 'running' ? 'paused' : latest.state) : ''}</h1>
+    <h1>${page.batch} · ${page.runKey} ${stateBadge(keyState(page, paused))}</h1>
     ${latest?.problem ? html`<div class="error">${latest.problem}</div>` : ''}${live?.note ? html`<div class="notice">${live.note}</div>` : ''}`;
 }
 
@@ -64,7 +74,59 @@ function controls(ctx: PageContext, page: RunPage, latest: RunRow | undefined, o
   </div>`;
 }
 
-/** The latest start's counts, pace and duration, and its progress bar against the expected total. */
+/**
+ * What is true of the run key, whichever start did it: targets done and failing now (from the ledger and open
+ * failures), how many starts, and the time from the first start to the last end.
+ */
+function truthCards(ctx: PageContext, page: RunPage): Html {
+  const { done, failing } = page.truth;
+  const first = page.starts.at(-1);
+  const open = page.starts.some((row) => row.finishedAt === null);
+  const ends = page.starts.map((row) => row.finishedAt?.getTime() ?? 0);
+  const elapsed = first ? (open ? Date.now() : Math.max(...ends)) - first.startedAt.getTime() : 0;
+  const failingCard = failing > 0 ? html`<a href="${ctx.base}/runs/${page.id}/failures">${number(failing)}</a>` : number(failing);
+  return html`<p id="truth-line">
+      ${number(done)} done, ${number(failing)} failing${open ? ' so far' : ''}, over ${page.starts.length} start(s)
+    </p>
+    <div class="cards" id="truth">
+      ${card('Done', number(done))}${card('Failing', failingCard)}${card('Starts', String(page.starts.length))}${card(
+        open ? 'Running for' : 'First start to last end',
+        duration(elapsed),
+      )}
+    </div>
+    <div id="truth-bar">${progressBar({ total: done + failing, succeeded: done, failed: failing, skipped: 0 })}</div>`;
+}
+
+/** Hook calls not delivered: still retrying, or given up (each with its last error). */
+function hooksSection(hooks: HookProblem[]): Html | string {
+  if (!hooks.length) return '';
+  return html`<h2>Hooks not delivered</h2>
+    <table id="hooks">
+      <thead>
+        <tr>
+          <th>Hook</th>
+          <th>State</th>
+          <th class="n">Events</th>
+          <th class="n">Attempts</th>
+          <th>Last error</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${hooks.map(
+          (hook) =>
+            html`<tr class="${hook.state}">
+              <td>${hook.hook}</td>
+              <td>${hook.state}</td>
+              <td class="n">${hook.events}</td>
+              <td class="n">${hook.attempts} of ${hook.maxAttempts}</td>
+              <td>${hook.lastError ?? ''}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`;
+}
+
+/** The running start's live counts, pace and duration, and its progress bar against the expected total. */
 function countCards(page: RunPage, latest: RunRow, live: Live | undefined, open: boolean): Html {
   const counts = countsOf(latest, live);
   if (!counts) return html`<p class="muted">No counts yet.</p>`;
@@ -74,7 +136,8 @@ function countCards(page: RunPage, latest: RunRow, live: Live | undefined, open:
       ? { total: page.expected, estimated: true }
       : undefined;
   const elapsed = (latest.finishedAt ?? new Date()).getTime() - latest.startedAt.getTime();
-  return html`<div class="cards" id="counts">
+  return html`<h2>This start, live</h2>
+    <div class="cards" id="counts">
       ${card('Succeeded', number(counts.succeeded))}${card('Failed', number(counts.failed))}${card('Skipped', number(counts.skipped))}${card(
         'In flight',
         live?.progress ? number(live.progress.inFlight) : '—',
@@ -201,75 +264,4 @@ function actionsTable(actions: RunAction[]): Html {
           </table>`
         : html`<p class="muted">None recorded.</p>`
     }`;
-}
-
-export function failuresPage(
-  ctx: PageContext,
-  page: { id: string; batch: string; runKey: string; params: Record<string, string>; groups: FailureGroup[]; finished: boolean },
-): Html {
-  const b = ctx.base;
-  const body = html`<p class="muted"><a href="${b}/runs/${page.id}">← ${page.batch} · ${page.runKey}</a></p>
-    <h1>Open failures by cause</h1>
-    ${page.finished ? '' : html`<div class="notice">The run is still going: retry or clear its failures once it has finished.</div>`}
-    ${page.groups.length === 0 ? html`<p class="muted">No open failures.</p>` : ''}
-    ${page.groups.map(
-      (g) =>
-        html`<section class="group" data-group="${g.group}">
-          <h2>${g.group}</h2>
-          <p><b>${number(g.count)}</b> target(s) · step <code>${g.unit}</code> · first ${when(g.firstSeen)} · last ${when(g.lastSeen)}</p>
-          <div>
-            ${button(
-              ctx,
-              `/runs/${page.id}/retry`,
-              'Retry this group',
-              { group: g.group, unit: g.unit },
-              {
-                confirm: `Retry the ${g.count} target(s) of this group?`,
-              },
-            )}
-            ${button(
-              ctx,
-              `/runs/${page.id}/clear`,
-              'Clear this group',
-              { group: g.group, unit: g.unit },
-              {
-                danger: true,
-                confirm: `Forget the ${g.count} failure record(s) of this group? Their targets are selected again by the next run.`,
-              },
-            )}
-            <span class="muted"
-              >CLI:
-              <code
-                >npx tju retry ${page.batch}${paramFlags(page.params)}${filterFlags({ group: { error: g.group, unit: g.unit } })}</code
-              ></span
-            >
-          </div>
-          <table>
-            <thead>
-              <tr>
-                <th>Target</th>
-                <th>Error</th>
-                <th class="n">Attempts</th>
-                <th>Options its job carried</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${g.samples.map(
-                (s) =>
-                  html`<tr>
-                    <td>
-                      <a href="${b}/targets?key=${encodeURIComponent(s.targetKey)}&amp;batch=${encodeURIComponent(page.batch)}"
-                        >${s.targetKey}</a
-                      >
-                    </td>
-                    <td>${s.error}</td>
-                    <td class="n">${s.attempts}</td>
-                    <td><code>${JSON.stringify(Object.fromEntries(Object.entries(s.target).filter(([k]) => k !== 'key')))}</code></td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>
-        </section>`,
-    )}`;
-  return layout(ctx, `Failures of ${page.batch} ${page.runKey}`, body);
 }

@@ -3,6 +3,8 @@ import type { TimelineEntry } from '../data';
 import type { ScheduleSummary } from '../../temporal/schedules';
 import { when } from './format';
 import { button, layout, type Html, type PageContext } from './layout';
+import type { QueueWorkers } from '../workers';
+import type { Poller } from '../../temporal/pollers';
 
 export function targetPage(
   ctx: PageContext,
@@ -43,7 +45,7 @@ export function targetPage(
                   <td>${e.batch}</td>
                   <td><a href="${b}/runs/${e.runId}">${e.runKey}</a></td>
                   <td><code>${e.unit}</code></td>
-                  <td>${what}</td>
+                  <td>${what} ${e.kind === 'failure' && !e.resolved ? targetButtons(ctx, page.key, e) : ''}</td>
                   <td>${link ? html`<a href="${link}" target="_blank" rel="noopener">workflow</a>` : ''}</td>
                 </tr>`;
               })}
@@ -51,6 +53,20 @@ export function targetPage(
           </table>`
     }`;
   return layout(ctx, `Target ${page.key}`, body);
+}
+
+/** An open failure's own buttons: retry this one target (its run's retry), or forget its failure record. */
+function targetButtons(ctx: PageContext, key: string, e: TimelineEntry): Html {
+  return html`<span class="target-actions">
+    ${button(ctx, `/runs/${e.runId}/retry`, 'Retry this target', { target: key }, { confirm: `Retry ${key} in ${e.runKey}?` })}
+    ${button(
+      ctx,
+      `/runs/${e.runId}/clear`,
+      'Clear',
+      { target: key },
+      { danger: true, confirm: `Forget the failure of ${key} in ${e.runKey}? The next run of the key selects it again.` },
+    )}
+  </span>`;
 }
 
 export function schedulesPage(ctx: PageContext, schedules: Array<{ batch: string; summary?: ScheduleSummary; problem?: string }>): Html {
@@ -105,4 +121,43 @@ export function loginPage(ctx: PageContext): Html {
           <button>Sign in</button>
         </form>`;
   return layout(ctx, 'Sign in', body);
+}
+
+/** Each task queue's pollers: identity and last poll, so a stuck run's missing worker shows. */
+export function workersPage(ctx: PageContext, queues: QueueWorkers[], now: number): Html {
+  const ago = (ms: number) => `${Math.max(0, Math.round((now - ms) / 1000))} s ago`;
+  const pollers = (list: Poller[]) =>
+    list.length
+      ? list.map((p) => html`<code>${p.identity}</code> <span class="muted">${ago(p.lastPollMs)}</span><br />`)
+      : html`<b>none</b>`;
+  const body = html`<h1>Workers</h1>
+    <p class="muted">
+      Who polls each of this app's task queues, as Temporal lists them (a worker stays listed for minutes after it stops).
+    </p>
+    <table id="workers">
+      <thead>
+        <tr>
+          <th>Task queue</th>
+          <th>Role</th>
+          <th>Workflow pollers</th>
+          <th>Activity pollers</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${queues.map(
+          (q) =>
+            html`<tr data-queue="${q.taskQueue}">
+              <td><code>${q.taskQueue}</code></td>
+              <td>${q.role === 'jobs' ? 'triggers, jobs, units' : 'a unit’s own queue'}</td>
+              ${
+                q.problem
+                  ? html`<td colspan="2" class="error">${q.problem}</td>`
+                  : html`<td>${q.role === 'jobs' ? pollers(q.workflowPollers) : '—'}</td>
+                      <td>${pollers(q.activityPollers)}</td>`
+              }
+            </tr>`,
+        )}
+      </tbody>
+    </table>`;
+  return layout(ctx, 'Workers', body);
 }
