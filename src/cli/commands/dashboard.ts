@@ -81,7 +81,7 @@ export function registerDashboard(program: Command, app: CliApp): void {
           throw cannotListen(flags.host, flags.port, err as NodeJS.ErrnoException);
         }
         const mode = config.dashboardToken
-          ? 'sign in with TJU_DASHBOARD_TOKEN to use the buttons'
+          ? 'every page needs a sign-in with TJU_DASHBOARD_TOKEN'
           : 'read-only: set TJU_DASHBOARD_TOKEN to enable the buttons';
         console.log(`dashboard on http://${flags.host}:${flags.port} (${mode}); Ctrl-C stops it`);
         await untilSignalled(server);
