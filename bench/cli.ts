@@ -11,6 +11,7 @@ import { Command } from 'commander';
 import { applyBillingSchema } from '../examples/billing/schema';
 import { positiveInt } from '../src/cli/parsers';
 import { migrate } from '../src/db/migrate';
+import { recordRun } from '../src/db/runHistory';
 import { createPool } from '../src/db/pool';
 import { startDevServerOnFreePorts } from '../src/temporal/devServer';
 
@@ -47,6 +48,11 @@ async function main() {
   await migrate(databaseUrl.toString());
   const pool = createPool(databaseUrl.toString(), 2);
   await applyBillingSchema(pool);
+  // A finished run of 2026-10-01, as its trigger records it: what `tju status` answers without Temporal.
+  const finished = { batch: 'billing.issue-invoices', runKey: '2026-10-01', workflowId: 'billing.issue-invoices/2026-10-01' };
+  const counts = { total: 1000, succeeded: 995, failed: 5, skipped: 0 };
+  const record = { ...finished, executionId: 'bench-execution', kind: 'run' as const, params: { date: '2026-10-01' } };
+  await recordRun(pool, { ...record, state: 'completed', startedAt: new Date().toISOString(), finished: true, counts });
   await pool.end();
   const server = process.env.TEMPORAL_ADDRESS ? undefined : await startDevServerOnFreePorts();
   const env = {
@@ -60,9 +66,14 @@ async function main() {
     { name: 'node -e 0', args: ['-e', '0'] },
     { name: 'tju --help (no app)', args: [tju, '--help'], cwd: outside },
     { name: 'tju --help (the billing app)', args: [tju, '--config', billingConfig, '--help'] },
-    // A run key with no run: it still connects to Temporal and PostgreSQL and asks both, as for any run.
+    // A finished run key: answered from the run history, without loading or reaching Temporal.
     {
-      name: 'tju status (the billing app)',
+      name: 'tju status, finished run',
+      args: [tju, '--config', billingConfig, 'status', 'billing.issue-invoices', '--date', '2026-10-01'],
+    },
+    // A run key with no run: it connects to Temporal and PostgreSQL and asks both, as for a running run.
+    {
+      name: 'tju status, no run (Temporal)',
       args: [tju, '--config', billingConfig, 'status', 'billing.issue-invoices', '--date', '2026-11-01'],
       codes: [2],
     },

@@ -9,6 +9,7 @@ import { adminUrl, dropTestDatabase } from './helpers/databases';
 import { startHarness, type Harness } from './helpers/harness';
 import { insertNoFeeSubscriptions, insertSubscriptions } from './helpers/billing';
 import { billingCli, tju, type CliResult } from './helpers/cli';
+import { TjuClient } from '../src/temporal/client';
 
 let h: Harness;
 let env: Record<string, string>;
@@ -156,7 +157,32 @@ describe('good input', () => {
 
     const status = await tju(['status', 'billing.issue-invoices', '--date', '2026-11-01'], env);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/billing\.issue-invoices\/2026-11-01: COMPLETED\n\s+total 31, succeeded 30, failed 1/);
+    expect(status.stdout).toMatch(
+      /billing\.issue-invoices\/2026-11-01: COMPLETED \(from run history\)\n\s+total 31, succeeded 30, failed 1/,
+    );
+
+    // A run key whose every start has ended is answered from the run history, the same, with Temporal down;
+    // --live asks Temporal, and says it cannot reach it.
+    const down = { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' };
+    const recorded = await tju(['status', 'billing.issue-invoices', '--date', '2026-11-01'], down);
+    expect(recorded.code).toBe(0);
+    expect(recorded.stdout.split('\n').slice(0, 2)).toEqual(status.stdout.split('\n').slice(0, 2));
+    expect(recorded.stdout).toContain('1 target(s) still failed (open failure records)');
+    expectOneLineError(
+      await tju(['status', 'billing.issue-invoices', '--date', '2026-11-01', '--live'], down),
+      /cannot reach Temporal at 127\.0\.0\.1:1/,
+    );
+
+    // A re-run that no worker has picked up yet is known at once (its client noted the start): asked of Temporal.
+    const elsewhere = new TjuClient({ client: h.client, batches: [issueInvoices], taskQueue: `${h.taskQueue}-nobody-polls`, db: h.pool });
+    const rerun = await elsewhere.trigger(issueInvoices, { date: '2026-11-01' });
+    try {
+      const waiting = await tju(['status', 'billing.issue-invoices', '--date', '2026-11-01'], env);
+      expect(waiting.stdout).toMatch(/re-run started \S+: RUNNING/);
+      expect((await tju(['status', 'billing.issue-invoices', '--date', '2026-11-01'], down)).stderr).toMatch(/cannot reach Temporal/);
+    } finally {
+      await h.client.workflow.getHandle(rerun.workflowId).terminate('test over');
+    }
   });
 
   it('says so when a run does not exist', async () => {

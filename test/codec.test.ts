@@ -62,12 +62,16 @@ it("keeps a target's options out of Temporal's histories, yet every tju command 
     const payloads = [...shown.stdout.matchAll(/"data": *"([A-Za-z0-9+/=]*)"/g)].map((m) => Buffer.from(m[1], 'base64').toString('latin1'));
     expect(payloads.join('\n')).toContain(MARK);
 
-    // Without the keys, the CLI shows what it can and says what it cannot read; with a wrong key, which key.
-    const keyless = await tju(['status', 'billing.issue-invoices', '--date', date], h.env);
+    // Without the keys, a finished run's counts still show (the run history is plain); asking Temporal, the
+    // CLI shows what it can and says what it cannot read; with a wrong key, which key.
+    const recorded = await tju(['status', 'billing.issue-invoices', '--date', date], h.env);
+    expect(recorded).toMatchObject({ code: 0, stderr: '' });
+    expect(recorded.stdout).toContain(`billing.issue-invoices/${date}: COMPLETED (from run history)\n  total 4, succeeded 3, failed 1`);
+    const keyless = await tju(['status', 'billing.issue-invoices', '--date', date, '--live'], h.env);
     expect(keyless).toMatchObject({ code: 0, stderr: '' });
     expect(keyless.stdout).toContain(`billing.issue-invoices/${date}: COMPLETED`);
     expect(keyless.stdout).toContain("the run's payloads are encrypted: set TJU_CODEC_KEYS to the keys its workers use");
-    const wrongKey = await tju(['status', 'billing.issue-invoices', '--date', date], { ...h.env, TJU_CODEC_KEYS: `k2:${key()}` });
+    const wrongKey = await tju(['status', 'billing.issue-invoices', '--date', date, '--live'], { ...h.env, TJU_CODEC_KEYS: `k2:${key()}` });
     expect(wrongKey).toMatchObject({ code: 0, stderr: '' });
     expect(wrongKey.stdout).toContain('a payload encrypted with key "k2" does not decrypt with the key TJU_CODEC_KEYS gives that ID');
     // A plaintext run beside the encrypted ones (from before the keys, say): `runs` lists them all, the encrypted

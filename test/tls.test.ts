@@ -95,13 +95,13 @@ it('runs a batch through a TLS endpoint with a CA file', async () => {
 
 it('refuses the self-signed endpoint without the CA, in one line', async () => {
   const { TEMPORAL_TLS_SERVER_CA_CERT_PATH: _, ...withoutCa } = secured;
-  const result = await tju(['status', 'billing.issue-invoices', '--date', '2026-11-01'], { ...withoutCa, TEMPORAL_TLS: 'true' });
+  const result = await tju(['status', 'billing.issue-invoices', '--date', '2026-11-01', '--live'], { ...withoutCa, TEMPORAL_TLS: 'true' });
   expect(result.code).toBe(2);
   expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^tju: cannot reach Temporal at localhost:\d+/)]);
 });
 
 it('names a CA file that does not exist', async () => {
-  const result = await tju(['status', 'billing.issue-invoices', '--date', '2026-11-01'], {
+  const result = await tju(['status', 'billing.issue-invoices', '--date', '2026-11-01', '--live'], {
     ...secured,
     TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/nonexistent/ca.pem',
   });

@@ -26,6 +26,7 @@ export async function recordRun(db: Db, update: RunRecordUpdate, schema?: string
      VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN now() END, $9, $10)
      ON CONFLICT (workflow_id, execution_id) DO UPDATE SET
        state = excluded.state, finished_at = excluded.finished_at, counts = coalesce(excluded.counts, h.counts),
+       started_at = excluded.started_at,
        reason = excluded.reason, updated_at = now(),
        problem = CASE WHEN excluded.finished_at IS NULL THEN h.problem END
      WHERE h.finished_at IS NULL`,
@@ -41,6 +42,24 @@ export async function recordRun(db: Db, update: RunRecordUpdate, schema?: string
       update.counts ? JSON.stringify(update.counts) : null,
       update.reason ?? null,
     ],
+  );
+}
+
+/**
+ * Notes a start the moment a client makes it, before any worker has run its trigger, so `tju status` knows of a
+ * re-run even while it waits for a worker. Never changes a row that exists (the trigger's writes are the truth,
+ * its start time included).
+ */
+export async function recordStart(
+  db: Db,
+  start: Pick<RunRecordUpdate, 'batch' | 'runKey' | 'workflowId' | 'executionId' | 'kind' | 'params'>,
+  schema?: string,
+): Promise<void> {
+  const runId = await runIdOf(db, start.batch, start.runKey, schema);
+  await db.query(
+    `INSERT INTO ${tjuTables(schema).runHistory} (workflow_id, execution_id, run_id, kind, params, state, started_at)
+     VALUES ($1, $2, $3, $4, $5, 'running', now()) ON CONFLICT (workflow_id, execution_id) DO NOTHING`,
+    [start.workflowId, start.executionId, runId, start.kind, JSON.stringify(start.params)],
   );
 }
 

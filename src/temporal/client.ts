@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { z } from 'zod';
-import { listRunRecords } from '../db/runHistory';
+import { listRunRecords, recordStart } from '../db/runHistory';
+import { logger } from '../log';
 import { hookProblems } from '../hooks/outbox';
 import { liveRunKey, type LiveRuns } from '../db/prune';
 import { verifyRun } from '../verify';
@@ -96,13 +97,26 @@ export class TjuClient {
     workflowId: string,
     overrides: TriggerOptions & { source?: TargetSource; failures?: FailureFilter },
   ): Promise<RunHandle> {
+    const input = buildTriggerInput(run, overrides);
     const started = await startTrigger(this.options.client, {
       workflowId,
       taskQueue: this.taskQueueOf(run.batch.name),
-      input: buildTriggerInput(run, overrides),
+      input,
       batch: run.batch.name,
       runKey: run.runKey,
     });
+    if (this.options.db) {
+      const start = {
+        batch: run.batch.name,
+        runKey: run.runKey,
+        workflowId,
+        executionId: started.firstExecutionRunId,
+        params: input.params,
+      };
+      await recordStart(this.options.db, { ...start, kind: input.source === 'failures' ? 'retry' : 'run' }, this.options.schema).catch(
+        (err: Error) => logger.warn({ err: err.message, workflowId }, 'could not note the start in the run history'),
+      );
+    }
     return this.handleFor(run.batch.name, run.runKey, workflowId, started.firstExecutionRunId);
   }
 

@@ -23,7 +23,7 @@ export interface RunStatus {
   hooks?: HookProblem[];
   /** Later runs of the same run key (re-runs), oldest first. */
   reruns?: RunStatus[];
-  /** Read from tju's run history in PostgreSQL: Temporal no longer has this run. */
+  /** Read from tju's run history in PostgreSQL (every start has ended there, or Temporal no longer has the run). */
   fromHistory?: boolean;
   finishTime?: Date;
 }
@@ -44,4 +44,34 @@ export function statusFromRecord(record: RunRecord): RunStatus {
     ...(record.problem && !ended ? { problems: [record.problem] } : {}),
     fromHistory: true,
   };
+}
+
+/** Temporal's name for how a recorded run ended: a run tju cancelled completes (its summary says it stopped). */
+const TEMPORAL_STATE: Record<string, string> = { completed: 'COMPLETED', cancelled: 'COMPLETED', failed: 'FAILED' };
+
+/**
+ * The run key's status as the run history has it, when every start of its trigger has ended there: what
+ * `tju status` says without asking Temporal (each start's row is written by the client that started it, and
+ * its end by the trigger itself). Undefined while any start is open, or none is recorded.
+ */
+export function finishedStatus(
+  records: RunRecord[],
+  workflowId: string,
+  link: (runId: string) => string | undefined,
+): RunStatus | undefined {
+  const starts = records.filter((record) => record.workflowId === workflowId).reverse();
+  if (starts.length === 0 || starts.some((record) => record.finishedAt === null || !TEMPORAL_STATE[record.state])) return undefined;
+  const [first, ...later] = starts.map((record): RunStatus => ({
+    batch: record.batch,
+    runKey: record.runKey,
+    workflowId,
+    runId: record.executionId,
+    state: TEMPORAL_STATE[record.state],
+    startTime: record.startedAt,
+    finishTime: record.finishedAt!,
+    ...(record.counts ? { counts: record.counts } : {}),
+    uiUrl: link(record.executionId),
+    fromHistory: true,
+  }));
+  return { ...first, reruns: later };
 }
