@@ -31,6 +31,7 @@ export { listFailures, type StoredFailure } from './db/ledger';
 export { loadConfig, uiUrlFor, type Config } from './config';
 export { logger } from './log';
 export { TjuClient, type TjuClientOptions } from './temporal/client';
+export type { DispatchedJob } from './temporal/dispatch';
 export { RunHandle } from './temporal/runHandle';
 export type { RunStatus } from './temporal/runStatus';
 export { bundleWorkflows, createUnitWorkers, createWorker, unitQueuesOf, type TjuWorkerOptions, type UnitQueue } from './temporal/worker';

@@ -110,7 +110,7 @@ function checkTriggerInput(batch: Batch, input: TriggerInput): void {
  * How jobs run the batch's units: a chain, one step per unit (a single unit is a chain of one), each with its
  * retry policy and timeout resolved — the unit's, then the batch's `job.retry` and `job.timeout` over them.
  */
-function jobSettings(batch: Batch): JobSettings {
+export function jobSettings(batch: Batch): JobSettings {
   return {
     steps: stepsOf(batch).map(({ unit }): StepSettings => ({
       unit: unit.name,

@@ -16,6 +16,7 @@ import type { FailureFilter, TargetSource, Verification } from '../contracts/typ
 import { RunHandle, stateOf } from './runHandle';
 import { statusFromRecord, type RunStatus } from './runStatus';
 import { startTrigger } from './startTrigger';
+import { dispatchTarget, type DispatchedJob } from './dispatch';
 import { WebUiLinks } from './webUi';
 
 export interface TjuClientOptions {
@@ -118,6 +119,17 @@ export class TjuClient {
       );
     }
     return this.handleFor(run.batch.name, run.runKey, workflowId, started.firstExecutionRunId);
+  }
+
+  /**
+   * Starts one target's job now — an order just paid, not tomorrow's run — under the run key of these params,
+   * with the job ID, settings and ledger the run would use: called twice it acts once, and the run of the key
+   * skips the target (its query selects only what is not done) or joins its job while it runs. `target` is the
+   * row the batch's target query would return for it (its key and the options its job carries).
+   */
+  async dispatch<B extends BatchRef>(batch: B, rawParams: ParamsOf<B>, target: Record<string, unknown>): Promise<DispatchedJob> {
+    const run = this.resolve(batch, rawParams);
+    return dispatchTarget(this.options.client, run, target, this.taskQueueOf(run.batch.name));
   }
 
   /** The run for these params, started or not. */

@@ -20,3 +20,6 @@ export const protos = (): (typeof Proto)['temporal'] => (proto ??= require('@tem
 
 /** The client's "no such workflow", by name: checking it needs no SDK class (nor the same copy of the SDK). */
 export const isNotFound = (err: unknown): boolean => (err as Error | undefined)?.name === 'WorkflowNotFoundError';
+
+/** A start refused because a workflow of that ID exists (and its reuse policy says no), by name. */
+export const isAlreadyStarted = (err: unknown): boolean => (err as Error | undefined)?.name === 'WorkflowExecutionAlreadyStartedError';
