@@ -48,6 +48,8 @@ it("runs exactly the steps each order's options call for, and writes exactly the
   await h.pool.query(
     `INSERT INTO orders (customer, email, status, amount, payment_method, shipping_type) VALUES ('pending', 'p@example.com', 'pending', 100, 'card', 'standard')`,
   );
+  // The seed's fourth dimension: the member's rank sets the points rate (gold ×2, silver ×1.5).
+  await h.pool.query(`INSERT INTO members (customer, rank) VALUES ('express-autumn', 'gold'), ('standard-plain', 'silver')`);
 
   const summary = await (await h.tju.trigger('shop.process-orders', { date: '2099-01-01' })).result();
   expect(summary).toMatchObject({ total: 4, succeeded: 4, failed: 0 });
@@ -77,8 +79,8 @@ it("runs exactly the steps each order's options call for, and writes exactly the
     {
       customer: 'express-autumn',
       number: 'BT-00000002',
-      points: 80,
-      reason: 'purchase, campaign autumn',
+      points: 160, // 40 for 4,000, ×2 for gold, ×2 for the campaign
+      reason: 'purchase, gold member, campaign autumn',
       shipped: 'express',
       tracked: true,
       kind: 'order-processed',
@@ -97,8 +99,8 @@ it("runs exactly the steps each order's options call for, and writes exactly the
     {
       customer: 'standard-plain',
       number: 'R-00000004',
-      points: 8,
-      reason: 'purchase',
+      points: 12, // 8 for 800, ×1.5 for silver
+      reason: 'purchase, silver member',
       shipped: 'standard',
       tracked: true,
       kind: 'order-processed',

@@ -1,13 +1,19 @@
 import type { Pool } from 'pg';
 
 /**
- * The shop's own tables: orders, and what post-processing makes of each — a receipt, a points grant, a
+ * The shop's own tables: orders and members' ranks, and what post-processing makes of each — a receipt, a points grant, a
  * shipment request, a notification in an outbox. One idempotent statement, applied by `setup` and the demo.
  */
 export const SHOP_SCHEMA = `
 CREATE TABLE IF NOT EXISTS campaigns (
   id               text          PRIMARY KEY,
   points_multiplier numeric(4,2) NOT NULL
+);
+
+-- A customer's member rank: it sets how many points a purchase earns (regular ×1, silver ×1.5, gold ×2).
+CREATE TABLE IF NOT EXISTS members (
+  customer text PRIMARY KEY,
+  rank     text NOT NULL CHECK (rank IN ('regular', 'silver', 'gold'))
 );
 
 CREATE TABLE IF NOT EXISTS orders (

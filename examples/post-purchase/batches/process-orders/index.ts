@@ -21,6 +21,7 @@ export const processOrders = defineBatch({
       shippingType: order.shipping_type,
       isFirstPurchase: order.is_first_purchase,
       campaignId: order.campaign_id,
+      memberRank: order.member_rank,
     }),
   },
   // The chain: a step that gives up stops the order's chain; `tju retry` resumes at that step.

@@ -7,6 +7,8 @@ export interface CompletedOrder {
   shipping_type: 'standard' | 'express' | 'digital';
   is_first_purchase: boolean;
   campaign_id: string | null;
+  /** The customer's rank when the run selects the order (no member row: regular). */
+  member_rank: 'regular' | 'silver' | 'gold';
 }
 
 /**
@@ -18,8 +20,9 @@ export async function selectOrdersToProcess(
   { params, after, upTo, limit }: TargetPage<{ date: string }>,
 ): Promise<CompletedOrder[]> {
   const { rows } = await db.query<CompletedOrder>(
-    `SELECT o.id::text AS key, o.payment_method, o.shipping_type, o.is_first_purchase, o.campaign_id
-       FROM orders o
+    `SELECT o.id::text AS key, o.payment_method, o.shipping_type, o.is_first_purchase, o.campaign_id,
+            coalesce(m.rank, 'regular') AS member_rank
+       FROM orders o LEFT JOIN members m ON m.customer = o.customer
       WHERE o.status = 'completed' AND o.post_processed_at IS NULL
         AND o.completed_at < ($2::date + 1)
         AND o.id > $1 AND o.id <= $4

@@ -7,7 +7,11 @@ export interface OrderInput {
   shippingType: 'standard' | 'express' | 'digital';
   isFirstPurchase: boolean;
   campaignId: string | null;
+  memberRank: 'regular' | 'silver' | 'gold';
 }
+
+/** How many points a member's purchase earns per 100 of its amount, by rank. */
+const RANK_RATE: Record<OrderInput['memberRank'], number> = { regular: 1, silver: 1.5, gold: 2 };
 
 interface Order {
   amount: string;
@@ -37,14 +41,20 @@ export const issueReceipt = defineUnit<OrderInput>({
   },
 });
 
-/** Points: 1 per 100 of the amount, a 500-point bonus on a first purchase, times the campaign's multiplier. */
+/**
+ * Points: 1 per 100 of the amount times the member's rank rate, a 500-point bonus on a first purchase, times the
+ * campaign's multiplier. The rank is the one the run selected the order with (a target option), so a retry
+ * grants what the first attempt would have.
+ */
 export const grantPoints = defineUnit<OrderInput>({
   name: 'shop.grant-points',
-  async run(tx, { orderId, isFirstPurchase, campaignId }) {
+  async run(tx, { orderId, isFirstPurchase, campaignId, memberRank }) {
     const order = await lockOrder(tx, orderId);
     if ((await tx.query('SELECT 1 FROM point_grants WHERE order_id = $1', [orderId])).rowCount) return 'skipped';
-    let points = Math.floor(Number(order.amount) / 100);
+    const rate = RANK_RATE[memberRank] ?? RANK_RATE.regular;
+    let points = Math.floor((Number(order.amount) / 100) * rate);
     const reasons = ['purchase'];
+    if (rate !== RANK_RATE.regular) reasons.push(`${memberRank} member`);
     if (isFirstPurchase) {
       points += 500;
       reasons.push('first purchase');
