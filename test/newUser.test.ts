@@ -173,7 +173,10 @@ it('status of a run key shows its first run, then the re-runs, and links to each
   const status = await tju(['status', 'billing.issue-invoices', '--date', date], env);
   expect(status.code).toBe(0);
   const lines = status.stdout.trim().split('\n');
-  expect(lines[0]).toBe(`billing.issue-invoices/${date}: COMPLETED`);
+  // Every start has ended: answered from the run history, and Temporal, asked, says the same.
+  expect(lines[0]).toBe(`billing.issue-invoices/${date}: COMPLETED (from run history)`);
+  const live = await tju(['status', 'billing.issue-invoices', '--date', date, '--live'], env);
+  expect(live.stdout).toBe(status.stdout.replace(' (from run history)', ''));
   expect(lines[1]).toMatch(/total \d+, succeeded \d+, failed 1, skipped 0/);
   expect(lines[1]).not.toMatch(/total 1,/); // the first, full run: not the one-target re-run
   expect(lines[2]).toMatch(new RegExp(`/workflows/billing.issue-invoices%2F${date}/${first.runId}/history$`));
