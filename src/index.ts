@@ -32,6 +32,7 @@ export { loadConfig, uiUrlFor, type Config } from './config';
 export { logger } from './log';
 export { TjuClient, type TjuClientOptions } from './temporal/client';
 export type { DispatchedJob } from './temporal/dispatch';
+export type { RunPlan } from './dryRun';
 export { RunHandle } from './temporal/runHandle';
 export type { RunStatus } from './temporal/runStatus';
 export { bundleWorkflows, createUnitWorkers, createWorker, unitQueuesOf, type TjuWorkerOptions, type UnitQueue } from './temporal/worker';

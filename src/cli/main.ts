@@ -26,6 +26,7 @@ import { registerSchedule } from './commands/schedule';
 import { registerStatus } from './commands/status';
 import { registerTemporal } from './commands/temporal';
 import { registerTrigger } from './commands/trigger';
+import { registerPlan } from './commands/plan';
 import { registerVerify } from './commands/verify';
 import { registerWorker } from './commands/worker';
 
@@ -53,6 +54,7 @@ export function buildProgram(app: CliApp, options: CliOptions = {}): Command {
   registerWorker(program, app);
   registerHealth(program, app);
   registerTrigger(program, app);
+  registerPlan(program, app);
   registerStatus(program, app);
   registerControl(program, app);
   registerRuns(program, app);

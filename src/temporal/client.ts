@@ -18,6 +18,7 @@ import { statusFromRecord, type RunStatus } from './runStatus';
 import { startTrigger } from './startTrigger';
 import { dispatchTarget, type DispatchedJob } from './dispatch';
 import { WebUiLinks } from './webUi';
+import { planRun, type RunPlan } from '../dryRun';
 
 export interface TjuClientOptions {
   client: Client;
@@ -130,6 +131,16 @@ export class TjuClient {
   async dispatch<B extends BatchRef>(batch: B, rawParams: ParamsOf<B>, target: Record<string, unknown>): Promise<DispatchedJob> {
     const run = this.resolve(batch, rawParams);
     return dispatchTarget(this.options.client, run, target, this.taskQueueOf(run.batch.name));
+  }
+
+  /**
+   * What a run of these params would do — targets selected, per step, per partition, Temporal's cost, an
+   * estimated duration — without starting or writing anything (`tju plan`). Needs `db`.
+   */
+  async plan<B extends BatchRef>(batch: B, rawParams: ParamsOf<B> = {} as ParamsOf<B>, overrides: TriggerOptions = {}): Promise<RunPlan> {
+    const run = this.resolve(batch, rawParams);
+    if (!this.options.db) throw new UserError('plan reads the target query: give TjuClient a `db` pool');
+    return planRun(this.options.db, run, overrides, this.options.schema);
   }
 
   /** The run for these params, started or not. */
