@@ -11,6 +11,7 @@ import { TjuClient } from '../src/temporal/client';
 import { dashboardBatch, DASHBOARD_TABLES } from './fixtures/dashboard';
 import { launchBrowser, see } from './helpers/browser';
 import { startHarness, type Harness } from './helpers/harness';
+import { until } from './helpers/wait';
 
 const TOKEN = 'a-dashboard-token-for-page-tests';
 const batch = dashboardBatch(0);
@@ -23,11 +24,12 @@ let page: Page;
 let url: string;
 let server: http.Server;
 let runId: string;
+let tju: TjuClient;
 const confirms: string[] = [];
 
 beforeAll(async () => {
   h = await startHarness([batch]);
-  const tju = new TjuClient({ client: h.client, batches: [batch], taskQueue: h.taskQueue, db: h.pool });
+  tju = new TjuClient({ client: h.client, batches: [batch], taskQueue: h.taskQueue, db: h.pool });
   await h.pool.query(DASHBOARD_TABLES);
   for (const key of ['a', 'b', 'c', 'e', 'f', 'g'])
     await h.pool.query(`INSERT INTO dashboard_targets (key, kind) VALUES ($1, 'ok')`, [key]);
@@ -138,4 +140,55 @@ it('names the workers polling each task queue', async () => {
   const cells = row.locator('td');
   await see.contains(cells.nth(2), `${process.pid}@`); // the harness's worker, in this process
   await see.contains(cells.nth(3), `${process.pid}@`);
+});
+
+it('polls a live page while its run moves, backs off while it stands still, and refreshes when shown again', async () => {
+  // Every effect waits behind this lock: the run's first two targets stay in flight, and nothing moves.
+  const holder = await h.pool.connect();
+  await holder.query('BEGIN');
+  await holder.query('LOCK TABLE dashboard_effects IN EXCLUSIVE MODE');
+  const run = await tju.trigger(batch, { date: '2026-11-08' });
+  try {
+    const polls: number[] = [];
+    page.on('request', (r) => {
+      if (r.url() === `${url}/` && r.resourceType() === 'fetch') polls.push(Date.now());
+    });
+    await page.goto(`${url}/`);
+    await see.count(page.locator('#runs tr[data-state=running]'), 1);
+    await until(
+      async () => polls.length,
+      (n) => n >= 4,
+      'four polls of a standing run',
+      60_000,
+    );
+    const gaps = polls.slice(1).map((at, i) => at - polls[i]);
+    expect(gaps[2]).toBeGreaterThan(gaps[0] * 1.5); // 2 s, then 4 s, then 8 s: nothing moved
+
+    // Hidden, the page stops its timer; shown again, it asks at once instead of waiting out the backoff.
+    const setHidden = (hidden: boolean) =>
+      page.evaluate((value) => {
+        // Runs in the page (not type-checked against the DOM here): as the browser does when a tab is hidden.
+        const doc = (globalThis as unknown as { document: object & { dispatchEvent(event: Event): boolean } }).document;
+        for (const [name, v] of [
+          ['hidden', value],
+          ['visibilityState', value ? 'hidden' : 'visible'],
+        ] as const) {
+          Object.defineProperty(doc, name, { value: v, configurable: true });
+        }
+        doc.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+    await setHidden(true);
+    const seen = polls.length;
+    await setHidden(false);
+    await until(
+      async () => polls.length,
+      (n) => n > seen,
+      'a poll as soon as the page is shown',
+      5_000,
+    );
+  } finally {
+    await holder.query('ROLLBACK');
+    holder.release();
+  }
+  await run.result();
 });

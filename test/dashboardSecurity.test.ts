@@ -295,3 +295,20 @@ it('shows a hostile key that failed as text on the failures and timeline pages',
   expect(dialogs).toEqual([]);
   await context.close();
 });
+
+it('gives up on a query held past its statement timeout, answering at once instead of hanging', async () => {
+  const url = await serve({ statementTimeoutMs: 300 });
+  // An exclusive lock on the runs table: every read of the runs page waits behind it.
+  const holder = await h.pool.connect();
+  await holder.query('BEGIN');
+  await holder.query('LOCK TABLE tju.runs IN ACCESS EXCLUSIVE MODE');
+  try {
+    const res = await fetch(`${url}/api/runs`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: string }).error).toMatch(/did not answer within the dashboard's statement timeout/);
+  } finally {
+    await holder.query('ROLLBACK');
+    holder.release();
+  }
+  expect((await fetch(`${url}/api/runs`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+});

@@ -6,6 +6,7 @@ import { csrf } from 'hono/csrf';
 import { html } from 'hono/html';
 import { HTTPException } from 'hono/http-exception';
 import { UserError } from '../errors';
+import { logger } from '../log';
 import { assets } from './assets';
 import { dashboardOf, type DashboardOptions } from './context';
 import { registerActionRoutes, registerSessionRoutes } from './routes/actions';
@@ -13,6 +14,9 @@ import { registerReadRoutes } from './routes/reads';
 import { layout } from './views/layout';
 
 export type { DashboardOptions };
+
+/** PostgreSQL's "canceling statement due to statement timeout". */
+const STATEMENT_TIMEOUT = '57014';
 
 /** The largest request body read: forms and JSON of a few fields. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -66,9 +70,17 @@ export function createDashboard(options: DashboardOptions): Hono & { close(): Pr
 
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();
-    const message = err instanceof UserError ? err.message : `${err.name}: ${err.message}`;
-    const status = err instanceof UserError ? 400 : 500;
-    if (!(err instanceof UserError)) console.error(err);
+    // A query cancelled by the dashboard's statement timeout: the database is busy, not the request wrong.
+    const timedOut = (err as { code?: string }).code === STATEMENT_TIMEOUT;
+    const message =
+      err instanceof UserError
+        ? err.message
+        : timedOut
+          ? "PostgreSQL did not answer within the dashboard's statement timeout (--statement-timeout): try again"
+          : `${err.name}: ${err.message}`;
+    const status = err instanceof UserError ? 400 : timedOut ? 503 : 500;
+    if (!(err instanceof UserError))
+      logger[timedOut ? 'warn' : 'error']({ err: err.message, path: c.req.path }, 'dashboard request failed');
     if (wantsJson(c)) return c.json({ error: message }, status);
     return c.html(layout({ ...pageContext(c), error: message }, 'Error', html``), status);
   });

@@ -45,9 +45,15 @@ const SCRIPT = `(function () {
     var a = document.activeElement;
     return a && (a.tagName === 'INPUT' || a.tagName === 'SELECT');
   }
-  // Polls while the tab is seen: every 2 s while the page changes, backing off to 30 s while it does not (or
-  // while the server does not answer); a hidden tab stops, and catches up once seen again.
+  // Polls while the tab is seen: every 2 s while runs move, backing off to 30 s while none does (their bars and
+  // states unchanged: a paused or stuck run) or while the server does not answer; a hidden tab stops, and
+  // catches up once seen again.
   var FAST = 2000, SLOW = 30000, delay = FAST, timer = null, last = null;
+  function progressOf(main) {
+    return Array.prototype.map.call(main.querySelectorAll('[role=progressbar], .state'), function (el) {
+      return el.getAttribute('aria-valuenow') || el.textContent;
+    }).join(',');
+  }
   function refresh() {
     timer = null;
     var main = document.querySelector('main[data-live]');
@@ -57,9 +63,10 @@ const SCRIPT = `(function () {
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (text) {
         var fresh = text && new DOMParser().parseFromString(text, 'text/html').querySelector('main');
-        if (!fresh || fresh.innerHTML === last) { delay = Math.min(delay * 2, SLOW); return; }
-        delay = FAST;
-        last = fresh.innerHTML;
+        if (!fresh) { delay = Math.min(delay * 2, SLOW); return; }
+        var progress = progressOf(fresh);
+        delay = progress === last ? Math.min(delay * 2, SLOW) : FAST;
+        last = progress;
         main.innerHTML = fresh.innerHTML;
         if (!fresh.hasAttribute('data-live')) main.removeAttribute('data-live');
         draw();
