@@ -70,8 +70,10 @@ export function createCodecServer(codec: PayloadCodec, { allowOrigins = [], toke
       );
     } catch (err) {
       if (err instanceof TooLarge) {
+        // The rest of the body is read and dropped (never kept), so the client, still sending, gets the answer
+        // instead of a reset connection; Node's request timeout bounds a sender that never stops.
         reply(413, `request body over ${MAX_CODEC_BODY_BYTES} bytes`);
-        return void req.destroy();
+        return void req.resume();
       }
       reply(400, (err as Error).message);
     }
