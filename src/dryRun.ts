@@ -7,6 +7,7 @@ import { reading } from './db/transaction';
 import { listRunRecords } from './db/runHistory';
 import { buildTriggerInput, type ResolvedRun } from './plan';
 import type { Target, TriggerInput } from './contracts/types';
+import { keyOf, preview } from './targets';
 
 /** Temporal's cost of each mode for a one-unit batch, per target, as `npm run bench` counted it at 100,000 targets. */
 const MEASURED_COST = {
@@ -109,13 +110,11 @@ async function pageThrough(
     const seen = new Set<string>();
     let last: string | null = null;
     for (const row of rows as unknown[]) {
-      const key = (row as { key?: unknown } | null)?.key;
-      const valid = (typeof key === 'string' && key !== '') || (typeof key === 'number' && Number.isFinite(key)) || typeof key === 'bigint';
-      if (!row || typeof row !== 'object' || !valid) {
+      const text = keyOf(row);
+      if (text === undefined) {
         refuse(`a row without a key: ${preview(row)}`);
         continue;
       }
-      const text = String(key);
       if (seen.has(text) || text === after) {
         refuse(
           `key ${JSON.stringify(text)} ${text === after ? 'again after its page (does the query filter on key > after?)' : 'twice in one page'}`,
@@ -131,11 +130,6 @@ async function pageThrough(
     after = last;
   }
 }
-
-const preview = (row: unknown): string => {
-  const text = JSON.stringify(row, (_, value) => (typeof value === 'bigint' ? String(value) : value)) ?? String(row);
-  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
-};
 
 function temporalCost(mode: TriggerInput['granularity'], targets: number, steps: number): RunPlan['temporal'] {
   const measured = MEASURED_COST[mode];

@@ -6,15 +6,20 @@ import type { Target } from './contracts/types';
  * a number, which becomes its string), no key twice, and not the cursor the page was asked to start after (a
  * query that ignores `after` would page forever). A bad row is one error naming the batch and the row.
  */
+/** A target row's key as text, or undefined when the row has none (a non-empty string or a finite number). */
+export function keyOf(row: unknown): string | undefined {
+  const key = (row as { key?: unknown } | null)?.key;
+  const valid = (typeof key === 'string' && key !== '') || (typeof key === 'number' && Number.isFinite(key)) || typeof key === 'bigint';
+  return row && typeof row === 'object' && valid ? String(key) : undefined;
+}
+
 export function checkTargetRows(batch: string, rows: unknown[], after: string | null): Target[] {
   const seen = new Set<string>();
   return rows.map((row, index) => {
-    const key = (row as { key?: unknown } | null)?.key;
-    const valid = (typeof key === 'string' && key !== '') || (typeof key === 'number' && Number.isFinite(key)) || typeof key === 'bigint';
-    if (!row || typeof row !== 'object' || !valid) {
+    const text = keyOf(row);
+    if (text === undefined) {
       throw new UserError(`${batch}: target row ${index + 1} of the page has no key (a non-empty string or a number): ${preview(row)}`);
     }
-    const text = String(key);
     if (seen.has(text)) throw new UserError(`${batch}: the target query returned key ${JSON.stringify(text)} twice in one page`);
     if (text === after) {
       throw new UserError(
@@ -26,7 +31,7 @@ export function checkTargetRows(batch: string, rows: unknown[], after: string | 
   });
 }
 
-const preview = (row: unknown): string => {
+export const preview = (row: unknown): string => {
   let text: string;
   try {
     text = JSON.stringify(row, (_, value) => (typeof value === 'bigint' ? String(value) : value)) ?? String(row);

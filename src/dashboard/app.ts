@@ -61,9 +61,11 @@ export function createDashboard(options: DashboardOptions): Hono & { close(): Pr
   app.use('*', csrf());
   // Who sent it, once per request; without a session or the token, a dashboard with a token shows nothing.
   app.use('*', async (c, next) => {
-    await dashboard.auth.resolve(c);
     const path = c.req.path;
-    if (dashboard.auth.mayRead(c) || path === `${base}/login` || path.startsWith(`${base}/assets/`)) return next();
+    // Assets are the same for everyone: no session to look up for them.
+    if (path.startsWith(`${base}/assets/`)) return next();
+    await dashboard.auth.resolve(c);
+    if (dashboard.auth.mayRead(c) || path === `${base}/login`) return next();
     if (wantsJson(c)) return c.json({ error: 'sign in first: send the session cookie or Authorization: Bearer <token>' }, 401);
     return c.redirect(`${base}/login`, 303);
   });

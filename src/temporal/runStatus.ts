@@ -62,16 +62,9 @@ export function finishedStatus(
   const starts = records.filter((record) => record.workflowId === workflowId).reverse();
   if (starts.length === 0 || starts.some((record) => record.finishedAt === null || !TEMPORAL_STATE[record.state])) return undefined;
   const [first, ...later] = starts.map((record): RunStatus => ({
-    batch: record.batch,
-    runKey: record.runKey,
-    workflowId,
-    runId: record.executionId,
+    ...statusFromRecord(record),
     state: TEMPORAL_STATE[record.state],
-    startTime: record.startedAt,
-    finishTime: record.finishedAt!,
-    ...(record.counts ? { counts: record.counts } : {}),
     uiUrl: link(record.executionId),
-    fromHistory: true,
   }));
   return { ...first, reruns: later };
 }
