@@ -57,6 +57,9 @@ const chunkActivity = (units: string[], maxConcurrentUnits?: number) =>
     onUnitFinished: (event) => units.push(event.targetKey),
   }).runChunk;
 
+/** How many of the stubborn units have come back from their sleep: after that, nothing of theirs can commit later. */
+const stubbornReturned = { n: 0 };
+
 /** Writes its invoice, then outlives its 300 ms timeout by far, ignoring `ctx.signal`. */
 const stubbornBilling = defineBatch({
   ...mixedBilling,
@@ -65,8 +68,12 @@ const stubbornBilling = defineBatch({
   unit: defineUnit<IssueInvoiceInput>({
     name: 'test.stubborn-issue-invoice',
     async run(tx, input, ctx) {
-      await issueInvoice.run(tx, input, ctx);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      try {
+        await issueInvoice.run(tx, input, ctx);
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      } finally {
+        stubbornReturned.n++;
+      }
     },
   }),
 });
@@ -155,8 +162,11 @@ it('stops a unit that outlives its timeout and rolls back what it wrote, instead
     { error_type: 'TimeoutError', attempts: 2 },
     { error_type: 'TimeoutError', attempts: 2 },
   ]);
-  // Long after the units would have finished on their own: nothing they wrote was committed.
-  await new Promise((resolve) => setTimeout(resolve, 2000));
+  // Once every attempt has come back from its sleep and would have committed: nothing it wrote was.
+  for (const deadline = Date.now() + 30_000; stubbornReturned.n < 4 && Date.now() < deadline;) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(stubbornReturned.n).toBe(4);
   expect((await invoiceCounts(pool, date)).invoices).toBe(0);
   expect((await pool.query('SELECT count(*)::int AS n FROM tju.ledger')).rows[0].n).toBe(0);
 });

@@ -80,18 +80,22 @@ it('runs the quick start as the README prints it: a first run bills both users',
     expect(stdout).toContain('total 2, succeeded 2, failed 0, skipped 0');
     console.log(`the quick start took ${Math.round((Date.now() - started) / 1000)} s`);
   } finally {
-    // The server and the worker it left running in the background: their process group.
-    try {
-      process.kill(-shell.pid!, 'SIGTERM');
-    } catch {
-      // gone
+    // The server and the worker it left running in the background: their process group, given a moment to stop
+    // on their own, then killed.
+    const signal = (name: NodeJS.Signals | 0) => {
+      try {
+        process.kill(-shell.pid!, name);
+        return true;
+      } catch {
+        return false; // gone
+      }
+    };
+    const alive = () => signal(0);
+    signal('SIGTERM');
+    for (const deadline = Date.now() + 10_000; alive() && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    try {
-      process.kill(-shell.pid!, 'SIGKILL');
-    } catch {
-      // gone
-    }
+    signal('SIGKILL');
     await dropDatabase().catch(() => undefined);
     fs.rmSync(home, { recursive: true, force: true });
   }

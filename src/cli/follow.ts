@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { isUnreadablePayload, unreadableNote } from '../codec';
+import { logger } from '../log';
 import { listRunRecords } from '../db/runHistory';
 import type { RunHandle } from '../temporal/runHandle';
 import { noWorkerNote } from '../temporal/runStatus';
@@ -58,6 +59,7 @@ function watch(run: RunHandle, say: (line: string) => void): { stop(): void } {
   let stopped = false;
   const look = async () => {
     const lines = await run.problems().catch(() => []);
+    logger.debug({ problems: lines.length }, 'looked at what holds the run up');
     // Said again only when what holds the run up changes, not each time its seconds do.
     const now = lines.join('\n').replace(/\d+/g, '#');
     if (now !== said && !stopped) for (const line of lines) say(line);
