@@ -36,19 +36,17 @@ async function timed(url: string): Promise<number> {
   return performance.now() - start;
 }
 
-async function main() {
-  const options = new Command('bench:dashboard')
-    .option('--targets <n>', 'targets of the run going on while the pages are read', positiveInt, 100_000)
-    .option('--failures <n>', 'open failures of the run whose groups are read', positiveInt, 100_000)
-    .option('--history <n>', 'earlier runs in the run history (80 failure records each)', positiveInt, 5000)
-    .option('--workers <n>', 'worker processes', positiveInt, 2)
-    .parse()
-    .opts<{ targets: number; failures: number; history: number; workers: number }>();
-  const databaseUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tju');
-  databaseUrl.pathname = '/tju_bench_dashboard';
-  await migrate(databaseUrl.toString());
-  const pool = createPool(databaseUrl.toString(), 10);
-  await applyBillingSchema(pool);
+interface Options {
+  targets: number;
+  failures: number;
+  history: number;
+  workers: number;
+}
+
+type Pool = ReturnType<typeof createPool>;
+
+/** The billing run's subscriptions, thousands of earlier runs, and a run with `failures` open failures (its id). */
+async function seed(pool: Pool, options: Options): Promise<string> {
   await pool.query(
     'TRUNCATE invoices, subscriptions, tju.ledger, tju.failures, tju.run_history, tju.run_actions, tju.runs RESTART IDENTITY CASCADE',
   );
@@ -89,6 +87,86 @@ async function main() {
   await pool.query('VACUUM ANALYZE tju.failures');
   await pool.query('VACUUM ANALYZE tju.ledger');
   await pool.query('ANALYZE tju.run_history');
+  return failed[0].id;
+}
+
+/** The runs page, the run page and its ledger view, read back to back until the run ends. */
+async function readWhileRunning(pool: Pool, base: string, tju: TjuClient) {
+  const date = '2099-03-01';
+  const run = await tju.trigger(issueInvoices, { date }, { granularity: 'bulk' });
+  let finished = false;
+  const ended = run.result().finally(() => (finished = true));
+  let runId: string | undefined;
+  while (!runId) {
+    const { rows } = await pool.query<{ id: string }>(`SELECT id::text FROM tju.runs WHERE batch = $1 AND run_key = $2`, [
+      issueInvoices.name,
+      date,
+    ]);
+    runId = rows[0]?.id;
+    if (!runId) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const runsPage: number[] = [];
+  const runPage: number[] = [];
+  const ledgerView: number[] = [];
+  const done: number[] = [];
+  while (!finished) {
+    runsPage.push(await timed(`${base}/`));
+    runPage.push(await timed(`${base}/runs/${runId}`));
+    ledgerView.push(await timed(`${base}/api/runs/${runId}/ledger`));
+    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM tju.ledger WHERE run_id = $1', [runId]);
+    done.push(rows[0].n);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return {
+    run: await ended,
+    ledgerRowsSeenWhileReading: { first: done[0], last: done[done.length - 1] },
+    runsPageMs: stats(runsPage),
+    runPageMs: stats(runPage),
+    runLedgerViewMs: stats(ledgerView),
+  };
+}
+
+/** The failures page and the groups query behind it, with the query's plan. */
+async function readFailures(pool: Pool, base: string, failedId: string) {
+  // As autovacuum would have by now: the ledger grew by the run.
+  await pool.query('ANALYZE tju.ledger');
+  const failuresPage = [];
+  for (let i = 0; i < 5; i++) failuresPage.push(await timed(`${base}/runs/${failedId}/failures`));
+  const groupsMs = [];
+  for (let i = 0; i < 5; i++) {
+    const start = performance.now();
+    await reading(pool, (tx) => failureGroups(tx, failedId));
+    groupsMs.push(performance.now() - start);
+  }
+  // The plan of the groups query, as the page runs it.
+  let plan = '';
+  const explaining: Db = {
+    query: async (text: string, values?: unknown[]) => {
+      const { rows } = await reading(pool, (tx) =>
+        tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${text}`, values),
+      );
+      plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+      return { rows: [] };
+    },
+  } as unknown as Db;
+  await failureGroups(explaining, failedId);
+  return { failuresPageMs: stats(failuresPage), failureGroupsQueryMs: stats(groupsMs), plan };
+}
+
+async function main() {
+  const options = new Command('bench:dashboard')
+    .option('--targets <n>', 'targets of the run going on while the pages are read', positiveInt, 100_000)
+    .option('--failures <n>', 'open failures of the run whose groups are read', positiveInt, 100_000)
+    .option('--history <n>', 'earlier runs in the run history (80 failure records each)', positiveInt, 5000)
+    .option('--workers <n>', 'worker processes', positiveInt, 2)
+    .parse()
+    .opts<Options>();
+  const databaseUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tju');
+  databaseUrl.pathname = '/tju_bench_dashboard';
+  await migrate(databaseUrl.toString());
+  const pool = createPool(databaseUrl.toString(), 10);
+  await applyBillingSchema(pool);
+  const failedId = await seed(pool, options);
 
   const server = process.env.TEMPORAL_ADDRESS ? undefined : await startDevServerOnFreePorts();
   const address = process.env.TEMPORAL_ADDRESS ?? server!.address;
@@ -108,66 +186,10 @@ async function main() {
   const dashboard = await serveDashboard({ pool, tju, client, batches: [issueInvoices], taskQueue, port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(dashboard.address() as AddressInfo).port}`;
   try {
-    const date = '2099-03-01';
-    const run = await tju.trigger(issueInvoices, { date }, { granularity: 'bulk' });
-    let finished = false;
-    const ended = run.result().finally(() => (finished = true));
-    let runId: string | undefined;
-    while (!runId) {
-      const { rows } = await pool.query<{ id: string }>(`SELECT id::text FROM tju.runs WHERE batch = $1 AND run_key = $2`, [
-        issueInvoices.name,
-        date,
-      ]);
-      runId = rows[0]?.id;
-      if (!runId) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const runsPage: number[] = [];
-    const runPage: number[] = [];
-    const ledgerView: number[] = [];
-    const done: number[] = [];
-    while (!finished) {
-      runsPage.push(await timed(`${base}/`));
-      runPage.push(await timed(`${base}/runs/${runId}`));
-      ledgerView.push(await timed(`${base}/api/runs/${runId}/ledger`));
-      const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM tju.ledger WHERE run_id = $1', [runId]);
-      done.push(rows[0].n);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    const summary = await ended;
-    // As autovacuum would have by now: the ledger grew by the run.
-    await pool.query('ANALYZE tju.ledger');
-    const failuresPage = [];
-    for (let i = 0; i < 5; i++) failuresPage.push(await timed(`${base}/runs/${failed[0].id}/failures`));
-    const groupsMs = [];
-    for (let i = 0; i < 5; i++) {
-      const start = performance.now();
-      await reading(pool, (tx) => failureGroups(tx, failed[0].id));
-      groupsMs.push(performance.now() - start);
-    }
-    // The plan of the groups query, as the page runs it.
-    let plan = '';
-    const explaining: Db = {
-      query: async (text: string, values?: unknown[]) => {
-        const { rows } = await reading(pool, (tx) =>
-          tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${text}`, values),
-        );
-        plan = rows.map((row) => row['QUERY PLAN']).join('\n');
-        return { rows: [] };
-      },
-    } as unknown as Db;
-    await failureGroups(explaining, failed[0].id);
-    const result = {
-      targets: options.targets,
-      run: summary,
-      ledgerRowsSeenWhileReading: { first: done[0], last: done[done.length - 1] },
-      historyRuns: options.history,
-      runsPageMs: stats(runsPage),
-      runPageMs: stats(runPage),
-      runLedgerViewMs: stats(ledgerView),
-      openFailures: options.failures,
-      failuresPageMs: stats(failuresPage),
-      failureGroupsQueryMs: stats(groupsMs),
-    };
+    const running = await readWhileRunning(pool, base, tju);
+    const { plan, ...failures } = await readFailures(pool, base, failedId);
+    const { run, ...pages } = running;
+    const result = { targets: options.targets, run, historyRuns: options.history, ...pages, openFailures: options.failures, ...failures };
     console.log(JSON.stringify(result, null, 2));
     console.log(`\nfailure groups query at ${options.failures} open failures:\n${plan}`);
   } finally {

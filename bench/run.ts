@@ -149,8 +149,8 @@ interface BenchOptions {
   out: string;
 }
 
-async function main() {
-  const options = new Command('bench')
+function parseOptions(): BenchOptions {
+  return new Command('bench')
     .option('--targets <n>', 'subscriptions to bill per mode', positiveInt, 10_000)
     .option('--modes <list>', `comma-separated: ${MODES.join(',')}`, modeList, [...MODES])
     .option('--concurrency <n>', 'unit slots: loop connections, and units at once in each worker', positiveInt, 20)
@@ -167,7 +167,24 @@ async function main() {
     .configureOutput({ outputError: (m, write) => write(`bench: ${m.replace(/^error: /, '')}`) })
     .parse()
     .opts<BenchOptions>();
+}
 
+type Result = Record<string, unknown> & { mode: string; targetsPerSec: number };
+type Pool = ReturnType<typeof createPool>;
+
+/** What every run of a mode shares: the database, the server, the workflow bundle and the options. */
+interface Bench {
+  options: BenchOptions;
+  pool: Pool;
+  databaseUrl: string;
+  address?: string;
+  serverPid?: number;
+  bundlePath?: string;
+  tuning: Record<string, number | undefined>;
+}
+
+async function main() {
+  const options = parseOptions();
   installRuntime();
   const databaseUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tju');
   databaseUrl.pathname = '/tju_bench';
@@ -175,119 +192,138 @@ async function main() {
   const pool = createPool(databaseUrl.toString(), options.concurrency + 2);
   await applyBillingSchema(pool);
 
+  const usesTemporal = options.modes.some((m) => !LOOPS.includes(m));
   let server: DevServer | undefined;
   let address = process.env.TEMPORAL_ADDRESS;
-  if (!address && options.modes.some((m) => !LOOPS.includes(m))) {
+  if (!address && usesTemporal) {
     server = await startDevServerOnFreePorts();
     address = server.address;
   }
-
   // A server of one's own (TEMPORAL_ADDRESS, e.g. one on PostgreSQL persistence) is measured by its pid.
   const serverPid = server?.process.pid ?? (process.env.TJU_BENCH_SERVER_PID ? Number(process.env.TJU_BENCH_SERVER_PID) : undefined);
   const { window, partitions, chunkSize, chunkConcurrency, pageSize, maxHistoryEvents } = options;
   const tuning = { window, partitions, chunkSize, chunkConcurrency, pageSize, maxHistoryEvents };
   // Bundled once; each worker process loads the file.
-  let bundlePath: string | undefined;
-  if (options.modes.some((m) => !LOOPS.includes(m))) {
-    bundlePath = path.join(os.tmpdir(), `tju-bench-${process.pid}-workflows.js`);
-    fs.writeFileSync(bundlePath, (await bundleWorkflows()).code);
-  }
-  const results: Array<Record<string, unknown> & { mode: string; targetsPerSec: number }> = [];
-  const lines: Array<{ label: string; points: Array<{ t: number; done: number }> }> = [];
+  const bundlePath = usesTemporal ? path.join(os.tmpdir(), `tju-bench-${process.pid}-workflows.js`) : undefined;
+  if (bundlePath) fs.writeFileSync(bundlePath, (await bundleWorkflows()).code);
+  const bench: Bench = { options, pool, databaseUrl: databaseUrl.toString(), address, serverPid, bundlePath, tuning };
   try {
-    // The first mode would otherwise pay for the process's start: JIT, new connections, cold caches.
-    console.error('warming up...');
-    await seedSubscriptions(pool, Math.min(options.targets, 2000), { inactiveEvery: 0, brokenEvery: 0 });
-    await loop(pool, Math.min(options.targets, 2000), options.concurrency, '2029-12-31', 'floor');
-    // Each tju mode once per worker count; the loops once; the whole sequence `repeat` times, interleaved.
-    const once = options.modes.flatMap((mode) =>
-      LOOPS.includes(mode) ? [{ mode, workers: 0 }] : options.workers.map((workers) => ({ mode, workers })),
-    );
-    const plan = Array.from({ length: options.repeat }, () => once).flat();
-    for (const [i, { mode, workers: workerCount }] of plan.entries()) {
-      await seedSubscriptions(pool, options.targets, { inactiveEvery: 0, brokenEvery: 0 });
-      await settle(pool);
-      const date = new Date(Date.UTC(2030, 0, 1 + i)).toISOString().slice(0, 10);
-      const label = workerCount > 1 ? `${mode} x${workerCount}` : mode;
-      console.error(`${label}: billing ${options.targets} subscriptions...`);
-      let recorder: Recorder;
-      let extra: Record<string, unknown> = {};
-      let workerPids: number[] = [];
-      const ledgerBytesBefore = await ledgerBytes(pool);
-      let cpuBefore = readCpu(serverPid);
-      let cpuAfter: CpuReading | undefined;
-      let finished: ReturnType<Recorder['finish']> | undefined;
-      if (LOOPS.includes(mode)) {
-        recorder = await loop(pool, options.targets, options.concurrency, date, mode as 'raw' | 'bare' | 'floor');
-      } else {
-        const taskQueue = `bench-${process.pid}-${mode}-${workerCount}-${i}`; // one per run: its histories are counted by queue
-        const workers = await startWorkers(workerCount, {
-          address: address!,
-          taskQueue,
-          databaseUrl: databaseUrl.toString(),
-          concurrency: options.concurrency,
-          bundlePath: bundlePath!,
-        });
-        const client = new Client({ connection: await Connection.connect({ address: address! }) });
-        const tju = new TjuClient({ client, batches: [batch], taskQueue });
-        // Worker start-up (connecting, loading the bundle) is not per-target work.
-        workerPids = workers.pids;
-        cpuBefore = readCpu(serverPid, workerPids);
-        recorder = new Recorder(options.targets, workerPids);
-        workers.onUnits((scheduledAt, finishedAt) => recorder.unit(scheduledAt, finishedAt));
-        const run = await tju.trigger(batch.name, { date }, { ...tuning, granularity: mode as Granularity });
-        const summary = await run.result();
-        await workers.drained();
-        cpuAfter = readCpu(serverPid, workerPids);
-        finished = recorder.finish();
-        await workers.stop();
-        console.error(`${label}: counting events and actions...`);
-        const cost = await historyCost(client, taskQueue);
-        const triggerRuns = cost.executions.triggerWorkflow ?? 0;
-        extra = {
-          summary,
-          workers: workerCount,
-          triggerRuns,
-          executions: cost.executions,
-          historiesFetched: cost.fetched,
-          // Three places: a bulk run makes a few events per thousand targets.
-          eventsPerTarget: round(cost.events / options.targets, 3),
-          historyBytesPerTarget: round(cost.historyBytes / options.targets, 0),
-          actionsPer1000: round((totalActions(cost.actions) * 1000) / options.targets, 0),
-          actionsPer1000ByKind: Object.fromEntries(
-            Object.entries(cost.actions).map(([kind, n]) => [kind, round((n * 1000) / options.targets, 1)]),
-          ),
-        };
-        await client.connection.close();
-      }
-      cpuAfter ??= readCpu(serverPid, workerPids);
-      finished ??= recorder.finish();
-      const cpuMs = cpuMsPerTarget(cpuBefore, cpuAfter, options.targets);
-      // The ledger's table and indexes grow by this much per target (one row per target and unit).
-      const ledgerBytesPerTarget =
-        mode === 'bare' || mode === 'raw' ? 0 : Math.round(((await ledgerBytes(pool)) - ledgerBytesBefore) / options.targets);
-      // The workers' memory over the run, at a tenth of its samples: enough to see it flat or growing.
-      const rssOverRunMb = everyTenth(recorder.series);
-      const result = { mode: label, ...finished, ...extra, ledgerBytesPerTarget, cpuMsPerTarget: cpuMs, rssOverRunMb };
-      const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoices');
-      if (rows[0].n !== options.targets) throw new Error(`${mode}: ${rows[0].n} invoices for ${options.targets} targets`);
-      results.push(result as never);
-      lines.push({ label: options.repeat > 1 ? `${label} (${Math.floor(i / once.length) + 1})` : label, points: recorder.series });
-    }
+    const { results, lines } = await runAll(bench);
+    report(bench, results, lines);
   } finally {
     await pool.end();
     await server?.stop();
     if (bundlePath) fs.rmSync(bundlePath, { force: true });
   }
+}
 
-  // One row per mode: its median run (by targets/s), with every run's rate; ratios between medians.
-  const medians: Array<Record<string, unknown> & { mode: string; targetsPerSec: number }> = [...new Set(results.map((r) => r.mode))].map(
-    (mode) => {
-      const runs = results.filter((r) => r.mode === mode).sort((a, b) => a.targetsPerSec - b.targetsPerSec);
-      const median: Record<string, unknown> & { mode: string; targetsPerSec: number } = runs[Math.floor((runs.length - 1) / 2)];
-      return { ...median, runs: runs.length, rates: runs.map((r) => r.targetsPerSec).join(', ') };
-    },
+/** Each tju mode once per worker count, the loops once; the whole sequence `repeat` times, interleaved. */
+async function runAll(bench: Bench) {
+  const { options, pool } = bench;
+  // The first mode would otherwise pay for the process's start: JIT, new connections, cold caches.
+  console.error('warming up...');
+  await seedSubscriptions(pool, Math.min(options.targets, 2000), { inactiveEvery: 0, brokenEvery: 0 });
+  await loop(pool, Math.min(options.targets, 2000), options.concurrency, '2029-12-31', 'floor');
+  const once = options.modes.flatMap((mode) =>
+    LOOPS.includes(mode) ? [{ mode, workers: 0 }] : options.workers.map((workers) => ({ mode, workers })),
   );
+  const plan = Array.from({ length: options.repeat }, () => once).flat();
+  const results: Result[] = [];
+  const lines: Array<{ label: string; points: Array<{ t: number; done: number }> }> = [];
+  for (const [i, { mode, workers }] of plan.entries()) {
+    await seedSubscriptions(pool, options.targets, { inactiveEvery: 0, brokenEvery: 0 });
+    await settle(pool);
+    const date = new Date(Date.UTC(2030, 0, 1 + i)).toISOString().slice(0, 10);
+    const label = workers > 1 ? `${mode} x${workers}` : mode;
+    console.error(`${label}: billing ${options.targets} subscriptions...`);
+    const { result, recorder } = await runOnce(bench, { mode, workers, date, label, i });
+    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoices');
+    if (rows[0].n !== options.targets) throw new Error(`${mode}: ${rows[0].n} invoices for ${options.targets} targets`);
+    results.push(result);
+    lines.push({ label: options.repeat > 1 ? `${label} (${Math.floor(i / once.length) + 1})` : label, points: recorder.series });
+  }
+  return { results, lines };
+}
+
+/** What a mode's run leaves to measure; a tju run reads the CPU around its trigger alone, not its workers' start. */
+interface Measured {
+  recorder: Recorder;
+  extra: Record<string, unknown>;
+  cpuBefore?: CpuReading;
+  cpuAfter?: CpuReading;
+  finished?: ReturnType<Recorder['finish']>;
+}
+
+/** One run of one mode, measured: its rate and latencies, its CPU, and the ledger it grew. */
+async function runOnce(bench: Bench, run: { mode: Mode; workers: number; date: string; label: string; i: number }) {
+  const { options, pool, serverPid } = bench;
+  const ledgerBytesBefore = await ledgerBytes(pool);
+  const cpuBefore = readCpu(serverPid);
+  const measured: Measured = LOOPS.includes(run.mode)
+    ? { recorder: await loop(pool, options.targets, options.concurrency, run.date, run.mode as 'raw' | 'bare' | 'floor'), extra: {} }
+    : await runTju(bench, run);
+  const cpuAfter = measured.cpuAfter ?? readCpu(serverPid);
+  const finished = measured.finished ?? measured.recorder.finish();
+  const cpuMs = cpuMsPerTarget(measured.cpuBefore ?? cpuBefore, cpuAfter, options.targets);
+  // The ledger's table and indexes grow by this much per target (one row per target and unit).
+  const ledgerBytesPerTarget =
+    run.mode === 'bare' || run.mode === 'raw' ? 0 : Math.round(((await ledgerBytes(pool)) - ledgerBytesBefore) / options.targets);
+  // The workers' memory over the run, at a tenth of its samples: enough to see it flat or growing.
+  const rssOverRunMb = everyTenth(measured.recorder.series);
+  const result = { mode: run.label, ...finished, ...measured.extra, ledgerBytesPerTarget, cpuMsPerTarget: cpuMs, rssOverRunMb } as Result;
+  return { result, recorder: measured.recorder };
+}
+
+/** A tju mode: its workers, one trigger run, then what its histories cost. */
+async function runTju(bench: Bench, run: { mode: Mode; workers: number; date: string; label: string; i: number }) {
+  const { options, address, serverPid, tuning } = bench;
+  const taskQueue = `bench-${process.pid}-${run.mode}-${run.workers}-${run.i}`; // one per run: its histories are counted by queue
+  const workers = await startWorkers(run.workers, {
+    address: address!,
+    taskQueue,
+    databaseUrl: bench.databaseUrl,
+    concurrency: options.concurrency,
+    bundlePath: bench.bundlePath!,
+  });
+  const client = new Client({ connection: await Connection.connect({ address: address! }) });
+  const tju = new TjuClient({ client, batches: [batch], taskQueue });
+  // Worker start-up (connecting, loading the bundle) is not per-target work.
+  const cpuBefore = readCpu(serverPid, workers.pids);
+  const recorder = new Recorder(options.targets, workers.pids);
+  workers.onUnits((scheduledAt, finishedAt) => recorder.unit(scheduledAt, finishedAt));
+  const triggered = await tju.trigger(batch.name, { date: run.date }, { ...tuning, granularity: run.mode as Granularity });
+  const summary = await triggered.result();
+  await workers.drained();
+  const cpuAfter = readCpu(serverPid, workers.pids);
+  const finished = recorder.finish();
+  await workers.stop();
+  console.error(`${run.label}: counting events and actions...`);
+  const cost = await historyCost(client, taskQueue);
+  await client.connection.close();
+  const extra = {
+    summary,
+    workers: run.workers,
+    triggerRuns: cost.executions.triggerWorkflow ?? 0,
+    executions: cost.executions,
+    historiesFetched: cost.fetched,
+    // Three places: a bulk run makes a few events per thousand targets.
+    eventsPerTarget: round(cost.events / options.targets, 3),
+    historyBytesPerTarget: round(cost.historyBytes / options.targets, 0),
+    actionsPer1000: round((totalActions(cost.actions) * 1000) / options.targets, 0),
+    actionsPer1000ByKind: Object.fromEntries(
+      Object.entries(cost.actions).map(([kind, n]) => [kind, round((n * 1000) / options.targets, 1)]),
+    ),
+  };
+  return { recorder, extra, cpuBefore, cpuAfter, finished };
+}
+
+/** One row per mode: its median run (by targets/s), with every run's rate; ratios between medians. */
+function mediansOf(results: Result[]): Result[] {
+  const medians: Result[] = [...new Set(results.map((r) => r.mode))].map((mode) => {
+    const runs = results.filter((r) => r.mode === mode).sort((a, b) => a.targetsPerSec - b.targetsPerSec);
+    const median = runs[Math.floor((runs.length - 1) / 2)];
+    return { ...median, runs: runs.length, rates: runs.map((r) => r.targetsPerSec).join(', ') };
+  });
   const rateOf = (mode: string) => medians.find((r) => r.mode === mode)?.targetsPerSec;
   const ratio = (rate: number, base: number | undefined) => (base ? Number((rate / base).toFixed(3)) : null);
   for (const r of medians) {
@@ -295,53 +331,59 @@ async function main() {
     r.ratioToBare = ratio(r.targetsPerSec, rateOf('bare'));
     r.ratioToFloor = ratio(r.targetsPerSec, rateOf('floor'));
   }
+  return medians;
+}
+
+/** Prints the table and the sizing, and writes the JSON and the chart. */
+function report(bench: Bench, results: Result[], lines: Array<{ label: string; points: Array<{ t: number; done: number }> }>) {
+  const { options } = bench;
+  const medians = mediansOf(results);
   if (options.repeat > 1) console.log(`Medians of ${options.repeat} interleaved runs per mode (every run's targets/s under "runs"):`);
   printTable(medians);
   const sized = sizing(medians as never);
   console.log(`\nTo finish in one hour, scaled from this run (partitions: at most ${JOBS_PER_SECOND_PER_TRIGGER} jobs/s per trigger):`);
-  printMarkdown(
-    [
-      ['mode', 'mode'],
-      ['targets', 'targets'],
-      ['historyEvents', 'history events'],
-      ['historyGb', 'history GB'],
-      ['actions', 'Cloud actions'],
-      ['ledgerRows', 'ledger rows'],
-      ['ledgerGb', 'ledger GB'],
-      ['targetsPerSecond', 'targets/s'],
-      ['workerCores', 'worker cores'],
-      ['serverCores', 'Temporal cores'],
-      ['postgresCores', 'PG cores'],
-      ['partitions', 'partitions'],
-    ],
-    sized,
-  );
+  printMarkdown(SIZING_COLUMNS, sized);
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   fs.mkdirSync(options.out, { recursive: true });
   const base = path.join(options.out, `bench-${options.targets}-${stamp}`);
-  const report = {
+  const json = {
     when: new Date().toISOString(),
     command: ['npm run bench --', ...process.argv.slice(2)].join(' '),
     machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
     targets: options.targets,
     concurrency: options.concurrency,
     workers: options.workers,
-    overrides: tuning,
+    overrides: bench.tuning,
     repeat: options.repeat,
     medians: medians.map(({ series, ...r }) => r),
     results: results.map(({ series, ...r }) => r),
     sizing: sized,
   };
-  fs.writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
+  fs.writeFileSync(`${base}.json`, JSON.stringify(json, null, 2) + '\n');
   fs.writeFileSync(`${base}.svg`, completionChart(`${options.targets} targets: completed over time`, lines));
   console.log(`\nwrote ${path.relative(process.cwd(), base)}.json and .svg`);
 }
 
+const SIZING_COLUMNS: Array<[string, string]> = [
+  ['mode', 'mode'],
+  ['targets', 'targets'],
+  ['historyEvents', 'history events'],
+  ['historyGb', 'history GB'],
+  ['actions', 'Cloud actions'],
+  ['ledgerRows', 'ledger rows'],
+  ['ledgerGb', 'ledger GB'],
+  ['targetsPerSecond', 'targets/s'],
+  ['workerCores', 'worker cores'],
+  ['serverCores', 'Temporal cores'],
+  ['postgresCores', 'PG cores'],
+  ['partitions', 'partitions'],
+];
+
 const everyTenth = (series: Array<{ t: number; rssMb: number }>) =>
   series.filter((_, i) => i % Math.max(1, Math.floor(series.length / 10)) === 0).map(({ t, rssMb }) => [Math.round(t), Math.round(rssMb)]);
 
-async function ledgerBytes(pool: ReturnType<typeof createPool>): Promise<number> {
+async function ledgerBytes(pool: Pool): Promise<number> {
   // Without a vacuum the visibility map and free-space map lag behind; the heap and index pages do not.
   const { rows } = await pool.query<{ n: string }>(`SELECT pg_total_relation_size('tju.ledger') AS n`);
   return Number(rows[0].n);

@@ -2,15 +2,14 @@
 // resumed, its failures grouped and one group retried; a target's timeline; hostile input; read-only mode.
 import fs from 'node:fs';
 import path from 'node:path';
-import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { listFailures } from '../src/db/ledger';
-import { serveDashboard, type DashboardOptions } from '../src/dashboard';
+import type { DashboardOptions } from '../src/dashboard';
 import { TjuClient } from '../src/temporal/client';
 import { TjuSchedules } from '../src/temporal/schedules';
 import { dashboardBatch, DASHBOARD_TABLES } from './fixtures/dashboard';
 import { launchBrowser, see } from './helpers/browser';
+import { TestDashboards } from './helpers/dashboard';
 import { until } from './helpers/wait';
 import { startHarness, type Harness } from './helpers/harness';
 
@@ -24,22 +23,8 @@ const QUOTED = `o'brien"; DROP TABLE tju.runs; --`;
 let h: Harness;
 let browser: Browser;
 let tju: TjuClient;
-const servers: http.Server[] = [];
-
-async function serve(extra: Partial<DashboardOptions> = {}): Promise<string> {
-  const server = await serveDashboard({
-    pool: h.pool,
-    tju,
-    client: h.client,
-    batches: [batch],
-    taskQueue: h.taskQueue,
-    port: 0,
-    host: '127.0.0.1',
-    ...extra,
-  });
-  servers.push(server);
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const dashboards = new TestDashboards(() => ({ pool: h.pool, tju, client: h.client, batches: [batch], taskQueue: h.taskQueue }));
+const serve = (extra: Partial<DashboardOptions> = {}) => dashboards.serve(extra);
 
 beforeAll(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
@@ -50,10 +35,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await browser?.close();
-  for (const server of servers) {
-    server.closeAllConnections();
-    server.close();
-  }
+  dashboards.close();
   await h?.close();
 });
 

@@ -2,14 +2,12 @@
 // with what is done and what still fails (not the last start's counts); a failure group pages through every
 // target; a target's open failure is retried or cleared from its timeline; the workers panel names who polls;
 // hook calls that gave up are shown.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { listFailures } from '../src/db/ledger';
-import { serveDashboard } from '../src/dashboard';
 import { TjuClient } from '../src/temporal/client';
 import { dashboardBatch, DASHBOARD_TABLES } from './fixtures/dashboard';
 import { launchBrowser, see } from './helpers/browser';
+import { signIn, TestDashboards } from './helpers/dashboard';
 import { startHarness, type Harness } from './helpers/harness';
 import { until } from './helpers/wait';
 
@@ -22,10 +20,17 @@ let h: Harness;
 let browser: Browser;
 let page: Page;
 let url: string;
-let server: http.Server;
 let runId: string;
 let tju: TjuClient;
 const confirms: string[] = [];
+const dashboards = new TestDashboards(() => ({
+  pool: h.pool,
+  tju,
+  client: h.client,
+  batches: [batch],
+  taskQueue: h.taskQueue,
+  token: TOKEN,
+}));
 
 beforeAll(async () => {
   h = await startHarness([batch]);
@@ -44,17 +49,7 @@ beforeAll(async () => {
     [runId, batch.name],
   );
 
-  server = await serveDashboard({
-    pool: h.pool,
-    tju,
-    client: h.client,
-    batches: [batch],
-    taskQueue: h.taskQueue,
-    token: TOKEN,
-    port: 0,
-    host: '127.0.0.1',
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = await dashboards.serve();
   browser = await launchBrowser();
   page = await browser.newPage();
   page.on('dialog', (d) => {
@@ -62,16 +57,11 @@ beforeAll(async () => {
     confirms.push(d.message());
     void d.accept();
   });
-  await page.goto(`${url}/login`);
-  await page.fill('input[name=name]', 'olga');
-  await page.fill('input[name=token]', TOKEN);
-  await page.click('main button:has-text("Sign in")');
-  await page.waitForURL(`${url}/`);
+  await signIn(page, url, 'olga', TOKEN);
 });
 afterAll(async () => {
   await browser?.close();
-  server?.closeAllConnections();
-  server?.close();
+  dashboards.close();
   await h?.close();
 });
 

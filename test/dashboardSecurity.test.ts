@@ -3,13 +3,13 @@
 // believed only from a trusted proxy, foreign Host names and oversized bodies are refused, and every page says
 // what it may run (CSP) and that it must not be cached.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { listFailures } from '../src/db/ledger';
-import { serveDashboard, type DashboardOptions } from '../src/dashboard';
+import type { DashboardOptions } from '../src/dashboard';
 import { TjuClient } from '../src/temporal/client';
 import { dashboardBatch, DASHBOARD_TABLES } from './fixtures/dashboard';
 import { launchBrowser } from './helpers/browser';
+import { signIn as signInAs, TestDashboards } from './helpers/dashboard';
 import { startHarness, type Harness } from './helpers/harness';
 import { tju as cli } from './helpers/cli';
 
@@ -23,23 +23,15 @@ let h: Harness;
 let browser: Browser;
 let tju: TjuClient;
 let runId: string;
-const servers: http.Server[] = [];
-
-async function serve(extra: Partial<DashboardOptions> = {}): Promise<string> {
-  const server = await serveDashboard({
-    pool: h.pool,
-    tju,
-    client: h.client,
-    batches: [batch],
-    taskQueue: h.taskQueue,
-    token: TOKEN,
-    port: 0,
-    host: '127.0.0.1',
-    ...extra,
-  });
-  servers.push(server);
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const dashboards = new TestDashboards(() => ({
+  pool: h.pool,
+  tju,
+  client: h.client,
+  batches: [batch],
+  taskQueue: h.taskQueue,
+  token: TOKEN,
+}));
+const serve = (extra: Partial<DashboardOptions> = {}) => dashboards.serve(extra);
 
 beforeAll(async () => {
   h = await startHarness([batch]);
@@ -60,21 +52,14 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await browser?.close();
-  for (const server of servers) {
-    server.closeAllConnections();
-    server.close();
-  }
+  dashboards.close();
   await h?.close();
 });
 
 async function signIn(url: string, name: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${url}/login`);
-  await page.fill('input[name=name]', name);
-  await page.fill('input[name=token]', TOKEN);
-  await page.click('main button:has-text("Sign in")');
-  await page.waitForURL(`${url}/`);
+  await signInAs(page, url, name, TOKEN);
   return { context, page };
 }
 

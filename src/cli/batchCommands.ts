@@ -1,9 +1,6 @@
-import { shellQuote } from '../util/shellQuote';
 import { Command } from 'commander';
 import type { Batch } from '../batch';
-
-/** A param's flag name: `startDate` → `start-date`. */
-export const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+import { kebab } from '../util/commandFlags';
 
 /**
  * Adds one subcommand per batch under `parent`, with a `--flag <value>` per key of the batch's params,
@@ -28,9 +25,3 @@ export function addBatchCommands(
     });
   }
 }
-
-/** The flags that name a run again in a printed command: ` --date 2026-11-01`. */
-export const paramFlags = (params: Record<string, string>): string =>
-  Object.entries(params)
-    .map(([key, value]) => ` --${kebab(key)} ${shellQuote(value)}`)
-    .join('');

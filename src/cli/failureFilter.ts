@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { FailureFilter } from '../contracts/types';
 import type { FailureCount } from '../db/ledger';
 import { UserError } from '../errors';
+import { filterFlags } from '../util/commandFlags';
 import { shellQuote } from '../util/shellQuote';
 
 /** `--group`, `--step`, `--error` and `--target`: which open failures `failures`, `retry` and `clear` take. */
@@ -25,17 +26,6 @@ export function failureFilterOf(options: Record<string, unknown>): FailureFilter
   if (typeof options.error === 'string') filter.error = options.error;
   if (typeof options.target === 'string') filter.target = options.target;
   return Object.keys(filter).length ? filter : undefined;
-}
-
-/** The flags that choose what a filter chooses, shell-quoted: ` --group '…' --step … --target …`. */
-export function filterFlags(filter?: FailureFilter): string {
-  if (!filter) return '';
-  const flags: string[] = [];
-  if (filter.group) flags.push('--group', shellQuote(filter.group.error));
-  if (filter.group?.unit !== undefined) flags.push('--step', shellQuote(filter.group.unit));
-  if (filter.error !== undefined) flags.push('--error', shellQuote(filter.error));
-  if (filter.target !== undefined) flags.push('--target', shellQuote(filter.target));
-  return flags.length ? ` ${flags.join(' ')}` : '';
 }
 
 /** How a filter reads in a message: ` matching --group '…' --target …`. */

@@ -52,6 +52,9 @@ export const searchAttributes = {
   targetKey: defineSearchAttributeKey('TjuTargetKey', SearchAttributeType.KEYWORD),
 };
 
+/** A string in a visibility query (`TjuRunKey = ...`): quoted, with its backslashes and quotes escaped. */
+export const visibilityLiteral = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
 /** The search attributes every workflow of a run carries. */
 export const runSearchAttributes = (batch: string, runKey: string) => [
   { key: searchAttributes.batch, value: batch },

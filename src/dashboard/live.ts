@@ -4,7 +4,7 @@ import type { TjuClient } from '../temporal/client';
 import { TjuSchedules, type ScheduleSummary } from '../temporal/schedules';
 import type { Batch } from '../batch';
 import { isUnreadablePayload, unreadableNote } from '../codec';
-import { partitionWorkflowId, searchValue } from '../contracts/ids';
+import { partitionWorkflowId, searchValue, visibilityLiteral } from '../contracts/ids';
 import { progressQuery } from '../contracts/controls';
 import type { RunProgress } from '../contracts/types';
 import type { RunRow } from './data';
@@ -49,16 +49,14 @@ export interface PartitionLive {
   uiUrl?: string;
 }
 
-const quoted = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-
 /**
  * A partitioned trigger's partitions (`<trigger>/~p<i>`), with live counts for those running: one visibility list
  * of the run key's triggers, then the running ones' queries at once.
  */
 export async function partitionsOf(client: Client, tju: TjuClient, run: RunRow): Promise<PartitionLive[]> {
   const query =
-    `WorkflowType = 'triggerWorkflow' AND TjuBatch = ${quoted(searchValue(run.batch))}` +
-    ` AND TjuRunKey = ${quoted(searchValue(run.runKey))} AND ExecutionStatus != 'ContinuedAsNew'`;
+    `WorkflowType = 'triggerWorkflow' AND TjuBatch = ${visibilityLiteral(searchValue(run.batch))}` +
+    ` AND TjuRunKey = ${visibilityLiteral(searchValue(run.runKey))} AND ExecutionStatus != 'ContinuedAsNew'`;
   const partitions = new Map<number, { workflowId: string; state: string }>();
   for await (const wf of client.workflow.list({ query })) {
     const index = partitionIndex(run.workflowId, wf.workflowId);

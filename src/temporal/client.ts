@@ -10,7 +10,7 @@ import type { Batch, BatchDefinition, TriggerOptions } from '../batch';
 import { UserError } from '../errors';
 import { buildTriggerInput, resolveRun, type ResolvedRun } from '../plan';
 import { BatchRegistry } from '../registry';
-import { retryWorkflowId, searchAttributes, triggerWorkflowId } from '../contracts/ids';
+import { retryWorkflowId, searchAttributes, triggerWorkflowId, visibilityLiteral } from '../contracts/ids';
 import type { CancelRequest } from '../contracts/controls';
 import type { FailureFilter, TargetSource, Verification } from '../contracts/types';
 import { RunHandle, stateOf } from './runHandle';
@@ -207,7 +207,7 @@ export class TjuClient {
   async runs(batchRef: BatchRef, limit = 20): Promise<RunStatus[]> {
     const batch = this.batches.get(nameOf(batchRef));
     // No ORDER BY: SQL visibility (the dev server's) refuses it; its default order is running, then newest closed.
-    const query = `WorkflowType = 'triggerWorkflow' AND TjuBatch = '${batch.name}' AND ExecutionStatus != 'ContinuedAsNew'`;
+    const query = `WorkflowType = 'triggerWorkflow' AND TjuBatch = ${visibilityLiteral(batch.name)} AND ExecutionStatus != 'ContinuedAsNew'`;
     const runs: RunStatus[] = [];
     for await (const wf of this.options.client.workflow.list({ query, pageSize: limit })) {
       const runKey = wf.typedSearchAttributes.get(searchAttributes.runKey) ?? '';

@@ -3,7 +3,7 @@ import { isNotFound, protos } from '../util/lazy';
 import { pollersOf, timestampMs } from './pollers';
 import { isUnreadablePayload, unreadableNote } from '../codec';
 import { UserError } from '../errors';
-import { retryWorkflowId, triggerWorkflowId } from '../contracts/ids';
+import { retryWorkflowId, triggerWorkflowId, visibilityLiteral } from '../contracts/ids';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, type CancelRequest } from '../contracts/controls';
 import type { RunProgress, RunSummary, TriggerWorkflow } from '../contracts/types';
 import { noWorkerNote, type RunStatus } from './runStatus';
@@ -134,7 +134,7 @@ export class RunHandle {
   /** The executions under this workflow ID that ended a chain or still run, oldest first. */
   private async executions(): Promise<Array<{ runId: string; state: string; startTime: Date }>> {
     const found = new Map<string, { runId: string; state: string; startTime: Date }>();
-    const query = `WorkflowId = '${this.workflowId.replace(/'/g, "\\'")}' AND ExecutionStatus != 'ContinuedAsNew'`;
+    const query = `WorkflowId = ${visibilityLiteral(this.workflowId)} AND ExecutionStatus != 'ContinuedAsNew'`;
     for await (const wf of this.client.workflow.list({ query })) {
       found.set(wf.runId, { runId: wf.runId, state: wf.status.name, startTime: wf.startTime });
     }

@@ -4,8 +4,9 @@ import { listFailures, runIdOf } from '../../db/ledger';
 import { failureGroups } from '../../db/failureGroups';
 import { reading } from '../../db/transaction';
 import { resolveRun } from '../../plan';
-import { addBatchCommands, paramFlags } from '../batchCommands';
-import { failureFilterOf, failureFilterOptions, filterFlags } from '../failureFilter';
+import { addBatchCommands } from '../batchCommands';
+import { retryGroupCommand } from '../../util/commandFlags';
+import { failureFilterOf, failureFilterOptions } from '../failureFilter';
 import { jsonOption, printJson } from '../format';
 import { withDatabase } from '../session';
 
@@ -33,9 +34,7 @@ export function registerFailures(program: Command, app: CliApp): void {
           console.log(
             `         first ${g.firstSeen.toISOString()}  last ${g.lastSeen.toISOString()}  e.g. ${g.samples.map((x) => x.targetKey).join(', ')}`,
           );
-          console.log(
-            `         retry: npx tju retry ${batch.name}${paramFlags(params)}${filterFlags({ group: { error: g.group, unit: g.unit } })}`,
-          );
+          console.log(`         retry: ${retryGroupCommand(batch.name, params, g)}`);
         }
         return;
       }

@@ -9,7 +9,8 @@ import { listRunRecords } from '../../db/runHistory';
 import { hookProblems } from '../../hooks/outbox';
 import { triggerWorkflowId } from '../../contracts/ids';
 import { uiUrlFor } from '../../config';
-import { addBatchCommands, paramFlags } from '../batchCommands';
+import { addBatchCommands } from '../batchCommands';
+import { paramFlags } from '../../util/commandFlags';
 import { formatCounts, formatHook, formatSteps, jsonOption, printJson } from '../format';
 import { withDatabase, withSession } from '../session';
 

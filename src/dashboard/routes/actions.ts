@@ -11,7 +11,7 @@ import { logger } from '../../log';
 import type { Dashboard } from '../context';
 import { layout } from '../views/layout';
 import { loginPage } from '../views/target';
-import { runOf } from './reads';
+import { recordedParams, runOf } from './reads';
 
 const RUN_ACTIONS: readonly RunActionName[] = ['pause', 'resume', 'cancel', 'cancel-now', 'retry', 'clear'];
 const SCHEDULE_ACTIONS: readonly ScheduleActionName[] = ['pause', 'unpause', 'trigger'];
@@ -112,7 +112,7 @@ export function registerActionRoutes(app: Hono, dashboard: Dashboard): void {
       const back = `${base}/runs/${encodeURIComponent(c.req.param('id') ?? '')}${action === 'retry' || action === 'clear' ? '/failures' : ''}`;
       return mutate(c, back, async (actor, form) => {
         const run = await runOf(dashboard, c);
-        const params = run.starts.find((row) => row.kind === 'run')?.params ?? run.starts[0]?.params ?? {};
+        const params = recordedParams(run);
         return actOnRun({ pool, tju, schema, actor }, { batch: run.batch, runKey: run.runKey, params }, action, filterOf(form));
       });
     };

@@ -3,7 +3,7 @@ import { failureGroups } from '../../db/failureGroups';
 import { reading } from '../../db/transaction';
 import { listRunActions } from '../../db/runActions';
 import { UserError } from '../../errors';
-import { jobWorkflowId, searchValue } from '../../contracts/ids';
+import { jobWorkflowId, searchValue, visibilityLiteral } from '../../contracts/ids';
 import type { Dashboard } from '../context';
 import {
   batchesWithRuns,
@@ -48,6 +48,10 @@ export async function runOf({ options }: Dashboard, c: Context) {
   if (!run) throw new UserError(`no run ${id}`);
   return { id, ...run };
 }
+
+/** The params a run was started with, as its first start recorded them. */
+export const recordedParams = (run: { starts: RunRow[] }): Record<string, unknown> =>
+  run.starts.find((row) => row.kind === 'run')?.params ?? run.starts[0]?.params ?? {};
 
 /** The pages and their JSON: runs, a run, its ledger, its failures, a target's timeline, the schedules. */
 export function registerReadRoutes(app: Hono, dashboard: Dashboard): void {
@@ -150,11 +154,9 @@ function registerRunRoutes(app: Hono, dashboard: Dashboard): void {
   });
 }
 
-/** The params a run was started with, as recorded, as the CLI's flags take them. */
-const paramsOf = (run: { starts: RunRow[] }): Record<string, string> => {
-  const recorded = run.starts.find((row) => row.kind === 'run')?.params ?? run.starts[0]?.params ?? {};
-  return Object.fromEntries(Object.entries(recorded).map(([key, value]) => [key, String(value)]));
-};
+/** The params a run was started with, as the CLI's flags take them. */
+const paramsOf = (run: { starts: RunRow[] }): Record<string, string> =>
+  Object.fromEntries(Object.entries(recordedParams(run)).map(([key, value]) => [key, String(value)]));
 
 /** A run's open failures by cause, and every target of one cause a page at a time. */
 function registerFailureRoutes(app: Hono, dashboard: Dashboard): void {
@@ -199,12 +201,11 @@ function registerTargetRoutes(app: Hono, dashboard: Dashboard): void {
   };
   app.get(`${base}/targets`, async (c) => {
     const data = await targetData(c);
-    const value = searchValue(data.key).replace(/\\/g, '\\\\').replace(/"/g, '\\"');
     return c.html(
       targetPage(pageContext(c), {
         ...data,
         jobLink: (e) => tju.link(jobWorkflowId(e.batch, e.runKey, data.key)),
-        allLink: tju.listLink(`TjuTargetKey="${value}"`),
+        allLink: tju.listLink(`TjuTargetKey = ${visibilityLiteral(searchValue(data.key))}`),
       }),
     );
   });

@@ -1,8 +1,7 @@
 import { html } from 'hono/html';
 import type { FailureGroup } from '../../db/failureGroups';
 import type { StoredFailure } from '../../db/ledger';
-import { paramFlags } from '../../cli/batchCommands';
-import { filterFlags } from '../../cli/failureFilter';
+import { retryGroupCommand } from '../../util/commandFlags';
 import { number, when } from './format';
 import { button, layout, type Html, type PageContext } from './layout';
 
@@ -47,12 +46,7 @@ export function failuresPage(
                 confirm: `Forget the ${g.count} failure record(s) of this group? Their targets are selected again by the next run.`,
               },
             )}
-            <span class="muted"
-              >CLI:
-              <code
-                >npx tju retry ${page.batch}${paramFlags(page.params)}${filterFlags({ group: { error: g.group, unit: g.unit } })}</code
-              ></span
-            >
+            <span class="muted">CLI: <code>${retryGroupCommand(page.batch, page.params, g)}</code></span>
             ${g.count > g.samples.length ? html` · <a class="all" href="${groupHref(b, page.id, g)}">all ${number(g.count)} targets →</a>` : ''}
           </div>
           <table>
