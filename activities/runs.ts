@@ -3,9 +3,11 @@ import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import { buildTriggerInput, resolveScheduledRun } from '../src/plan';
 import { verifyRun } from '../src/verify';
+import { failureGroups } from '../src/db/failureGroups';
+import { runIdOf } from '../src/db/ledger';
 import { TARGET_FAILED, targetFailedDetails } from '../src/contracts/details';
 import { triggerWorkflowId } from '../src/contracts/ids';
-import type { JobEnd, ScheduledRunPlan, Verification } from '../src/contracts/types';
+import type { CanaryReport, JobEnd, ScheduledRunPlan, Verification } from '../src/contracts/types';
 import { batchOf, type ActivityDeps } from './deps';
 
 /** What a trigger asks of the world beside its targets: other workflows, its schedule, its verification. */
@@ -43,6 +45,13 @@ export function runActivities({ pool, batches, schema }: ActivityDeps) {
     async planScheduledRun(request: { batch: string; scheduledAt: string }): Promise<ScheduledRunPlan> {
       const run = resolveScheduledRun(batchOf(batches, request.batch), new Date(request.scheduledAt));
       return { workflowId: triggerWorkflowId(run.batch.name, run.runKey), input: buildTriggerInput(run) };
+    },
+
+    /** A canary's open failures by cause, the five largest. */
+    async canaryGroups(request: { batch: string; runKey: string }): Promise<CanaryReport['groups']> {
+      const runId = await runIdOf(pool, request.batch, request.runKey, schema);
+      const groups = await failureGroups(pool, runId, { limit: 5, samples: 0 }, schema);
+      return groups.map(({ group, unit, count }) => ({ group, unit, count }));
     },
 
     /** `trigger: { verify: true }`: what `tju verify` says of the run, at its end. */

@@ -81,10 +81,29 @@ export function targetActivities({ pool, batches, schema }: ActivityDeps) {
     },
 
     /** Split keys of a partitioned run, from the batch's partitionKeys query. */
-    async partitionKeys(request: { batch: string; runKey: string; params: Record<string, unknown>; count: number }): Promise<string[]> {
+    async partitionKeys(request: {
+      batch: string;
+      runKey: string;
+      params: Record<string, unknown>;
+      count: number;
+      /** Where the partitions start (past a canary): split keys that bound no target past it are dropped. */
+      after?: string | null;
+    }): Promise<string[]> {
       const batch = batchOf(batches, request.batch);
       if (!batch.partitionKeys) throw ApplicationFailure.nonRetryable(`${batch.name} defines no partitionKeys`);
-      return runQuery(request, async () => (await batch.partitionKeys!(pool, request)).map(String));
+      const { params, runKey, count, after } = request;
+      return runQuery(request, async () => {
+        const keys = (await batch.partitionKeys!(pool, { params, runKey, count })).map(String);
+        if (after === undefined || after === null) return keys;
+        // Only the target query knows its keys' order: a split key stays when a target lies between the last kept
+        // bound and it; one with none there (before \`after\`, or an empty range) would only bound an empty partition.
+        const kept: string[] = [];
+        for (const upTo of keys) {
+          const between = await batch.targets(pool, { params, runKey, after: kept.at(-1) ?? after, upTo, limit: 1 });
+          if (between.length > 0) kept.push(upTo);
+        }
+        return kept;
+      });
     },
   };
 }

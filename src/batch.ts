@@ -89,6 +89,13 @@ export interface TriggerOptions {
    * say what it found. One pass of the target query, in pages.
    */
   verify?: boolean;
+  /**
+   * A canary gate: the run does its first `targets` targets (at most 1,000), then pauses itself with their
+   * figures. When no more than `maxFailureRatio` of them failed (default 0: none) it goes on by itself if
+   * `continue` is `'auto'` (for scheduled runs), else it waits for `tju resume`; over the ratio it stays paused
+   * with the reason until resumed or cancelled. Nothing past the canary is dispatched before the gate opens.
+   */
+  canary?: { targets: number; maxFailureRatio?: number; continue?: 'auto' | 'manual' };
 }
 
 /** When a batch runs by itself: a Temporal Schedule that `tju schedule apply` creates or updates. */

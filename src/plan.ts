@@ -2,9 +2,17 @@ import { runsAsActivity } from './unit';
 import { dateIn } from './dates';
 import { stepsOf, type Batch, type TriggerOptions } from './batch';
 import { UserError } from './errors';
-import { ENGINE, type FailureFilter, type JobSettings, type StepSettings, type TargetSource, type TriggerInput } from './contracts/types';
+import {
+  ENGINE,
+  type CanarySettings,
+  type FailureFilter,
+  type JobSettings,
+  type StepSettings,
+  type TargetSource,
+  type TriggerInput,
+} from './contracts/types';
 import { resolveRetry } from './contracts/retry';
-import { DEFAULT_UNIT_TIMEOUT, MAX_WINDOW } from './contracts/limits';
+import { DEFAULT_UNIT_TIMEOUT, MAX_CANARY, MAX_WINDOW } from './contracts/limits';
 
 /** Where a batch and its run say nothing: each granularity's own, from the measurements in docs/performance.md. */
 export const TRIGGER_DEFAULTS = { pageSize: 500, maxHistoryEvents: 5000 } as const;
@@ -55,7 +63,7 @@ export function buildTriggerInput(
 ): TriggerInput {
   // An option left undefined (`{ window: undefined }`) means "not set", not "clear the default".
   const set = Object.fromEntries(Object.entries({ ...batch.trigger, ...overrides }).filter(([, v]) => v !== undefined));
-  const { ordered, ...options } = set as TriggerOptions & { source?: TargetSource; failures?: FailureFilter };
+  const { ordered, canary, ...options } = set as TriggerOptions & { source?: TargetSource; failures?: FailureFilter };
   const outside = options.granularity === 'bulk' && stepsOf(batch).find(({ unit }) => runsAsActivity(unit));
   if (outside) {
     throw new UserError(
@@ -77,6 +85,8 @@ export function buildTriggerInput(
     // A retry pages the run's failure records, which the batch's partition keys know nothing of: one trigger
     // takes each open failure once.
     ...(options.source === 'failures' ? { partitions: 1 } : {}),
+    // A retry takes the failures a person chose: no canary before it.
+    ...(canary && options.source !== 'failures' ? { canary: canarySettings(batch, canary) } : {}),
     job: jobSettings(batch),
     // Only then a command of its own: the histories of batches without the hook keep their shape.
     ...(batch.onComplete ? { onComplete: true } : {}),
@@ -104,6 +114,18 @@ function checkTriggerInput(batch: Batch, input: TriggerInput): void {
   if (input.maxFailureRatio !== undefined && !(input.maxFailureRatio > 0 && input.maxFailureRatio <= 1)) {
     throw new UserError(`${batch.name}: maxFailureRatio must be above 0 and at most 1 (got ${input.maxFailureRatio})`);
   }
+}
+
+/** The canary's settings with their defaults (no failure passes; a person opens the gate), checked. */
+function canarySettings(batch: Batch, canary: NonNullable<TriggerOptions['canary']>): CanarySettings {
+  const { targets, maxFailureRatio = 0, continue: next = 'manual' } = canary;
+  if (!(Number.isInteger(targets) && targets >= 1 && targets <= MAX_CANARY))
+    throw new UserError(`${batch.name}: canary.targets must be a whole number from 1 to ${MAX_CANARY} (got ${targets})`);
+  if (!(typeof maxFailureRatio === 'number' && maxFailureRatio >= 0 && maxFailureRatio <= 1))
+    throw new UserError(`${batch.name}: canary.maxFailureRatio must be from 0 to 1 (got ${maxFailureRatio})`);
+  if (next !== 'auto' && next !== 'manual')
+    throw new UserError(`${batch.name}: canary.continue must be 'auto' or 'manual' (got ${JSON.stringify(next)})`);
+  return { targets, maxFailureRatio, continue: next };
 }
 
 /**

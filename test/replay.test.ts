@@ -176,6 +176,7 @@ async function record(): Promise<void> {
     await recordStagedBulk(h, save);
     await recordLocalChunk(h, save);
     await recordStagedPerChunk(h, save);
+    await recordCanary(h, save);
     save('job-succeeded.json', 'billing.issue-invoices/2026-11-01/1');
     // Subscription 13 has no fee: its first job failed, the retry's succeeded after the fee was set.
     save('job-retried.json', 'billing.issue-invoices/2026-11-01/13');
@@ -216,6 +217,29 @@ async function recordEdges(h: Harness, save: (file: string, workflowId: string, 
   await stuck.terminate('fixture');
   await awaiting.result();
   save('trigger-edges-awaited-0.json', awaiting.workflowId);
+}
+
+/**
+ * Canary gates: a per-target run held after its canary and resumed by an operator, and a partitioned run of
+ * chunk jobs whose gate opened by itself before the partitions split what the canary left.
+ */
+async function recordCanary(h: Harness, save: (file: string, workflowId: string, runId?: string) => unknown): Promise<void> {
+  const held = await h.tju.trigger('test.mixed-billing', { date: '2026-11-27' }, { window: 4, canary: { targets: 6 } });
+  for (;;) {
+    const progress = await held.progress().catch(() => undefined);
+    if (progress?.held) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await held.resume();
+  await held.result();
+  save('trigger-canary-held.json', held.workflowId);
+  const partitioned = await h.tju.trigger(
+    'test.things',
+    { date: '2026-11-28' },
+    { partitions: 2, granularity: 'per-chunk', chunkSize: 2, canary: { targets: 3, maxFailureRatio: 0.5, continue: 'auto' } },
+  );
+  await partitioned.result();
+  save('trigger-canary-partitions.json', partitioned.workflowId);
 }
 
 /**

@@ -2,6 +2,7 @@ import { continueAsNew } from '@temporalio/workflow';
 import { bookkeeping } from './bookkeeping';
 import { refuseEarlierEngine } from './engine';
 import { countMetric } from './metrics';
+import { runCanary } from './run/canary';
 import { dispatchTargets } from './run/dispatch';
 import { finish } from './run/finish';
 import { HistoryRecorder } from './run/history';
@@ -30,19 +31,23 @@ export async function triggerWorkflow(input: TriggerInput, state?: TriggerState)
   const history = run.isRun ? new HistoryRecorder(run) : undefined;
   await history?.start(state !== undefined);
 
+  const startJob = jobStarter(run);
+  // A canary runs first, in this trigger, partitioned or not; the partitions split what it left.
+  if (run.input.canary && !state) await runCanary(run, startJob);
+  if (run.stopped || run.exhausted) return finish(run, history);
   if ((run.input.partitions ?? 1) > 1 && !state) {
     const keys = await splitKeys(run);
     if (keys) await runPartitions(run, keys);
-  } else if (await dispatchTargets(run, jobStarter(run))) {
+  } else if (await dispatchTargets(run, startJob)) {
     return continueAsNew<typeof triggerWorkflow>(input, run.carried());
   }
   return finish(run, history);
 }
 
-/** The batch's split keys for the run's partitions; none when its query failed (the run stops with it). */
+/** The batch's split keys for the run's partitions, past its cursor; none when its query failed (the run stops with it). */
 async function splitKeys(run: RunState): Promise<string[] | undefined> {
   try {
-    return await partitionKeys({ ...run.input, count: run.input.partitions! });
+    return await partitionKeys({ ...run.input, after: run.cursor, count: run.input.partitions! });
   } catch (err) {
     run.queryFailed(err);
     return undefined;

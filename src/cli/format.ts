@@ -1,17 +1,17 @@
 import type { Command } from 'commander';
 import type { HookProblem } from '../hooks/outbox';
-import type { RunProgress, RunSummary, StepCounts, Verification } from '../contracts/types';
+import type { CanaryReport, RunProgress, RunSummary, StepCounts, Verification } from '../contracts/types';
 
 /** `--json`: the same answer as one JSON document on stdout, for scripts. */
 export const jsonOption = (command: Command): Command => command.option('--json', 'print JSON instead of text, for scripts');
 export const printJson = (value: unknown): void => console.log(JSON.stringify(value, null, 2));
 
 /** `total 10, succeeded 8, failed 1, skipped 1`, with what stopped the run early when something did. */
-export const formatCounts = (c: RunSummary & Partial<Pick<RunProgress, 'paused'>>): string =>
+export const formatCounts = (c: RunSummary & Partial<Pick<RunProgress, 'paused' | 'held'>>): string =>
   `total ${c.total}, succeeded ${c.succeeded}, failed ${c.failed}, skipped ${c.skipped}` +
   (c.cancelled ? `, cancelled in flight ${c.cancelled}` : '') +
   (c.stopped ? `; stopped (${c.stopped.state}): ${c.stopped.reason}` : '') +
-  (c.paused ? '; paused' : '') +
+  (c.paused ? (c.held ? `; paused by its gate: ${c.held}` : '; paused') : '') +
   (c.verified ? `; ${formatVerification(c.verified)}` : '');
 
 /** `verified: 1000 selected, none lost`, or what was lost. */
@@ -42,3 +42,14 @@ export const formatSteps = (steps: StepCounts | undefined, indent: string): stri
         .map(([outcome, n]) => `${outcome} ${n}`)
         .join(', ')}`,
   );
+
+/** A canary's figures, a line each: what it did, how long its jobs took, its failures by cause. */
+export function formatCanary(c: CanaryReport, indent: string): string[] {
+  const gate = { continued: 'the gate opened by itself', waiting: 'the gate waits for tju resume', held: 'the gate holds' }[c.decision];
+  return [
+    `${indent}canary: ${c.targets} target(s): succeeded ${c.succeeded}, failed ${c.failed}, skipped ${c.skipped} ` +
+      `(${c.passed ? 'within' : 'over'} maxFailureRatio ${c.maxFailureRatio}); ${gate}`,
+    `${indent}  job time p50 ${c.jobMs.p50} ms, p99 ${c.jobMs.p99} ms over ${c.jobMs.jobs} job(s)`,
+    ...c.groups.map((g) => `${indent}  ${String(g.count).padStart(5)}  ${g.unit}  ${g.group}`),
+  ];
+}

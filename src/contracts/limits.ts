@@ -5,3 +5,6 @@ export const MAX_WINDOW = 1000;
 
 /** A unit attempt's time when neither the unit nor its batch sets one. */
 export const DEFAULT_UNIT_TIMEOUT = '1m';
+
+/** A canary's most targets: it runs without continuing as new, so its jobs must fit one history. */
+export const MAX_CANARY = 1000;

@@ -15,6 +15,34 @@ export interface RunSummary {
   steps?: StepCounts;
   /** What `verify` found at the end of the run (`trigger: { verify: true }`). */
   verified?: Verification;
+  /** The canary's figures, once its targets finished (`trigger: { canary }`). */
+  canary?: CanaryReport;
+}
+
+/**
+ * A canary gate: the run does its first `targets` targets, then holds until a person resumes it, or goes on by
+ * itself (`continue: 'auto'`) when no more than `maxFailureRatio` of them failed.
+ */
+export interface CanarySettings {
+  targets: number;
+  maxFailureRatio: number;
+  continue: 'auto' | 'manual';
+}
+
+/** What a run's canary did, and what its gate decided. */
+export interface CanaryReport {
+  targets: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  /** At most the gate's ratio: `continued` by itself when the batch says so, else `waiting` for `tju resume`. */
+  passed: boolean;
+  maxFailureRatio: number;
+  decision: 'continued' | 'waiting' | 'held';
+  /** Milliseconds from each canary job's dispatch to its end (a target's job per-target; a chunk's otherwise). */
+  jobMs: { p50: number; p99: number; jobs: number };
+  /** The open failures of the canary by cause, the largest first (at most five). */
+  groups: Array<{ group: string; unit: string; count: number }>;
 }
 
 /** Every target the target query still selects for a run, checked against the ledger and the failure records. */
@@ -60,6 +88,8 @@ export interface RunProgress extends RunSummary {
   done: boolean;
   /** Dispatching no new jobs until resumed (jobs in flight finish). */
   paused?: boolean;
+  /** Why the run paused itself: its canary gate, with the canary's figures in `canary`. */
+  held?: string;
   /** Workflow IDs of the partition triggers still running, whose progress the client adds. */
   runningPartitions?: string[];
 }
@@ -141,6 +171,8 @@ export interface TriggerInput {
   minTargets?: number;
   /** Check at the end that every target the query still selects is accounted for (`tju verify`). */
   verify?: boolean;
+  /** Do this many targets first, then hold at a gate (nothing past them is dispatched before it opens). */
+  canary?: CanarySettings;
 }
 
 export type TargetSource = 'query' | 'failures';

@@ -14,21 +14,25 @@ const { fetchTargets } = bookkeeping;
  * The Trigger's loop: pages through the targets not yet processed (keyset, never OFFSET), starts a job per
  * target or chunk with at most `window` in flight, holds while paused, and stops when cancelled or past the
  * batch's threshold. True when the history grew long: the jobs in flight have finished and the run should
- * continue as new, carrying its counts and cursor.
+ * continue as new, carrying its counts and cursor. With `limit` (a canary) it dispatches at most that many
+ * targets — its pages are cut to fit, so no chunk holds one more — and never continues as new.
  */
-export async function dispatchTargets(run: RunState, startJob: StartJob): Promise<boolean> {
+export async function dispatchTargets(run: RunState, startJob: StartJob, limit?: number): Promise<boolean> {
   const { input } = run;
   const size = input.granularity === 'per-target' ? 1 : input.chunkSize;
   const staged = stagesChunks(run);
   let dispatchedHere = 0;
+  let targetsHere = 0;
   for (;;) {
-    const { jobs, last } = await nextPage(run, size, staged);
+    const room = limit === undefined ? undefined : limit - targetsHere;
+    if (room === 0) break;
+    const { jobs, last } = await nextPage(run, size, staged, room);
     for (const targets of jobs) {
       // Paused: dispatch nothing new until resumed or cancelled; the jobs in flight finish meanwhile.
       await condition(() => run.stopped !== undefined || (!run.paused && run.inFlight < input.window));
       if (run.stopped) break;
       // Dispatch at least one job per run, so a tiny history limit still makes progress.
-      if (dispatchedHere > 0 && historyIsLong(run)) {
+      if (limit === undefined && dispatchedHere > 0 && historyIsLong(run)) {
         // Children belong to this run: let them finish, then carry the counters and cursor over.
         await condition(() => run.inFlight === 0);
         if (!run.stopped) return true; // cancelled or past its threshold meanwhile: end here, not in a new run
@@ -36,10 +40,12 @@ export async function dispatchTargets(run: RunState, startJob: StartJob): Promis
       }
       run.inFlight++;
       dispatchedHere++;
+      targetsHere += countOf(targets);
       run.counts.total += countOf(targets);
       run.cursor = keyRangeOf(targets)[1];
       void dispatch(run, targets, startJob);
     }
+    if (last) run.exhausted = true;
     if (run.stopped || last) break;
   }
   await condition(() => run.inFlight === 0);
@@ -59,10 +65,11 @@ function stagesChunks({ input }: RunState): boolean {
 /**
  * The next keyset page as its jobs' targets (`size` to a job, or the chunks a staged page holds), and whether
  * it is the last: a short page is, unless the fetch cut it to fit a payload. A query that failed for good
- * stops the run (it could not tell what is left to do).
+ * stops the run (it could not tell what is left to do). `room` cuts the page to that many targets.
  */
-async function nextPage(run: RunState, size: number, staged: boolean): Promise<{ jobs: JobTargets[]; last: boolean }> {
+async function nextPage(run: RunState, size: number, staged: boolean, room?: number): Promise<{ jobs: JobTargets[]; last: boolean }> {
   const { input } = run;
+  const limit = Math.min(input.pageSize, room ?? input.pageSize);
   try {
     const fetched = await fetchTargets({
       source: input.source,
@@ -72,10 +79,10 @@ async function nextPage(run: RunState, size: number, staged: boolean): Promise<{
       params: input.params,
       after: run.cursor,
       upTo: input.upTo,
-      limit: input.pageSize,
+      limit,
       ...(staged ? { stageChunks: size } : {}),
     });
-    if (Array.isArray(fetched)) return { jobs: slices(fetched, size), last: fetched.length < input.pageSize };
+    if (Array.isArray(fetched)) return { jobs: slices(fetched, size), last: fetched.length < limit };
     if ('chunks' in fetched) return { jobs: fetched.chunks, last: !fetched.more };
     return { jobs: slices(fetched.targets, size), last: false };
   } catch (err) {

@@ -31,7 +31,8 @@ export class HistoryRecorder {
         await condition(() => run.paused !== recorded || run.done);
         if (run.done) return;
         recorded = run.paused;
-        await this.write({ state: run.paused ? 'paused' : 'running', finished: false, counts: run.counts });
+        const held = run.paused && run.holdReason ? { reason: run.holdReason } : {};
+        await this.write({ state: run.paused ? 'paused' : 'running', finished: false, counts: run.counts, ...held });
       }
     })();
   }

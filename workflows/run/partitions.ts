@@ -10,7 +10,8 @@ import type { RunState } from './state';
  */
 export async function runPartitions(run: RunState, splitKeys: string[]): Promise<void> {
   const { input } = run;
-  const bounds = [input.after ?? null, ...splitKeys, input.upTo ?? null];
+  // From the cursor: past a canary's targets when the run had one, else the run's own start.
+  const bounds = [run.cursor, ...splitKeys, input.upTo ?? null];
   await Promise.all(
     bounds.slice(0, -1).map(async (after, i) => {
       const trigger = workflowInfo().workflowId;

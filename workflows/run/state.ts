@@ -25,7 +25,11 @@ export class RunState {
   chunks: number;
   readonly continuedRuns: number;
   paused: boolean;
+  /** Why the run paused itself (its canary gate); cleared when it resumes. */
+  holdReason: string | undefined;
   stopped: RunStop | undefined;
+  /** Its target query has no page left: the canary was the whole run. */
+  exhausted = false;
   inFlight = 0;
   done = false;
   readonly runningPartitions = new Set<string>();
@@ -54,11 +58,13 @@ export class RunState {
     });
     setHandler(resumeSignal, () => {
       this.paused = false;
+      this.holdReason = undefined;
       this.forward((partition) => partition.signal(resumeSignal));
     });
     setHandler(cancelSignal, (request: CancelRequest) => {
       this.stop({ state: 'cancelled', reason: request.reason ?? 'cancelled by an operator' });
       this.paused = false;
+      this.holdReason = undefined;
       if (request.now) for (const job of this.jobsInFlight) job.cancel();
       this.forward((partition) => partition.signal(cancelSignal, request));
     });
@@ -73,8 +79,15 @@ export class RunState {
       continuedRuns: this.continuedRuns,
       done: this.done,
       ...(this.paused ? { paused: this.paused } : {}),
+      ...(this.holdReason ? { held: this.holdReason } : {}),
       ...(this.runningPartitions.size ? { runningPartitions: [...this.runningPartitions] } : {}),
     };
+  }
+
+  /** Pauses the run by itself, saying why, until an operator resumes or cancels it. */
+  hold(reason: string): void {
+    this.paused = true;
+    this.holdReason = reason;
   }
 
   /** Ends the run early; the first reason stands. */

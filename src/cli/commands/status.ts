@@ -11,7 +11,7 @@ import { triggerWorkflowId } from '../../contracts/ids';
 import { uiUrlFor } from '../../config';
 import { addBatchCommands } from '../batchCommands';
 import { paramFlags } from '../../util/commandFlags';
-import { formatCounts, formatHook, formatSteps, jsonOption, printJson } from '../format';
+import { formatCanary, formatCounts, formatHook, formatSteps, jsonOption, printJson } from '../format';
 import { withDatabase, withSession } from '../session';
 
 /** Starts of one run key read from the history for a status: more would be a key re-run by hand in a loop. */
@@ -66,6 +66,7 @@ function printDetails(run: RunStatus, indent: string): void {
     const inFlight = 'inFlight' in run.counts ? `, in flight ${run.counts.inFlight}` : '';
     console.log(`${indent}${formatCounts(run.counts)}${inFlight}`);
     for (const line of formatSteps(run.counts.steps, `${indent}  `)) console.log(line);
+    if (run.counts.canary) for (const line of formatCanary(run.counts.canary, indent)) console.log(line);
   }
   if (run.note) console.log(`${indent}${run.note}`);
   for (const problem of run.problems ?? []) console.log(`${indent}${problem}`);

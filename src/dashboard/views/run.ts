@@ -40,8 +40,8 @@ export function runPage(ctx: PageContext, page: RunPage): Html {
   const open = latest?.state === 'running' || latest?.state === 'paused';
   const paused = latest?.state === 'paused' || live?.progress?.paused === true;
   const body = html`${header(ctx, page, latest, live, paused)} ${controls(ctx, page, latest, open, paused)} ${truthCards(ctx, page)}
-  ${latest && open ? countCards(page, latest, live, open) : ''} ${hooksSection(page.hooks)} ${ledgerViews(ctx, page)}
-  ${partitionsTable(page.partitions)} ${startsTable(page)} ${actionsTable(page.actions)}`;
+  ${latest && open ? countCards(page, latest, live, open) : ''} ${canarySection(latest, live)} ${hooksSection(page.hooks)}
+  ${ledgerViews(ctx, page)} ${partitionsTable(page.partitions)} ${startsTable(page)} ${actionsTable(page.actions)}`;
   return layout(ctx, `${page.batch} ${page.runKey}`, body, { live: open });
 }
 
@@ -49,6 +49,46 @@ function header(ctx: PageContext, page: RunPage, latest: RunRow | undefined, liv
   return html`<p class="muted"><a href="${ctx.base}/?batch=${encodeURIComponent(page.batch)}">${page.batch}</a></p>
     <h1>${page.batch} · ${page.runKey} ${stateBadge(keyState(page, paused))}</h1>
     ${latest?.problem ? html`<div class="error">${latest.problem}</div>` : ''}${live?.note ? html`<div class="notice">${live.note}</div>` : ''}`;
+}
+
+/** The latest start's canary: its figures and what its gate decided, with why the run holds while it does. */
+function canarySection(latest: RunRow | undefined, live: Live | undefined): Html | string {
+  const canary = live?.progress?.canary ?? latest?.counts?.canary;
+  if (!canary) return '';
+  const held = live?.progress?.held ?? (latest?.state === 'paused' ? latest.reason : undefined);
+  const gate = { continued: 'opened by itself', waiting: 'waits for Resume', held: 'holds: over its failure ratio' }[canary.decision];
+  return html`<section id="canary">
+    <h2>Canary ${stateBadge(canary.passed ? 'passed' : 'failed')}</h2>
+    ${held ? html`<div class="notice">${held}</div>` : ''}
+    <p>
+      <b>${number(canary.targets)}</b> target(s): ${number(canary.succeeded)} succeeded, ${number(canary.failed)} failed,
+      ${number(canary.skipped)} skipped (max failure ratio ${canary.maxFailureRatio}); the gate ${gate}. Job time p50
+      ${number(canary.jobMs.p50)} ms, p99 ${number(canary.jobMs.p99)} ms over ${number(canary.jobMs.jobs)} job(s).
+    </p>
+    ${
+      canary.groups.length
+        ? html`<table>
+            <thead>
+              <tr>
+                <th>failures</th>
+                <th>step</th>
+                <th>cause</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${canary.groups.map(
+                (g) =>
+                  html`<tr>
+                    <td>${number(g.count)}</td>
+                    <td><code>${g.unit}</code></td>
+                    <td>${g.group}</td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+        : ''
+    }
+  </section>`;
 }
 
 function controls(ctx: PageContext, page: RunPage, latest: RunRow | undefined, open: boolean, paused: boolean): Html {
