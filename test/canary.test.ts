@@ -7,6 +7,7 @@ import { tju } from './helpers/cli';
 import { startHarness, type Harness } from './helpers/harness';
 import { until, untilProgress } from './helpers/wait';
 import { startWorkerProcess } from './helpers/workerProcess';
+import { createDashboard } from '../src/dashboard';
 
 let h: Harness;
 beforeAll(async () => {
@@ -56,6 +57,17 @@ it('bulk: holds after exactly its canary, through a worker SIGKILL, and resume d
       'the hold in the run history',
     );
     expect(await runHistory(run.workflowId)).toMatchObject({ reason: held.held, counts: { canary: { decision: 'waiting' } } });
+
+    const dashboard = createDashboard({ pool: h.pool, tju: h.tju, client: h.client, batches: testBatches, taskQueue: h.taskQueue });
+    try {
+      const { rows } = await h.pool.query(`SELECT id::text FROM tju.runs WHERE run_key = $1`, [date]);
+      const page = await (await dashboard.fetch(new Request(`http://localhost/runs/${rows[0].id}`))).text();
+      expect(page).toContain('<section id="canary">');
+      expect(page).toContain('the gate waits for Resume');
+      expect(page).toContain('canary passed (0 of 10 canary targets failed, within maxFailureRatio 0): waiting for tju resume');
+    } finally {
+      await dashboard.close();
+    }
 
     // The worker dies while the gate is closed; a new one replays the run and still holds it.
     await worker.kill('SIGKILL');
