@@ -1,6 +1,8 @@
 // `tju worker --metrics-port`: one Prometheus endpoint with the SDK's worker metrics and tju's own, scraped
 // during and after a run that mixes succeeding, retried and failing targets.
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { mixedBilling } from './fixtures/batches';
 import { applyThingsSchema, hookedThings, insertThings } from './fixtures/things';
@@ -73,6 +75,11 @@ it("serves the SDK's worker metrics and tju's units, jobs and runs, counted as t
       121,
     );
     expect(after).toMatch(/^temporal_worker_task_slots_available\{/m);
+    // The ready Grafana dashboard asks only for metrics a worker serves (hooks: none were called in this run).
+    const dashboard = fs.readFileSync(path.join(__dirname, '..', 'docs', 'grafana', 'tju-dashboard.json'), 'utf8');
+    const asked = new Set([...dashboard.matchAll(/\b((?:tju|temporal)_[a-z_]+?)(?:_bucket)?(?=[{),\s])/g)].map((m) => m[1]));
+    expect([...asked].filter((name) => name !== 'tju_hooks_total' && !new RegExp(`^${name}(_bucket)?\\{`, 'm').test(after))).toEqual([]);
+    expect(asked.size).toBeGreaterThanOrEqual(9);
   } finally {
     await worker.kill('SIGTERM');
   }
