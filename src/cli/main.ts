@@ -17,6 +17,7 @@ import { registerControl } from './commands/control';
 import { registerDashboard } from './commands/dashboard';
 import { registerFailures } from './commands/failures';
 import { registerHealth } from './commands/health';
+import { registerBuilds } from './commands/builds';
 import { registerMigrate } from './commands/migrate';
 import { registerClear, registerRetry } from './commands/retry';
 import { registerPrune } from './commands/prune';
@@ -53,6 +54,7 @@ export function buildProgram(app: CliApp, options: CliOptions = {}): Command {
     });
   registerWorker(program, app);
   registerHealth(program, app);
+  registerBuilds(program, app);
   registerTrigger(program, app);
   registerPlan(program, app);
   registerStatus(program, app);

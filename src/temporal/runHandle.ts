@@ -12,6 +12,15 @@ import { noWorkerNote, type RunStatus } from './runStatus';
 const QUERY_DEADLINE_MS = 5000;
 
 /** One run of one batch, identified by its run key. */
+/** One execution of a run's trigger, as visibility and describe() know it. */
+interface Execution {
+  runId: string;
+  state: string;
+  startTime: Date;
+  /** Worker Versioning: the deployment version (`<deployment>:<build>`) the execution is pinned to. */
+  build?: string;
+}
+
 export class RunHandle {
   constructor(
     readonly batch: string,
@@ -132,17 +141,20 @@ export class RunHandle {
   }
 
   /** The executions under this workflow ID that ended a chain or still run, oldest first. */
-  private async executions(): Promise<Array<{ runId: string; state: string; startTime: Date }>> {
-    const found = new Map<string, { runId: string; state: string; startTime: Date }>();
+  private async executions(): Promise<Execution[]> {
+    const found = new Map<string, Execution>();
     const query = `WorkflowId = ${visibilityLiteral(this.workflowId)} AND ExecutionStatus != 'ContinuedAsNew'`;
     for await (const wf of this.client.workflow.list({ query })) {
-      found.set(wf.runId, { runId: wf.runId, state: wf.status.name, startTime: wf.startTime });
+      const build = wf.searchAttributes?.TemporalWorkerDeploymentVersion?.[0];
+      found.set(wf.runId, { runId: wf.runId, state: wf.status.name, startTime: wf.startTime, ...(build ? { build: String(build) } : {}) });
     }
     // Visibility lags a little behind a start; the latest execution is always known to describe().
     try {
       const latest = await this.client.workflow.getHandle(this.workflowId).describe();
       if (latest.status.name !== 'CONTINUED_AS_NEW') {
-        found.set(latest.runId, { runId: latest.runId, state: latest.status.name, startTime: latest.startTime });
+        const version = latest.raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion;
+        const build = version?.buildId ? { build: `${version.deploymentName}:${version.buildId}` } : {};
+        found.set(latest.runId, { runId: latest.runId, state: latest.status.name, startTime: latest.startTime, ...build });
       }
     } catch (err) {
       if (!isNotFound(err)) throw err;
@@ -151,8 +163,17 @@ export class RunHandle {
   }
 
   /** One execution's status: its summary when completed, live counts (or why there are none) while running. */
-  async statusOf({ runId, state, startTime }: { runId: string; state: string; startTime: Date }): Promise<RunStatus> {
-    const base = { batch: this.batch, runKey: this.runKey, workflowId: this.workflowId, runId, state, startTime, uiUrl: this.link(runId) };
+  async statusOf({ runId, state, startTime, build }: Execution): Promise<RunStatus> {
+    const base = {
+      batch: this.batch,
+      runKey: this.runKey,
+      workflowId: this.workflowId,
+      runId,
+      state,
+      startTime,
+      uiUrl: this.link(runId),
+      ...(build && state === 'RUNNING' ? { build } : {}),
+    };
     if (state === 'COMPLETED') {
       try {
         return { ...base, counts: await this.client.workflow.getHandle<TriggerWorkflow>(this.workflowId, runId).result() };

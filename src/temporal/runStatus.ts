@@ -15,6 +15,8 @@ export interface RunStatus {
   startTime?: Date;
   counts?: RunSummary | RunProgress;
   uiUrl?: string;
+  /** Worker Versioning: the deployment version a running run is pinned to (`<deployment>:<build>`). */
+  build?: string;
   /** Why live counts are missing (no worker polling, a worker not answering). */
   note?: string;
   /** What holds a running run up: an activity being retried, with its last error. */

@@ -53,6 +53,11 @@ export interface TjuWorkerOptions {
   onHookQueued?: () => void;
   /** Encrypts what the worker sends Temporal (see `EncryptionCodec`); the client must use the same. */
   payloadCodec?: PayloadCodec;
+  /**
+   * Worker Versioning: this worker is build `buildId` of Worker Deployment `name`, and the workflows it starts
+   * are pinned to it: a run stays on the build that started it, whatever is deployed meanwhile.
+   */
+  deployment?: WorkerDeployment;
   /** The bundle from `bundleWorkflows()`, shared by a process's workers; bundled at start-up when absent. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -130,13 +135,30 @@ export async function createUnitWorkers(options: TjuWorkerOptions & { defaultTas
   );
 }
 
-/** What every worker of a tju process shares: its connection, namespace, heartbeat throttle, shutdown and codec. */
+export interface WorkerDeployment {
+  name: string;
+  buildId: string;
+}
+
+/**
+ * What every worker of a tju process shares: its connection, namespace, heartbeat throttle, shutdown, codec and
+ * deployment version.
+ */
 const sharedOptions = (options: TjuWorkerOptions) => ({
   connection: options.connection,
   namespace: options.namespace ?? 'default',
   maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE_MS,
   shutdownGraceTime: options.shutdownGraceTime ?? '30s',
   ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
+  ...(options.deployment
+    ? {
+        workerDeploymentOptions: {
+          useWorkerVersioning: true as const,
+          version: { deploymentName: options.deployment.name, buildId: options.deployment.buildId },
+          defaultVersioningBehavior: 'PINNED' as const,
+        },
+      }
+    : {}),
 });
 
 // The SDK's worker and the activities load with the first worker: a command that runs none never pays for them.

@@ -6,7 +6,7 @@ import type { FailureHook, HookRetry } from '../hooks';
 import { startHookDelivery } from '../hooks/delivery';
 import { logger } from '../log';
 import { connectWorker } from './connect';
-import { bundleWorkflows, createUnitWorkers, createWorker } from './worker';
+import { bundleWorkflows, createUnitWorkers, createWorker, type WorkerDeployment } from './worker';
 import { Slots } from '../util/slots';
 
 export interface WorkerProcessOptions {
@@ -30,6 +30,8 @@ export interface WorkerProcessOptions {
   maxLifetime?: string;
   /** Drain and exit once the process's RSS passes this (the seed's `--memory`). */
   maxMemoryMb?: number;
+  /** Worker Versioning: the deployment and build this process is; its workflows are pinned to it. */
+  deployment?: WorkerDeployment;
 }
 
 /** The task queues a worker polls by default: the default one, and each batch's own. */
@@ -69,6 +71,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
           shutdownGraceTime: parseDuration(options.shutdownGrace),
           workflowBundle,
           payloadCodec: options.temporal.codec,
+          deployment: options.deployment,
         }),
       );
       const units = await createUnitWorkers({
@@ -86,6 +89,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
         unitSlots,
         shutdownGraceTime: parseDuration(options.shutdownGrace),
         payloadCodec: options.temporal.codec,
+        deployment: options.deployment,
       });
       workers.push(...units);
       unitQueues.push(...units.map((worker) => worker.options.taskQueue));

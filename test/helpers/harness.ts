@@ -7,7 +7,7 @@ import { createPool } from '../../src/db/pool';
 import { TjuClient } from '../../src/temporal/client';
 import { installRuntime } from '../../src/temporal/runtime';
 import { ensureSearchAttributes } from '../../src/temporal/searchAttributes';
-import { createUnitWorkers, createWorker } from '../../src/temporal/worker';
+import { createUnitWorkers, createWorker, type WorkerDeployment } from '../../src/temporal/worker';
 import { startHookDelivery } from '../../src/hooks/delivery';
 import { createTestDatabase, dropTestDatabase } from './databases';
 
@@ -23,7 +23,11 @@ export interface Harness {
   client: Client;
   tju: TjuClient;
   /** Starts a worker on this harness's task queue and database; `stop` waits for it to drain. */
-  startWorker(options?: { maxConcurrentUnits?: number; taskQueue?: string }): Promise<{ worker: Worker; stop(): Promise<void> }>;
+  startWorker(options?: {
+    maxConcurrentUnits?: number;
+    taskQueue?: string;
+    deployment?: WorkerDeployment;
+  }): Promise<{ worker: Worker; stop(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -48,7 +52,7 @@ export async function startHarness(batches: readonly Batch[], options: { worker?
   const tju = new TjuClient({ client, batches, taskQueue, db: pool });
   const workers: Array<() => Promise<void>> = [];
 
-  const startWorker: Harness['startWorker'] = async ({ maxConcurrentUnits = 20, taskQueue: queue = taskQueue } = {}) => {
+  const startWorker: Harness['startWorker'] = async ({ maxConcurrentUnits = 20, taskQueue: queue = taskQueue, deployment } = {}) => {
     // Only where a worker runs: the runtime shuts itself down when its last worker closes, and one that
     // never had a worker would keep the test process alive.
     installRuntime();
@@ -64,9 +68,18 @@ export async function startHarness(batches: readonly Batch[], options: { worker?
       maxConcurrentUnits,
       onHookQueued: hooks.wake,
       workflowBundle: { codePath: process.env.TJU_TEST_WORKFLOW_BUNDLE! },
+      deployment,
     });
     // The queues of units that have their own (a rate limit), as `tju worker` polls them.
-    const units = await createUnitWorkers({ connection: workerConnection, namespace, taskQueue: queue, batches, pool, maxConcurrentUnits });
+    const units = await createUnitWorkers({
+      connection: workerConnection,
+      namespace,
+      taskQueue: queue,
+      batches,
+      pool,
+      maxConcurrentUnits,
+      deployment,
+    });
     const running = Promise.all([worker, ...units].map((w) => w.run()));
     let stopped: Promise<void> | undefined;
     const stop = () =>

@@ -68,6 +68,7 @@ function printDetails(run: RunStatus, indent: string): void {
     for (const line of formatSteps(run.counts.steps, `${indent}  `)) console.log(line);
     if (run.counts.canary) for (const line of formatCanary(run.counts.canary, indent)) console.log(line);
   }
+  if (run.build) console.log(`${indent}pinned to build ${run.build} (Worker Versioning): its workers must run until it ends`);
   if (run.note) console.log(`${indent}${run.note}`);
   for (const problem of run.problems ?? []) console.log(`${indent}${problem}`);
   for (const hook of run.hooks ?? []) console.log(`${indent}${formatHook(hook)}`);

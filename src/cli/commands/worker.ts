@@ -7,7 +7,8 @@ import { checkMigrated } from '../../db/migrate';
 import { connectClient } from '../../temporal/connect';
 import { ensureSearchAttributes } from '../../temporal/searchAttributes';
 import { runWorkerProcess, taskQueuesOf } from '../../temporal/workerProcess';
-import { poolSizeFor } from '../../temporal/worker';
+import { poolSizeFor, type WorkerDeployment } from '../../temporal/worker';
+import { UserError } from '../../errors';
 import { duration, port, positiveInt } from '../parsers';
 import { installRuntime } from '../../temporal/runtime';
 
@@ -20,6 +21,8 @@ interface WorkerFlags {
   maxMemory?: number;
   connectTimeout?: string;
   metricsPort?: number;
+  deployment?: string;
+  buildId?: string;
 }
 
 export function registerWorker(program: Command, app: CliApp): void {
@@ -42,8 +45,11 @@ export function registerWorker(program: Command, app: CliApp): void {
       'keep trying to reach PostgreSQL and Temporal at start for this long (TJU_CONNECT_TIMEOUT, default 0s)',
       duration,
     )
+    .option('--deployment <name>', 'Worker Versioning: the Worker Deployment this worker belongs to (TJU_DEPLOYMENT)')
+    .option('--build-id <id>', "Worker Versioning: this worker's build; runs it starts stay pinned to it (TJU_BUILD_ID)")
     .action(async (flags: WorkerFlags) => {
       const config = app.config;
+      const deployment = deploymentOf(flags.deployment ?? process.env.TJU_DEPLOYMENT, flags.buildId ?? process.env.TJU_BUILD_ID);
       installRuntime({ metricsPort: flags.metricsPort ?? config.metricsPort }); // before any native connection
       const maxConcurrentUnits = flags.maxConcurrentUnits ?? config.maxConcurrentUnits;
       const taskQueues = flags.taskQueue
@@ -74,9 +80,17 @@ export function registerWorker(program: Command, app: CliApp): void {
           shutdownGrace: flags.shutdownGrace ?? config.shutdownGrace,
           maxLifetime: flags.maxLifetime ?? config.maxLifetime,
           maxMemoryMb: flags.maxMemory ?? config.maxMemoryMb,
+          deployment,
         });
       } finally {
         await pool.end();
       }
     });
+}
+
+/** Both a deployment and a build, or neither (then the worker is unversioned and the patching rules apply). */
+function deploymentOf(name: string | undefined, buildId: string | undefined): WorkerDeployment | undefined {
+  if (!name && !buildId) return undefined;
+  if (!name || !buildId) throw new UserError('Worker Versioning needs both --deployment (TJU_DEPLOYMENT) and --build-id (TJU_BUILD_ID)');
+  return { name, buildId };
 }
