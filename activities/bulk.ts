@@ -4,6 +4,7 @@ import { addStepCounts, chainOf, chainOutcome, type Chain } from '../src/contrac
 import { bulkProgress } from '../src/contracts/details';
 import { NON_RETRYABLE_ERROR, nextRetryDelay, resolveRetry } from '../src/contracts/retry';
 import type { ChunkInput, FailureRecord, RunSummary, StepOutcome } from '../src/contracts/types';
+import { BreakerOpenError } from '../src/errors';
 
 /** A target's step that a lane runs next: its claim can open in the same round trip as the current COMMIT. */
 export interface UpcomingStep {
@@ -197,6 +198,12 @@ async function withRetries<T>(
     } catch (err) {
       // The chunk was cancelled: its units are stopped, not failed, and nothing is retried.
       if (context.cancellationSignal.aborted) throw err;
+      // Refused by the unit's open circuit breaker: not an attempt; the chunk's ticker keeps it alive meanwhile.
+      if (err instanceof BreakerOpenError) {
+        await context.sleep(err.retryAfterMs);
+        attempt--;
+        continue;
+      }
       const error = err instanceof Error ? err : new Error(String(err));
       const delay = nextRetryDelay(policy, attempt, { type: error.name });
       if (delay === undefined) return { error, attempts: attempt, nonRetryable: error.name === NON_RETRYABLE_ERROR };

@@ -7,11 +7,13 @@ import type { StepOutcome, Target } from '../src/contracts/types';
 import { isConnectionError } from '../src/db/pool';
 import { UnitSession, type NextClaim } from '../src/db/session';
 import { UnitStop } from '../src/db/unitStop';
-import { NonRetryableError } from '../src/errors';
+import { BreakerOpenError, NonRetryableError } from '../src/errors';
 import type { BatchRegistry } from '../src/registry';
 import { activityMeter } from '../src/temporal/metrics';
 import { Slots } from '../src/util/slots';
 import { batchOf, type ActivityDeps, type UnitEvent } from './deps';
+import { BreakerGate } from './breaker';
+import type { BreakerSettings } from '../src/unit';
 
 /** How one unit runs, beside its target: its attempt, what its heartbeat does, where it was scheduled. */
 export interface UnitRun {
@@ -59,6 +61,7 @@ export class UnitRunner {
   private readonly schema?: string;
   private readonly onUnitFinished?: ActivityDeps['onUnitFinished'];
   private readonly unitsInFlight = new Map<string, number>(); // by batch
+  private readonly breakers: BreakerGate;
 
   constructor(deps: ActivityDeps) {
     this.pool = deps.pool;
@@ -66,6 +69,7 @@ export class UnitRunner {
     this.schema = deps.schema;
     this.onUnitFinished = deps.onUnitFinished;
     this.slots = deps.unitSlots ?? new Slots(deps.maxConcurrentUnits ?? 20);
+    this.breakers = new BreakerGate(deps.pool, deps.schema);
   }
 
   /** A lane's connection: it keeps a unit slot from one of its units to the next. */
@@ -91,6 +95,7 @@ export class UnitRunner {
     const input = prepared.inputOf(target);
     if (step.when && !step.when(input)) return 'not-applicable';
     const { session, attempt } = run;
+    const admission = step.unit.breaker && (await this.admit(step.unit.name, step.unit.breaker, timeoutMs, session));
     const context = Context.current();
     // A lane's session keeps its slot from one unit to the next while it has the next one's claim open.
     const release = session ? () => undefined : await this.slots.acquire(context.cancellationSignal);
@@ -112,14 +117,31 @@ export class UnitRunner {
         (session ?? new UnitSession(this.pool, this.schema)).run(step.unit, input, options, run.next),
       );
       measure(outcome);
+      if (admission) await this.breakers.settle(admission);
       return outcome;
     } catch (err) {
       measure('failed');
+      if (admission && !isConnectionError(err) && !context.cancellationSignal.aborted) await this.breakers.settle(admission, err);
       throw err;
     } finally {
       clearTimeout(timer);
       context.cancellationSignal.removeEventListener('abort', onCancel);
       release();
+    }
+  }
+
+  /**
+   * A unit with a circuit breaker asks it first; refused, a lane gives back its connection (and the claim it had
+   * opened for this target) before its scheduler waits.
+   */
+  private async admit(unit: string, breaker: BreakerSettings, timeoutMs: number, session?: UnitSession) {
+    try {
+      return await this.breakers.admit(unit, breaker, timeoutMs);
+    } catch (err) {
+      await session?.close();
+      if (err instanceof BreakerOpenError)
+        activityMeter({ unit }).createCounter('tju_breaker_refusals_total', '', 'Unit attempts an open circuit breaker held back').add(1);
+      throw err;
     }
   }
 

@@ -1,8 +1,8 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import { UNKNOWN_BATCH, unitFailureDetails } from '../src/contracts/details';
+import { BREAKER_OPEN, breakerOpenDetails, UNKNOWN_BATCH, unitFailureDetails } from '../src/contracts/details';
 import type { ChunkJobInput, FailureRecord, RunSummary, StepOutcome, UnitRequest } from '../src/contracts/types';
 import type { NextClaim } from '../src/db/session';
-import { NonRetryableError } from '../src/errors';
+import { BreakerOpenError, NonRetryableError } from '../src/errors';
 import { runBulkChunk, type UpcomingStep } from './bulk';
 import { activityKey, batchOf, stagedOrGiven, type ActivityDeps } from './deps';
 import { UnitRunner, type PreparedStep } from './unitRunner';
@@ -44,6 +44,15 @@ export function unitActivities(deps: ActivityDeps, recordFailure: (failure: Fail
         // Not the target's failure: the job leaves it to a worker that knows the batch (workflows/step.ts).
         if (err instanceof ApplicationFailure && err.type === UNKNOWN_BATCH) {
           throw ApplicationFailure.create({ type: UNKNOWN_BATCH, message: err.message, nonRetryable: true });
+        }
+        // Refused by the unit's open circuit breaker: the job waits and asks again, counting no attempt.
+        if (err instanceof BreakerOpenError) {
+          throw ApplicationFailure.create({
+            type: BREAKER_OPEN,
+            message: err.message,
+            nonRetryable: true,
+            details: breakerOpenDetails.encode(err.retryAfterMs),
+          });
         }
         const error = err instanceof Error ? err : new Error(String(err));
         // The attempt number rides along so the job can record how many tries the target got.

@@ -1,3 +1,4 @@
+import { BREAKER_OPEN } from './contracts/details';
 /**
  * A mistake by the person running tju (bad flag, bad param, unreachable server).
  * The CLI prints its message as one line and exits 2; no stack trace.
@@ -17,4 +18,18 @@ export class UnreachableError extends UserError {
  */
 export class NonRetryableError extends Error {
   override name = 'NonRetryableError';
+}
+
+/**
+ * An attempt a unit's open circuit breaker refused: not the target's failure. Whatever schedules the unit waits
+ * `retryAfterMs` and tries again, without counting an attempt.
+ */
+export class BreakerOpenError extends Error {
+  override name = BREAKER_OPEN;
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
 }

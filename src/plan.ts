@@ -1,4 +1,4 @@
-import { runsAsActivity } from './unit';
+import { needsOwnActivity, runsAsActivity } from './unit';
 import { dateIn } from './dates';
 import { stepsOf, type Batch, type TriggerOptions } from './batch';
 import { UserError } from './errors';
@@ -64,7 +64,7 @@ export function buildTriggerInput(
   // An option left undefined (`{ window: undefined }`) means "not set", not "clear the default".
   const set = Object.fromEntries(Object.entries({ ...batch.trigger, ...overrides }).filter(([, v]) => v !== undefined));
   const { ordered, canary, ...options } = set as TriggerOptions & { source?: TargetSource; failures?: FailureFilter };
-  const outside = options.granularity === 'bulk' && stepsOf(batch).find(({ unit }) => runsAsActivity(unit));
+  const outside = options.granularity === 'bulk' && stepsOf(batch).find(({ unit }) => needsOwnActivity(unit));
   if (outside) {
     throw new UserError(
       `${batch.name}: bulk runs every unit inside its chunk's activity, but ${outside.unit.name} runs as an activity of its own ` +

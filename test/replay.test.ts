@@ -21,6 +21,7 @@ import { startShippingService } from '../examples/post-purchase/shipping/server'
 import { resolveRun } from '../src/plan';
 import { chunkWorkflowId, jobWorkflowId, partitionWorkflowId } from '../src/contracts/ids';
 import { applyThingsSchema, insertThings, things } from './fixtures/things';
+import { breakerOrders } from './fixtures/breakerOrders';
 
 const DIR = path.join(__dirname, 'fixtures', 'histories');
 /**
@@ -32,7 +33,7 @@ const IDS = path.join(DIR, 'workflow-ids.json');
 const workflowIds = (): Record<string, string> => (fs.existsSync(IDS) ? JSON.parse(fs.readFileSync(IDS, 'utf8')) : {});
 
 async function record(): Promise<void> {
-  const h = await startHarness([issueInvoices, mixedBilling, lingeringBilling, processOrders, things]);
+  const h = await startHarness([issueInvoices, mixedBilling, lingeringBilling, processOrders, things, breakerOrders]);
   // The format `temporal workflow show -o json` and the Web UI's download give: what operators would send.
   const save = (file: string, workflowId: string, runId?: string) => {
     if (fs.existsSync(path.join(DIR, file))) return;
@@ -177,6 +178,7 @@ async function record(): Promise<void> {
     await recordLocalChunk(h, save);
     await recordStagedPerChunk(h, save);
     await recordCanary(h, save);
+    await recordBreaker(h, save);
     save('job-succeeded.json', 'billing.issue-invoices/2026-11-01/1');
     // Subscription 13 has no fee: its first job failed, the retry's succeeded after the fee was set.
     save('job-retried.json', 'billing.issue-invoices/2026-11-01/13');
@@ -240,6 +242,38 @@ async function recordCanary(h: Harness, save: (file: string, workflowId: string,
   );
   await partitioned.result();
   save('trigger-canary-partitions.json', partitioned.workflowId);
+}
+
+/**
+ * A carrier down when the run starts, so its breaker opens and the jobs wait on timers until a probe finds it
+ * back: a per-target job that waited, and a chunk job whose lanes waited side by side.
+ */
+async function recordBreaker(h: Harness, save: (file: string, workflowId: string, runId?: string) => unknown): Promise<void> {
+  const shipping = await startShippingService({ delayMs: 5 });
+  process.env.SHIPPING_URL = shipping.url;
+  try {
+    await applyShopSchema(h.pool);
+    for (const [date, options] of [
+      ['2099-04-01', { window: 10 }],
+      ['2099-04-02', { granularity: 'per-chunk', chunkSize: 30, chunkConcurrency: 6 }],
+    ] as const) {
+      await seedOrders(h.pool, 30);
+      shipping.setDown(true);
+      const run = await h.tju.trigger('test.breaker-orders', { date }, options);
+      for (;;) {
+        const { rows } = await h.pool.query(`SELECT 1 FROM tju.breaker_events WHERE event = 'reopened'`);
+        if (rows.length) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      shipping.setDown(false);
+      expect((await run.result()).total).toBeGreaterThan(0);
+      await h.pool.query('TRUNCATE tju.breakers, tju.breaker_events');
+    }
+    save('job-breaker-waited.json', jobWorkflowId('test.breaker-orders', '2099-04-01', '1'));
+    for await (const wf of chunkJobsOf(h, '2099-04-02')) save('chunk-job-breaker-waited.json', wf.workflowId, wf.runId);
+  } finally {
+    await shipping.close();
+  }
 }
 
 /**

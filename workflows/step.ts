@@ -11,7 +11,7 @@ import {
   type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { UNKNOWN_BATCH, unitFailureDetails } from '../src/contracts/details';
+import { BREAKER_OPEN, breakerOpenDetails, UNKNOWN_BATCH, unitFailureDetails } from '../src/contracts/details';
 import { unitTaskQueue } from '../src/contracts/ids';
 import type { FailureRecord, JobInput, StepOutcome, StepSettings } from '../src/contracts/types';
 
@@ -52,6 +52,12 @@ export async function runStep(
       return { outcome: await runUnit({ ...job, settings, step: index }) };
     } catch (err) {
       if (isCancellation(err) || !(err instanceof TemporalFailure)) throw err;
+      // The unit's circuit breaker is open: wait as it says and ask again; the target spent no attempt.
+      const breakerWait = breakerOpenFor(err);
+      if (breakerWait !== undefined) {
+        await sleep(breakerWait);
+        continue;
+      }
       if (!ranOnWorkerWithoutBatch(err)) return { outcome: 'failed', failure: failureRecord(job, step, err), cause: err };
       // Not the target's failure: a worker that does not define the batch took the unit (another app on the
       // queue, or an older release mid-deploy). A local activity ran in this very workflow task, so fail the
@@ -68,6 +74,12 @@ export async function runStep(
 export const ranOnWorkerWithoutBatch = (err: TemporalFailure): boolean => {
   const reason = err instanceof ActivityFailure ? err.cause : err;
   return reason instanceof ApplicationFailure && reason.type === UNKNOWN_BATCH;
+};
+
+/** How long to wait when the failure is a refusal by the unit's open circuit breaker; undefined otherwise. */
+const breakerOpenFor = (err: TemporalFailure): number | undefined => {
+  const reason = err instanceof ActivityFailure ? err.cause : err;
+  return reason instanceof ApplicationFailure && reason.type === BREAKER_OPEN ? breakerOpenDetails.decode(reason.details) : undefined;
 };
 
 /**

@@ -22,6 +22,18 @@ export const unitFailureDetails = {
 /** The type of a unit's failure on a worker that does not define its batch: never the target's failure. */
 export const UNKNOWN_BATCH = 'UnknownBatch';
 
+/** The type of an attempt a unit's open circuit breaker refused: the job waits and asks again, counting nothing. */
+export const BREAKER_OPEN = 'BreakerOpen';
+
+/** How long a refused attempt's job waits before it asks again. */
+export const breakerOpenDetails = {
+  encode: (retryAfterMs: number): unknown[] => [{ retryAfterMs }],
+  decode(details: readonly unknown[] | null | undefined): number {
+    const first = details?.[0] as { retryAfterMs?: unknown } | undefined;
+    return typeof first?.retryAfterMs === 'number' && first.retryAfterMs > 0 ? first.retryAfterMs : 1000;
+  },
+};
+
 /** What a per-target job that gave up says: its failure record, and a chain's step outcomes so far. */
 export interface TargetFailedDetails {
   failure?: FailureRecord;

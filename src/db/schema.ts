@@ -28,6 +28,8 @@ function tablesIn(schema: string) {
     stagedChunks: `${s}.staged_chunks`,
     dashboardSessions: `${s}.dashboard_sessions`,
     operatorEvents: `${s}.operator_events`,
+    breakers: `${s}.breakers`,
+    breakerEvents: `${s}.breaker_events`,
     migrations: `${s}.migrations`,
   });
 }

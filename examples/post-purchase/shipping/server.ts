@@ -15,6 +15,10 @@ export interface ShippingService {
   stats(): { requests: number; accepted: number; deduplicated: number; refused: number };
   /** Idempotency keys of the shipments accepted, with their tracking numbers. */
   accepted: Map<string, string>;
+  /** Takes the carrier down (every request answered 503) or brings it back; counts the requests while down. */
+  setDown(down: boolean): void;
+  /** Requests received while the carrier was down. */
+  whileDown(): number;
   close(): Promise<void>;
 }
 
@@ -30,6 +34,7 @@ export async function startShippingService(
   const accepted = new Map<string, string>();
   const refusedOnce = new Set<string>();
   const counts = { requests: 0, accepted: 0, deduplicated: 0, refused: 0 };
+  const outage = { down: false, requests: 0 };
   const server = http.createServer(async (req, res) => {
     const reply = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -41,6 +46,10 @@ export async function startShippingService(
     for await (const chunk of req) body += chunk;
     counts.requests++;
     await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (outage.down) {
+      outage.requests++;
+      return reply(503, { error: 'carrier down' });
+    }
     const key = req.headers['idempotency-key'];
     if (typeof key !== 'string' || !key) return reply(400, { error: 'an Idempotency-Key header is required' });
     const known = accepted.get(key);
@@ -66,6 +75,8 @@ export async function startShippingService(
     url: `http://127.0.0.1:${bound}`,
     stats: () => ({ ...counts }),
     accepted,
+    setDown: (down) => (outage.down = down),
+    whileDown: () => outage.requests,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -11,6 +11,8 @@ import { triggerWorkflowId } from '../../contracts/ids';
 import { uiUrlFor } from '../../config';
 import { addBatchCommands } from '../batchCommands';
 import { paramFlags } from '../../util/commandFlags';
+import { describeBreaker, openBreakers } from '../../db/breakers';
+import { stepsOf } from '../../batch';
 import { formatCanary, formatCounts, formatHook, formatSteps, jsonOption, printJson } from '../format';
 import { withDatabase, withSession } from '../session';
 
@@ -27,12 +29,16 @@ export function registerStatus(program: Command, app: CliApp): void {
     const { runKey } = resolveRun(batch, params); // refuse bad params before connecting to anything
     await withDatabase(app, async (pool) => {
       const { failures } = await runRecords(pool, { batch: batch.name, runKey }, app.config.schema);
+      const units = stepsOf(batch).map((step) => step.unit.name);
+      const breakers = await openBreakers(pool, units, app.config.schema);
       // A run key whose every start has ended is answered from the run history: no Temporal client to load or reach.
       const recorded = options.live ? undefined : await recordedStatus(app, pool, batch.name, runKey);
       const run = recorded ?? (await withSession(app, ({ tju }) => tju.status(batch.name, params), pool));
-      if (options.json) return printJson({ ...run, failuresRecorded: failures });
+      if (options.json) return printJson({ ...run, failuresRecorded: failures, breakers });
       console.log(`${run.workflowId}: ${run.state}${run.fromHistory ? ' (from run history)' : ''}`);
       printDetails(run, '  ');
+      // A unit's open breaker holds every run of it back, whichever started first.
+      for (const breaker of breakers) console.log(`  ${describeBreaker(breaker)}: its attempts wait (none is spent)`);
       for (const rerun of run.reruns ?? []) {
         console.log(`  re-run started ${rerun.startTime?.toISOString()}: ${rerun.state}`);
         printDetails(rerun, '    ');

@@ -19,6 +19,8 @@ import {
 } from '../data';
 import { liveProgress, partitionsOf, schedulesOf } from '../live';
 import { hookProblems } from '../../hooks/outbox';
+import { openBreakers } from '../../db/breakers';
+import { stepsOf } from '../../batch';
 import { runPage } from '../views/run';
 import { failuresPage, groupPage } from '../views/failures';
 import { failurePage } from '../../db/ledger';
@@ -114,7 +116,8 @@ function registerRunRoutes(app: Hono, dashboard: Dashboard): void {
     const run = await runOf(dashboard, c);
     const latest = run.starts[0];
     const running = run.starts.filter((row) => row.state === 'running' || row.state === 'paused');
-    const [live, actions, groups, partitions, expected, truth, hooks] = await Promise.all([
+    const units = options.batches.find((b) => b.name === run.batch);
+    const [live, actions, groups, partitions, expected, truth, hooks, breakers] = await Promise.all([
       liveProgress(tju, running),
       listRunActions(pool, run.id, 50, schema),
       reading(pool, (tx) => failureGroups(tx, run.id, { samples: 0, limit: 1000 }, schema)),
@@ -122,10 +125,17 @@ function registerRunRoutes(app: Hono, dashboard: Dashboard): void {
       expectedTotalsIn(pool, [run.batch], schema).then((m) => m.get(run.batch)),
       reading(pool, (tx) => runKeyTruth(tx, run.id, schema)),
       hookProblems(pool, run.batch, run.runKey, schema),
+      units
+        ? openBreakers(
+            pool,
+            stepsOf(units).map((step) => step.unit.name),
+            schema,
+          )
+        : Promise.resolve([]),
     ]);
     const links = new Map<RunRow, string | undefined>(run.starts.map((row) => [row, tju.link(row.workflowId, row.executionId)]));
     const openFailures = { count: groups.reduce((n, g) => n + g.count, 0), groups: groups.length };
-    return { ...run, live, actions, partitions, expected, links, openFailures, truth, hooks };
+    return { ...run, live, actions, partitions, expected, links, openFailures, truth, hooks, breakers };
   };
 
   // What the run's ledger says (counts per step, throughput over time) reads every row of the run: the page

@@ -3,6 +3,7 @@ import type { RunRow } from '../data';
 import type { Live, PartitionLive } from '../live';
 import type { RunAction } from '../../db/runActions';
 import type { HookProblem } from '../../hooks/outbox';
+import { describeBreaker, type BreakerRow } from '../../db/breakers';
 import { duration, number, when } from './format';
 import { button, layout, stateBadge, type Html, type PageContext } from './layout';
 import { countsOf, paceCell, progressBar } from './runs';
@@ -22,6 +23,8 @@ export interface RunPage {
   truth: { done: number; failing: number };
   /** The run's hook calls not delivered: still retrying, or given up. */
   hooks: HookProblem[];
+  /** Circuit breakers of the batch's units that are open or probing now. */
+  breakers: BreakerRow[];
 }
 
 /** The run key's state in a word: a start still open, else whether any target still fails. */
@@ -40,8 +43,9 @@ export function runPage(ctx: PageContext, page: RunPage): Html {
   const open = latest?.state === 'running' || latest?.state === 'paused';
   const paused = latest?.state === 'paused' || live?.progress?.paused === true;
   const body = html`${header(ctx, page, latest, live, paused)} ${controls(ctx, page, latest, open, paused)} ${truthCards(ctx, page)}
-  ${latest && open ? countCards(page, latest, live, open) : ''} ${canarySection(latest, live)} ${hooksSection(page.hooks)}
-  ${ledgerViews(ctx, page)} ${partitionsTable(page.partitions)} ${startsTable(page)} ${actionsTable(page.actions)}`;
+  ${latest && open ? countCards(page, latest, live, open) : ''} ${canarySection(latest, live)} ${breakersSection(page.breakers)}
+  ${hooksSection(page.hooks)} ${ledgerViews(ctx, page)} ${partitionsTable(page.partitions)} ${startsTable(page)}
+  ${actionsTable(page.actions)}`;
   return layout(ctx, `${page.batch} ${page.runKey}`, body, { live: open });
 }
 
@@ -49,6 +53,19 @@ function header(ctx: PageContext, page: RunPage, latest: RunRow | undefined, liv
   return html`<p class="muted"><a href="${ctx.base}/?batch=${encodeURIComponent(page.batch)}">${page.batch}</a></p>
     <h1>${page.batch} · ${page.runKey} ${stateBadge(keyState(page, paused))}</h1>
     ${latest?.problem ? html`<div class="error">${latest.problem}</div>` : ''}${live?.note ? html`<div class="notice">${live.note}</div>` : ''}`;
+}
+
+/** A unit's open breaker holds back every run of it: said above the counts, with when it opened. */
+function breakersSection(breakers: BreakerRow[]): Html | string {
+  if (breakers.length === 0) return '';
+  return html`<section id="breakers">
+    ${breakers.map(
+      (b) =>
+        html`<div class="error">
+          ${describeBreaker(b)} — since ${b.openedAt ? when(b.openedAt) : '?'}: its attempts wait, none is spent
+        </div>`,
+    )}
+  </section>`;
 }
 
 /** The latest start's canary: its figures and what its gate decided, with why the run holds while it does. */

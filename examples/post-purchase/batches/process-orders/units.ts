@@ -86,6 +86,8 @@ export const requestShipping = defineUnit<OrderInput>({
   rateLimit: 50,
   timeout: '30s',
   retry: { maximumAttempts: 5, initialInterval: '200ms', maximumInterval: '5s' },
+  // A carrier that is down is asked again every five minutes by one order, not by every order five times.
+  breaker: { failures: 10, within: '1m', coolOff: '5m' },
   async run(tx, { orderId, shippingType }, { idempotencyKey }) {
     const order = await lockOrder(tx, orderId);
     if ((await tx.query('SELECT 1 FROM shipments WHERE order_id = $1', [orderId])).rowCount) return 'skipped';
