@@ -10,6 +10,7 @@ import { defineBatch, defineUnit } from 'tju';
 import { tju } from './helpers/cli';
 import { startHarness, type Harness } from './helpers/harness';
 import { until } from './helpers/wait';
+import { createDashboard } from '../src/dashboard';
 import { startWorkerProcess } from './helpers/workerProcess';
 
 let h: Harness;
@@ -67,6 +68,16 @@ it('holds the carrier calls while it is down, through a worker SIGKILL, and ship
     await until(events, (e) => e.includes('opened'), 'the breaker opening');
     const status = await tju(['status', 'test.breaker-orders', '--date', date], h.env);
     expect(status.stdout).toMatch(/breaker (open|half-open): shop\.request-shipping, 5 failures in \d+ s/);
+    const dashboard = createDashboard({ pool: h.pool, tju: h.tju, client: h.client, batches: [breakerOrders], taskQueue: h.taskQueue });
+    try {
+      const { rows } = await h.pool.query(`SELECT id::text FROM tju.runs WHERE run_key = $1`, [date]);
+      const page = await (await dashboard.fetch(new Request(`http://localhost/runs/${rows[0].id}`))).text();
+      expect(page).toMatch(
+        /<section id="breakers">\s*<div class="error">\s*breaker (open|half-open): shop\.request-shipping, 5 failures in \d+ s/,
+      );
+    } finally {
+      await dashboard.close();
+    }
     // A new worker (the old one killed while the breaker is open) reads the same breaker from PostgreSQL.
     await worker.kill('SIGKILL');
     worker = await startWorkerProcess(h, env);
@@ -96,7 +107,7 @@ it('holds the carrier calls while it is down, through a worker SIGKILL, and ship
   } finally {
     await worker.kill('SIGKILL');
   }
-}, 300_000);
+}, 600_000);
 
 it('in a bulk chunk, lanes wait inside the chunk while the breaker is open, spending no attempt', async () => {
   await applyThingsSchema(h.pool);

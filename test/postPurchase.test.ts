@@ -180,7 +180,7 @@ it('survives three worker kills in a 2,000-order run: each receipt, grant, shipm
   expect(await count('notifications')).toBe(seeded.completed);
   // The carrier accepted one shipment per physical order: a request repeated after a kill was deduplicated there.
   expect(carrier.stats().accepted).toBe(physical);
-});
+}, 600_000); // 2,000 orders through three restarts: minutes on a loaded two-core machine
 
 it("runs a rate-limited unit's activities on a queue of its own, polled by every worker, each target once", async () => {
   // How fast the limit lets them through is the benchmark's to measure (npm run bench:rate-limit).
