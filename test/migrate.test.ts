@@ -42,6 +42,8 @@ const tablesIn = async (url: string, schema: string) =>
 
 /** tju's tables, in any schema. */
 const TJU_TABLES = [
+  'breaker_events',
+  'breakers',
   'dashboard_sessions',
   'failures',
   'hook_events',
@@ -97,6 +99,7 @@ it('upgrades a database at the layout before schemas in place, keeping its ledge
     '0005_operators',
     '0006_staged_chunks',
     '0007_dashboard_sessions',
+    '0008_breakers',
   ]);
 
   expect(await tablesIn(url, 'public')).toEqual(['invoices', 'subscriptions']);
@@ -131,6 +134,7 @@ it('moves a ledger keyed by batch and run key to run numbers in place: done work
     '0005_operators',
     '0006_staged_chunks',
     '0007_dashboard_sessions',
+    '0008_breakers',
   ]);
   expect(await query(url, 'SELECT batch, run_key FROM tju.runs ORDER BY id')).toEqual([
     { batch: 'billing.issue-invoices', run_key: '2026-10-01' },
