@@ -27,6 +27,8 @@ export class BreakerGate {
   private readonly closedUntil = new Map<string, number>();
   /** Units with failures counted in their window, as far as this process knows: its next success resets them. */
   private readonly failing = new Set<string>();
+  /** Retryable failures this process has seen: a read that began before one must not cache the breaker closed. */
+  private failuresSeen = 0;
 
   constructor(
     private readonly pool: Pool,
@@ -37,9 +39,10 @@ export class BreakerGate {
     const admitted = { unit, settings, probe: false };
     if ((this.closedUntil.get(unit) ?? 0) > Date.now()) return admitted;
     const coolOffMs = msToNumber(settings.coolOff);
+    const seen = this.failuresSeen;
     const row = await readBreaker(this.pool, unit, coolOffMs, this.schema);
     if (!row || row.state === 'closed') {
-      this.closedUntil.set(unit, Date.now() + CLOSED_FOR_MS);
+      if (seen === this.failuresSeen) this.closedUntil.set(unit, Date.now() + CLOSED_FOR_MS);
       if (row?.failures) this.failing.add(unit);
       return admitted;
     }
@@ -74,17 +77,27 @@ export class BreakerGate {
       return;
     }
     this.failing.add(unit);
+    this.distrustClosed(unit);
     const opened = await countFailure(
       this.pool,
       unit,
       { threshold: settings.failures, withinMs: msToNumber(settings.within) },
       this.schema,
     );
+    this.distrustClosed(unit);
     if (opened) {
-      this.closedUntil.delete(unit);
       activityMeter({ unit }).createCounter('tju_breaker_opened_total', '', 'Times a circuit breaker opened, by this worker').add(1);
       logger.warn({ unit, failures: settings.failures, within: settings.within }, 'circuit breaker opened');
     }
+  }
+
+  /**
+   * A failing service may have opened the breaker, here or in another worker: the next attempt reads it again,
+   * and a read in flight across the failure does not cache it closed.
+   */
+  private distrustClosed(unit: string) {
+    this.failuresSeen++;
+    this.closedUntil.delete(unit);
   }
 }
 
