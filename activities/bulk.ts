@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { RetryPolicy } from '@temporalio/common';
 import { addStepCounts, chainOf, chainOutcome, type Chain } from '../src/contracts/chain';
@@ -53,6 +54,8 @@ export async function runBulkChunk(deps: BulkDeps, input: ChunkInput): Promise<O
   const ticker = setInterval(() => progress.beat(true), 3000);
   try {
     const lanes = Math.max(1, Math.min(input.concurrency, progress.remaining()));
+    // Each lane's unit listens for the chunk's cancellation: as many listeners as lanes is expected, not a leak.
+    setMaxListeners(Math.max(10, lanes + 2), context.cancellationSignal);
     await Promise.all(Array.from({ length: lanes }, () => runLane(run)));
   } finally {
     clearInterval(ticker);

@@ -1,5 +1,6 @@
 // The activities behind tju's workflows: the only place they touch PostgreSQL. One module per concern.
 import type { ActivityDeps } from './deps';
+import { fairActivities } from './fairness';
 import { recordKeeping } from './records';
 import { runActivities } from './runs';
 import { targetActivities } from './targets';
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
   const records = recordKeeping(deps);
   return {
     ...targetActivities(deps),
+    ...fairActivities(deps),
     ...unitActivities(deps, records.recordAndRaise),
     ...records.activities,
     ...runActivities(deps),

@@ -31,8 +31,8 @@ export function fitPage(targets: Target[], maxBytes = PAGE_BYTES): Target[] | Cu
   return targets;
 }
 
-/** The Trigger's reads: pages of the batch's target query (or a run's open failures), and partition keys. */
-export function targetActivities({ pool, batches, schema }: ActivityDeps) {
+/** How the trigger's activities read targets: a query retried a few times, and one checked keyset page. */
+export function targetReads({ pool, schema }: ActivityDeps) {
   /** A failing query is retried a few times (a lock timeout passes); then the run fails with its error. */
   const runQuery = async <T>(request: { batch: string; runKey: string }, query: () => Promise<T>): Promise<T> => {
     const { attempt } = Context.current().info;
@@ -63,7 +63,13 @@ export function targetActivities({ pool, batches, schema }: ActivityDeps) {
       throw new NonRetryableError((err as Error).message);
     }
   };
+  return { runQuery, readPage };
+}
 
+/** The Trigger's reads: pages of the batch's target query (or a run's open failures), and partition keys. */
+export function targetActivities(deps: ActivityDeps) {
+  const { pool, batches, schema } = deps;
+  const { runQuery, readPage } = targetReads(deps);
   return {
     /**
      * One page of the Trigger's targets: within `PAGE_BYTES` for jobs that carry their targets, or, for bulk,

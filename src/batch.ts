@@ -51,6 +51,14 @@ export interface JobOptions<T = TargetRow, P = Record<string, unknown>, I = unkn
   retry?: RetryPolicy;
   /** Time one unit attempt may take before Temporal retries it. */
   timeout?: Duration;
+  /**
+   * Fairness inside a run: the key a target's work is shared by (a tenant, a merchant). The run takes targets
+   * round-robin by key, wherever they lie in the query's order, so a small tenant is not stuck behind a big one;
+   * also Temporal's task queue fairness key of each target's job (docs/operating.md#priority-and-fairness).
+   */
+  fairnessKey?(target: T): string | number | null | undefined;
+  /** With `fairnessKey`: at most this many targets of one key in flight at once (default: the run's window). */
+  maxInFlightPerKey?: number;
 }
 
 export interface TriggerOptions {
@@ -144,6 +152,12 @@ export interface BatchDefinition<P extends z.ZodObject, T extends TargetRow, I> 
    */
   steps?: Step<I>[];
   trigger?: TriggerOptions;
+  /**
+   * Against other batches on the same workers: Temporal's task queue priority, 1 (first) to 5, default 3 — nightly
+   * billing at 1 before a newsletter at 5. Every workflow and activity of a run inherits it. Servers 1.29 and
+   * later honour it (docs/operating.md#priority-and-fairness).
+   */
+  priority?: number;
   schedule?: ScheduleOptions;
   /** A task queue of its own, so a slow batch cannot starve others; workers poll it beside the default. */
   taskQueue?: string;
@@ -188,6 +202,10 @@ export function defineBatch<P extends z.ZodObject, T extends TargetRow, I>(defin
   for (const { unit } of stepsOf(definition)) {
     if (unit.rateLimit !== undefined && !(unit.rateLimit > 0))
       throw new Error(`unit "${unit.name}": rateLimit must be a positive number of calls a second`);
+  }
+  const { priority } = definition;
+  if (priority !== undefined && !(Number.isInteger(priority) && priority >= 1 && priority <= 5)) {
+    throw new Error(`batch "${definition.name}": priority must be a whole number from 1 (first) to 5 (got ${priority})`);
   }
   if (definition.retention !== undefined && !parseDuration(definition.retention)) {
     throw new Error(`batch "${definition.name}": retention "${definition.retention}" is not a duration like 90d`);

@@ -88,6 +88,7 @@ export function buildTriggerInput(
     // A retry takes the failures a person chose: no canary before it.
     ...(canary && options.source !== 'failures' ? { canary: canarySettings(batch, canary) } : {}),
     job: jobSettings(batch),
+    ...fairnessOf(batch, options.window ?? GRANULARITY_DEFAULTS[granularity].window),
     // Only then a command of its own: the histories of batches without the hook keep their shape.
     ...(batch.onComplete ? { onComplete: true } : {}),
   };
@@ -111,9 +112,23 @@ function checkTriggerInput(batch: Batch, input: TriggerInput): void {
   }
   if (input.window > MAX_WINDOW)
     throw new UserError(`${batch.name}: window must be at most ${MAX_WINDOW} (got ${input.window}); use partitions for more`);
+  if (input.fairness && (input.partitions ?? 1) > 1)
+    throw new UserError(`${batch.name}: a fair run takes its targets from one queue by key (job.fairnessKey): it cannot be partitioned`);
   if (input.maxFailureRatio !== undefined && !(input.maxFailureRatio > 0 && input.maxFailureRatio <= 1)) {
     throw new UserError(`${batch.name}: maxFailureRatio must be above 0 and at most 1 (got ${input.maxFailureRatio})`);
   }
+}
+
+/** Fair dispatch when the batch names a fairness key: each key's bound in flight (default: the whole window). */
+function fairnessOf(batch: Batch, window: number): Pick<TriggerInput, 'fairness'> {
+  const { fairnessKey, maxInFlightPerKey = window } = batch.job;
+  if (!fairnessKey) {
+    if (batch.job.maxInFlightPerKey !== undefined) throw new UserError(`${batch.name}: job.maxInFlightPerKey needs job.fairnessKey`);
+    return {};
+  }
+  if (!(Number.isInteger(maxInFlightPerKey) && maxInFlightPerKey >= 1))
+    throw new UserError(`${batch.name}: job.maxInFlightPerKey must be a whole number of at least 1 (got ${maxInFlightPerKey})`);
+  return { fairness: { maxInFlightPerKey } };
 }
 
 /** The canary's settings with their defaults (no failure passes; a person opens the gate), checked. */

@@ -46,6 +46,7 @@ const TJU_TABLES = [
   'breakers',
   'dashboard_sessions',
   'failures',
+  'fair_queue',
   'hook_events',
   'ledger',
   'migrations',
@@ -100,6 +101,7 @@ it('upgrades a database at the layout before schemas in place, keeping its ledge
     '0006_staged_chunks',
     '0007_dashboard_sessions',
     '0008_breakers',
+    '0009_fair_queue',
   ]);
 
   expect(await tablesIn(url, 'public')).toEqual(['invoices', 'subscriptions']);
@@ -135,6 +137,7 @@ it('moves a ledger keyed by batch and run key to run numbers in place: done work
     '0006_staged_chunks',
     '0007_dashboard_sessions',
     '0008_breakers',
+    '0009_fair_queue',
   ]);
   expect(await query(url, 'SELECT batch, run_key FROM tju.runs ORDER BY id')).toEqual([
     { batch: 'billing.issue-invoices', run_key: '2026-10-01' },

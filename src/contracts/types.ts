@@ -173,6 +173,11 @@ export interface TriggerInput {
   verify?: boolean;
   /** Do this many targets first, then hold at a gate (nothing past them is dispatched before it opens). */
   canary?: CanarySettings;
+  /**
+   * Dispatch round-robin by the batch's fairness key (`job.fairnessKey`), at most `maxInFlightPerKey` targets of
+   * one key in flight: the targets are staged once, then taken fairly (workflows/run/fairPages.ts).
+   */
+  fairness?: { maxInFlightPerKey: number };
 }
 
 export type TargetSource = 'query' | 'failures';
@@ -201,6 +206,20 @@ export interface TriggerState {
   paused?: boolean;
   /** Chunk jobs started so far: numbers each chunk's workflow ID. */
   chunks?: number;
+  /** A fair run's queue: staged, and the pages taken so far. */
+  fair?: FairCursor;
+}
+
+/** Where a fair run's trigger is in its queue. */
+export interface FairCursor {
+  staged: boolean;
+  pages: number;
+}
+
+/** One fairness key's targets in a fair page. */
+export interface FairGroup {
+  fairnessKey: string;
+  targets: Target[];
 }
 
 export interface Target {

@@ -75,7 +75,8 @@ export async function pruneRuns(pool: Pool, scope: PruneScope, apply: boolean, s
                OR EXISTS (SELECT 1 FROM ${t.failures} f WHERE f.run_id = r.id)
                OR h.history_rows > 0
                OR EXISTS (SELECT 1 FROM ${t.hookEvents} e WHERE e.run_id = r.id)
-               OR EXISTS (SELECT 1 FROM ${t.stagedChunks} c WHERE c.run_id = r.id))
+               OR EXISTS (SELECT 1 FROM ${t.stagedChunks} c WHERE c.run_id = r.id)
+               OR EXISTS (SELECT 1 FROM ${t.fairQueue} q WHERE q.run_id = r.id))
         ORDER BY r.id
           FOR UPDATE OF r`,
       [scope.batches ?? null, scope.except ?? []],
@@ -106,7 +107,8 @@ export async function pruneRuns(pool: Pool, scope: PruneScope, apply: boolean, s
               failures AS (DELETE FROM ${t.failures} WHERE run_id = ANY($1::bigint[])),
               hooks AS (DELETE FROM ${t.hookEvents} WHERE run_id = ANY($1::bigint[])),
               actions AS (DELETE FROM ${t.runActions} WHERE run_id = ANY($1::bigint[])),
-              staged AS (DELETE FROM ${t.stagedChunks} WHERE run_id = ANY($1::bigint[]))
+              staged AS (DELETE FROM ${t.stagedChunks} WHERE run_id = ANY($1::bigint[])),
+              fair AS (DELETE FROM ${t.fairQueue} WHERE run_id = ANY($1::bigint[]))
          DELETE FROM ${t.runHistory} WHERE run_id = ANY($1::bigint[])`,
         [ids],
       );

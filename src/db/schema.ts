@@ -26,6 +26,7 @@ function tablesIn(schema: string) {
     hookEvents: `${s}.hook_events`,
     runActions: `${s}.run_actions`,
     stagedChunks: `${s}.staged_chunks`,
+    fairQueue: `${s}.fair_queue`,
     dashboardSessions: `${s}.dashboard_sessions`,
     operatorEvents: `${s}.operator_events`,
     breakers: `${s}.breakers`,

@@ -106,6 +106,7 @@ export class TjuClient {
       input,
       batch: run.batch.name,
       runKey: run.runKey,
+      priority: run.batch.priority,
     });
     if (this.options.db) {
       const start = {

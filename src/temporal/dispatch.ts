@@ -41,6 +41,7 @@ export async function dispatchTarget(client: Client, run: ResolvedRun, row: unkn
         ...runSearchAttributes(run.batch.name, run.runKey),
         { key: searchAttributes.targetKey, value: searchValue(target.key) },
       ],
+      ...(run.batch.priority ? { priority: { priorityKey: run.batch.priority } } : {}),
     });
   } catch (err) {
     if (!isAlreadyStarted(err)) throw err;

@@ -61,6 +61,7 @@ export class TjuSchedules {
         workflowId: `${batch.name}/scheduled`,
         taskQueue: batch.taskQueue ?? this.taskQueue,
         args: [{ batch: batch.name }],
+        ...(batch.priority ? { priority: { priorityKey: batch.priority } } : {}),
       },
       policies: {
         overlap: OVERLAP[schedule.overlap ?? 'skip'],

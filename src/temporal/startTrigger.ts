@@ -10,6 +10,8 @@ export interface TriggerStart {
   input: TriggerInput;
   batch: string;
   runKey: string;
+  /** The batch's task queue priority (1 first, 5 last), inherited by every job and unit of the run. */
+  priority?: number;
 }
 
 /** How often, and how far apart, a start is tried again while a server's cache learns tju's search attributes. */
@@ -22,7 +24,7 @@ const MAPPING_WAIT_MS = 500;
  */
 export async function startTrigger(
   client: Client,
-  { workflowId, taskQueue, input, batch, runKey }: TriggerStart,
+  { workflowId, taskQueue, input, batch, runKey, priority }: TriggerStart,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<TriggerWorkflow>> {
   const start = () =>
     client.workflow.start<TriggerWorkflow>('triggerWorkflow', {
@@ -31,6 +33,7 @@ export async function startTrigger(
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
       typedSearchAttributes: runSearchAttributes(batch, runKey),
+      ...(priority ? { priority: { priorityKey: priority } } : {}),
     });
   try {
     return await start();

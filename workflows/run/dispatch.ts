@@ -1,14 +1,11 @@
 import { CancellationScope, condition, isCancellation, workflowInfo } from '@temporalio/workflow';
 import { countMetric } from '../metrics';
-import { bookkeeping } from '../bookkeeping';
-import type { JobTargets } from '../../src/contracts/types';
 import type { StartJob } from './jobs';
-import { chainOf, runsLocally } from '../../src/contracts/chain';
 import { countEnd } from './outcome';
-import { countOf, keyRangeOf, slices } from '../../src/contracts/slices';
+import { countOf, keyRangeOf } from '../../src/contracts/slices';
+import { nextFairPage } from './fairPages';
+import { nextPage, stagesChunks, type PageJob, type PageJobs } from './pages';
 import type { RunState } from './state';
-
-const { fetchTargets } = bookkeeping;
 
 /**
  * The Trigger's loop: pages through the targets not yet processed (keyset, never OFFSET), starts a job per
@@ -26,8 +23,9 @@ export async function dispatchTargets(run: RunState, startJob: StartJob, limit?:
   for (;;) {
     const room = limit === undefined ? undefined : limit - targetsHere;
     if (room === 0) break;
-    const { jobs, last } = await nextPage(run, size, staged, room);
-    for (const targets of jobs) {
+    const { jobs, last } = await pageOf(run, size, staged, room);
+    for (const job of jobs) {
+      const { targets } = job;
       // Paused: dispatch nothing new until resumed or cancelled; the jobs in flight finish meanwhile.
       await condition(() => run.stopped !== undefined || (!run.paused && run.inFlight < input.window));
       if (run.stopped) break;
@@ -42,8 +40,8 @@ export async function dispatchTargets(run: RunState, startJob: StartJob, limit?:
       dispatchedHere++;
       targetsHere += countOf(targets);
       run.counts.total += countOf(targets);
-      run.cursor = keyRangeOf(targets)[1];
-      void dispatch(run, targets, startJob);
+      if (!input.fairness) run.cursor = keyRangeOf(targets)[1];
+      void dispatch(run, job, startJob);
     }
     if (last) run.exhausted = true;
     if (run.stopped || last) break;
@@ -53,57 +51,19 @@ export async function dispatchTargets(run: RunState, startJob: StartJob, limit?:
 }
 
 /**
- * Whether this run's pages are staged in PostgreSQL as chunks (src/db/stagedChunks.ts), so the history carries a
- * row number per chunk instead of its targets: bulk's, and per-chunk's when every unit is local (such a chunk
- * runs in one local activity that reads the staged rows itself).
- */
-function stagesChunks({ input }: RunState): boolean {
-  if (input.granularity === 'bulk') return true;
-  return input.granularity === 'per-chunk' && runsLocally(chainOf(input.job));
-}
-
-/**
- * The next keyset page as its jobs' targets (`size` to a job, or the chunks a staged page holds), and whether
- * it is the last: a short page is, unless the fetch cut it to fit a payload. A query that failed for good
- * stops the run (it could not tell what is left to do). `room` cuts the page to that many targets.
- */
-async function nextPage(run: RunState, size: number, staged: boolean, room?: number): Promise<{ jobs: JobTargets[]; last: boolean }> {
-  const { input } = run;
-  const limit = Math.min(input.pageSize, room ?? input.pageSize);
-  try {
-    const fetched = await fetchTargets({
-      source: input.source,
-      ...(input.failures ? { failures: input.failures } : {}),
-      batch: input.batch,
-      runKey: input.runKey,
-      params: input.params,
-      after: run.cursor,
-      upTo: input.upTo,
-      limit,
-      ...(staged ? { stageChunks: size } : {}),
-    });
-    if (Array.isArray(fetched)) return { jobs: slices(fetched, size), last: fetched.length < limit };
-    if ('chunks' in fetched) return { jobs: fetched.chunks, last: !fetched.more };
-    return { jobs: slices(fetched.targets, size), last: false };
-  } catch (err) {
-    run.queryFailed(err);
-    return { jobs: [], last: true };
-  }
-}
-
-/**
  * One job, in a cancellation scope of its own (`cancel --now` cancels the jobs in flight and nothing else),
  * counted when it ends. An error no job should end with stops the run deliberately, with its message, rather
  * than failing the trigger's workflow task again and again.
  */
-async function dispatch(run: RunState, targets: JobTargets, startJob: StartJob): Promise<void> {
+async function dispatch(run: RunState, { targets, fairnessKey }: PageJob, startJob: StartJob): Promise<void> {
   const batch = run.input.batch;
+  if (fairnessKey !== undefined) run.inFlightByKey.set(fairnessKey, (run.inFlightByKey.get(fairnessKey) ?? 0) + countOf(targets));
   const scope = new CancellationScope();
   run.jobsInFlight.add(scope);
   countMetric('tju_jobs_started', 'Jobs (child workflows or bulk chunks) dispatched', { batch });
   let outcome = 'completed';
   try {
-    outcome = await scope.run(async () => countEnd(run, targets, await startJob(targets)));
+    outcome = await scope.run(async () => countEnd(run, targets, await startJob(targets, fairnessKey)));
   } catch (err) {
     if (isCancellation(err)) {
       outcome = 'cancelled';
@@ -117,7 +77,40 @@ async function dispatch(run: RunState, targets: JobTargets, startJob: StartJob):
     countMetric('tju_jobs_finished', 'Jobs ended, by outcome', { batch, outcome });
     run.jobsInFlight.delete(scope);
     run.inFlight--;
+    run.jobsEnded++;
+    if (fairnessKey !== undefined) {
+      const left = run.inFlightByKey.get(fairnessKey)! - countOf(targets);
+      if (left > 0) run.inFlightByKey.set(fairnessKey, left);
+      else run.inFlightByKey.delete(fairnessKey);
+    }
     run.checkThreshold();
+  }
+}
+
+/**
+ * The next page: the keyset page of the target query, or a fair run's next round by key. A fair page waits for
+ * room in the window, and takes nothing while every key that waits has its bound in flight: it asks again once
+ * a job has ended. A query that failed for good stops the run (it could not tell what is left to do).
+ */
+async function pageOf(run: RunState, size: number, staged: boolean, room?: number): Promise<PageJobs> {
+  if (!run.input.fairness) return nextPage(run, size, staged, room);
+  for (;;) {
+    await condition(() => run.stopped !== undefined || (!run.paused && run.inFlight < run.input.window));
+    if (run.stopped) return { jobs: [], last: false };
+    const [ended, busy] = [run.jobsEnded, run.inFlight];
+    let page: PageJobs;
+    try {
+      page = await nextFairPage(run, size, room);
+    } catch (err) {
+      run.queryFailed(err);
+      return { jobs: [], last: true };
+    }
+    if (page.jobs.length || page.last) return page;
+    if (busy === 0) {
+      run.stop({ state: 'failed', reason: 'the fair queue gave no target while none was in flight' });
+      return page;
+    }
+    await condition(() => run.stopped !== undefined || run.jobsEnded > ended);
   }
 }
 

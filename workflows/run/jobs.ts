@@ -30,7 +30,7 @@ const { awaitJob } = proxyActivities<Activities>({ ...BOOKKEEPING, startToCloseT
  * Runs one job over some of a page's targets (one per-target, a chunk otherwise; a chunk may be staged)
  * and says how it ended.
  */
-export type StartJob = (targets: JobTargets) => Promise<JobEnd>;
+export type StartJob = (targets: JobTargets, fairnessKey?: string) => Promise<JobEnd>;
 
 /**
  * The job of each granularity, behind one interface: a child workflow per target, one per chunk, or one
@@ -52,18 +52,21 @@ export function jobStarter(run: RunState): StartJob {
     input.granularity === 'per-target'
       ? jobWorkflowId(input.batch, input.runKey, first)
       : chunkWorkflowId(workflowInfo().workflowId, ++run.chunks, first, last);
-  const start = (targets: JobTargets, workflowId: string) => {
+  const start = (targets: JobTargets, workflowId: string, fairnessKey?: string) => {
+    // Temporal's task queue fairness shares the workers between the keys too, where the server has it on.
+    const priority = temporalFairness(fairnessKey);
     if (input.granularity === 'per-chunk')
-      return executeChild(chunkJobWorkflow, { workflowId, args: [chunk(targets)], typedSearchAttributes: attributes });
+      return executeChild(chunkJobWorkflow, { workflowId, args: [chunk(targets)], typedSearchAttributes: attributes, ...priority });
     // Only chunks are staged.
     if (!Array.isArray(targets)) throw new Error(`a ${input.granularity} job got a staged chunk`);
     return executeChild(jobWorkflow, {
       workflowId,
       args: [{ ...job, target: targets[0] }],
       typedSearchAttributes: [...attributes, { key: searchAttributes.targetKey, value: searchValue(targets[0].key) }],
+      ...priority,
     });
   };
-  return async (targets) => {
+  return async (targets, fairnessKey) => {
     // A bulk chunk is an activity of the trigger's own: no workflow ID, nothing to collide with.
     if (input.granularity === 'bulk') {
       return runChunk(chunk(targets)).then(
@@ -73,10 +76,15 @@ export function jobStarter(run: RunState): StartJob {
     }
     const workflowId = idOf(...keyRangeOf(targets));
     try {
-      return { status: 'completed', result: await start(targets, workflowId) };
+      return { status: 'completed', result: await start(targets, workflowId, fairnessKey) };
     } catch (err) {
       if (isCancellation(err) || !(err instanceof WorkflowExecutionAlreadyStartedError)) return endOf(err);
       return awaitJob({ workflowId });
     }
   };
+}
+
+/** Temporal takes fairness keys of up to 64 bytes: a longer (or non-ASCII) key is tju's alone. */
+function temporalFairness(fairnessKey?: string): { priority?: { fairnessKey: string } } {
+  return fairnessKey && /^[\x20-\x7e]{1,64}$/.test(fairnessKey) ? { priority: { fairnessKey } } : {};
 }

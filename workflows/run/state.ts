@@ -3,6 +3,7 @@ import { addStepCounts } from '../../src/contracts/chain';
 import { cancelSignal, pauseSignal, resumeSignal, type CancelRequest } from '../../src/contracts/controls';
 import { progressQuery } from '../../src/contracts/controls';
 import type {
+  FairCursor,
   JobResult,
   RunProgress,
   RunStop,
@@ -31,6 +32,12 @@ export class RunState {
   /** Its target query has no page left: the canary was the whole run. */
   exhausted = false;
   inFlight = 0;
+  /** Jobs ended so far in this trigger: a fair run with no target to take waits for the next. */
+  jobsEnded = 0;
+  /** A fair run's targets in flight per fairness key. */
+  readonly inFlightByKey = new Map<string, number>();
+  /** A fair run's place in its queue, carried across continue-as-new. */
+  fair: FairCursor | undefined;
   done = false;
   readonly runningPartitions = new Set<string>();
   readonly jobsInFlight = new Set<CancellationScope>();
@@ -46,6 +53,7 @@ export class RunState {
     this.chunks = state?.chunks ?? 0;
     this.continuedRuns = state?.continuedRuns ?? 0;
     this.paused = state?.paused ?? false;
+    this.fair = state?.fair;
     this.isRun = input.partition === undefined;
   }
 
@@ -145,6 +153,7 @@ export class RunState {
       continuedRuns: this.continuedRuns + 1,
       ...(this.paused ? { paused: this.paused } : {}),
       ...(this.chunks ? { chunks: this.chunks } : {}),
+      ...(this.fair ? { fair: this.fair } : {}),
     };
   }
 
