@@ -22,6 +22,7 @@ import { resolveRun } from '../src/plan';
 import { chunkWorkflowId, jobWorkflowId, partitionWorkflowId } from '../src/contracts/ids';
 import { applyThingsSchema, insertThings, things } from './fixtures/things';
 import { breakerOrders } from './fixtures/breakerOrders';
+import { applyTenantSchema, fairOrders, insertTenantOrders } from './fixtures/tenants';
 
 const DIR = path.join(__dirname, 'fixtures', 'histories');
 /**
@@ -33,7 +34,7 @@ const IDS = path.join(DIR, 'workflow-ids.json');
 const workflowIds = (): Record<string, string> => (fs.existsSync(IDS) ? JSON.parse(fs.readFileSync(IDS, 'utf8')) : {});
 
 async function record(): Promise<void> {
-  const h = await startHarness([issueInvoices, mixedBilling, lingeringBilling, processOrders, things, breakerOrders]);
+  const h = await startHarness([issueInvoices, mixedBilling, lingeringBilling, processOrders, things, breakerOrders, fairOrders]);
   // The format `temporal workflow show -o json` and the Web UI's download give: what operators would send.
   const save = (file: string, workflowId: string, runId?: string) => {
     if (fs.existsSync(path.join(DIR, file))) return;
@@ -179,6 +180,7 @@ async function record(): Promise<void> {
     await recordStagedPerChunk(h, save);
     await recordCanary(h, save);
     await recordBreaker(h, save);
+    await recordFair(h, save);
     save('job-succeeded.json', 'billing.issue-invoices/2026-11-01/1');
     // Subscription 13 has no fee: its first job failed, the retry's succeeded after the fee was set.
     save('job-retried.json', 'billing.issue-invoices/2026-11-01/13');
@@ -273,6 +275,26 @@ async function recordBreaker(h: Harness, save: (file: string, workflowId: string
     for await (const wf of chunkJobsOf(h, '2099-04-02')) save('chunk-job-breaker-waited.json', wf.workflowId, wf.runId);
   } finally {
     await shipping.close();
+  }
+}
+
+/**
+ * Fair runs: three tenants at two in flight each, so pages come back empty while every key is at its bound and
+ * the trigger waits for a job to end — per-target (jobs carrying their fairness keys) and bulk.
+ */
+async function recordFair(h: Harness, save: (file: string, workflowId: string, runId?: string) => unknown): Promise<void> {
+  await applyTenantSchema(h.pool);
+  await insertTenantOrders(h.pool, 'big', 'a', 16, { broken: 7, flaky: 5 });
+  await insertTenantOrders(h.pool, 'small', 'z', 4);
+  await insertTenantOrders(h.pool, 'mid', 'm', 6);
+  const options = { per: { window: 5 }, bulk: { granularity: 'bulk', chunkSize: 3, window: 3 } } as const;
+  for (const [date, mode] of [
+    ['2099-08-01', 'per'],
+    ['2099-08-02', 'bulk'],
+  ] as const) {
+    const run = await h.tju.trigger('test.fair-orders', { date }, options[mode]);
+    expect((await run.result()).total).toBe(26);
+    save(`trigger-fair-${mode === 'per' ? 'per-target' : 'bulk'}.json`, run.workflowId);
   }
 }
 
