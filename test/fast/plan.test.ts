@@ -118,3 +118,24 @@ it('plans bulk runs with their own defaults, and refuses bulk for a batch whose 
     'shop.request-shipping runs as an activity of its own',
   );
 });
+
+it('plans a fair run from job.fairnessKey, its bound defaulting to the window, and refuses what it cannot do', () => {
+  const fair = (job: object) => ({ ...issueInvoices, job: { ...issueInvoices.job, ...job } });
+  const run = (job: object) => resolveRun(fair(job), { date: '2026-11-01' });
+  const byMethod = { fairnessKey: (s: { payment_method: string }) => s.payment_method };
+  expect(buildTriggerInput(run(byMethod)).fairness).toEqual({ maxInFlightPerKey: 100 });
+  expect(buildTriggerInput(run({ ...byMethod, maxInFlightPerKey: 5 }), { window: 20 }).fairness).toEqual({ maxInFlightPerKey: 5 });
+  expect(buildTriggerInput(run({})).fairness).toBeUndefined();
+  expect(() => buildTriggerInput(run({ maxInFlightPerKey: 5 }))).toThrow(
+    'billing.issue-invoices: job.maxInFlightPerKey needs job.fairnessKey',
+  );
+  expect(() => buildTriggerInput(run({ ...byMethod, maxInFlightPerKey: 0 }))).toThrow(
+    'job.maxInFlightPerKey must be a whole number of at least 1 (got 0)',
+  );
+  expect(() => buildTriggerInput(run(byMethod), { partitions: 4 })).toThrow('a fair run takes its targets from one queue by key');
+  const unit = defineUnit({ name: 'test.u', run: async () => undefined });
+  const base = { name: 'test.b', params: z.object({}), runKey: () => 'k', targets: async () => [], job: { input: () => ({}) }, unit };
+  expect(() => defineBatch({ ...base, priority: 0 })).toThrow('priority must be a whole number from 1 (first) to 5 (got 0)');
+  expect(() => defineBatch({ ...base, priority: 2.5 })).toThrow('priority must be');
+  expect(defineBatch({ ...base, priority: 1 }).priority).toBe(1);
+});
