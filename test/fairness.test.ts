@@ -36,8 +36,10 @@ it('finishes a tenant of 50 before one of 5,000 is a tenth done, each tenant at 
   await insertTenantOrders(h.pool, 'small', 'z', 50);
   const worker = await h.startWorker();
   try {
-    const run = await h.tju.trigger(bulkFairOrders, { date: '2099-07-01' });
+    // A short history: the run continues as new several times, between its fair pages.
+    const run = await h.tju.trigger(bulkFairOrders, { date: '2099-07-01' }, { maxHistoryEvents: 300 });
     expect(await run.result()).toMatchObject({ total: 5050, succeeded: 5050, failed: 0 });
+    expect((await run.progress()).continuedRuns).toBeGreaterThan(2);
   } finally {
     await worker.stop();
   }
@@ -62,7 +64,7 @@ it('holds each tenant to 3 in flight in child workflows through a worker SIGKILL
   const broken = await count('tenant_orders WHERE broken');
   let worker = await startWorkerProcess(h);
   try {
-    const run = await h.tju.trigger('test.fair-orders', { date: '2099-07-02' });
+    const run = await h.tju.trigger('test.fair-orders', { date: '2099-07-02' }, { maxHistoryEvents: 400 });
     await until(
       () => count('tenant_effects'),
       (n) => n >= 20,

@@ -23,18 +23,22 @@ export async function dispatchTargets(run: RunState, startJob: StartJob, limit?:
   for (;;) {
     const room = limit === undefined ? undefined : limit - targetsHere;
     if (room === 0) break;
+    // A fair page's targets leave its queue when it is taken: the run continues as new between pages only.
+    if (input.fairness) {
+      const next = await continueAsNewNow(run, limit, dispatchedHere);
+      if (next) return true;
+      if (next === false) break;
+    }
     const { jobs, last } = await pageOf(run, size, staged, room);
     for (const job of jobs) {
       const { targets } = job;
       // Paused: dispatch nothing new until resumed or cancelled; the jobs in flight finish meanwhile.
       await condition(() => run.stopped !== undefined || (!run.paused && run.inFlight < input.window));
       if (run.stopped) break;
-      // Dispatch at least one job per run, so a tiny history limit still makes progress.
-      if (limit === undefined && dispatchedHere > 0 && historyIsLong(run)) {
-        // Children belong to this run: let them finish, then carry the counters and cursor over.
-        await condition(() => run.inFlight === 0);
-        if (!run.stopped) return true; // cancelled or past its threshold meanwhile: end here, not in a new run
-        break;
+      if (!input.fairness) {
+        const next = await continueAsNewNow(run, limit, dispatchedHere);
+        if (next) return true;
+        if (next === false) break;
       }
       run.inFlight++;
       dispatchedHere++;
@@ -112,6 +116,18 @@ async function pageOf(run: RunState, size: number, staged: boolean, room?: numbe
     }
     await condition(() => run.stopped !== undefined || run.jobsEnded > ended);
   }
+}
+
+/**
+ * Whether the run continues as new here: its history is long (and it has dispatched at least one job, so a tiny
+ * history limit still makes progress; never in a canary). Its jobs belong to it: they finish first, and the
+ * counters and cursor are carried over. False: it was cancelled or stopped meanwhile, so it ends here; undefined:
+ * it goes on.
+ */
+async function continueAsNewNow(run: RunState, limit: number | undefined, dispatchedHere: number): Promise<boolean | undefined> {
+  if (limit !== undefined || dispatchedHere === 0 || !historyIsLong(run)) return undefined;
+  await condition(() => run.inFlight === 0);
+  return !run.stopped;
 }
 
 function historyIsLong(run: RunState): boolean {
