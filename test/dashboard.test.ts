@@ -9,7 +9,7 @@ import { TjuClient } from '../src/temporal/client';
 import { TjuSchedules } from '../src/temporal/schedules';
 import { dashboardBatch, DASHBOARD_TABLES } from './fixtures/dashboard';
 import { launchBrowser, see } from './helpers/browser';
-import { TestDashboards } from './helpers/dashboard';
+import { dashboardsOver } from './helpers/dashboard';
 import { until } from './helpers/wait';
 import { startHarness, type Harness } from './helpers/harness';
 
@@ -23,7 +23,11 @@ const QUOTED = `o'brien"; DROP TABLE tju.runs; --`;
 let h: Harness;
 let browser: Browser;
 let tju: TjuClient;
-const dashboards = new TestDashboards(() => ({ pool: h.pool, tju, client: h.client, batches: [batch], taskQueue: h.taskQueue }));
+const dashboards = dashboardsOver(
+  () => h,
+  () => tju,
+  batch,
+);
 const serve = (extra: Partial<DashboardOptions> = {}) => dashboards.serve(extra);
 
 beforeAll(async () => {

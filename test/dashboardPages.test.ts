@@ -7,7 +7,7 @@ import { listFailures } from '../src/db/ledger';
 import { TjuClient } from '../src/temporal/client';
 import { dashboardBatch, DASHBOARD_TABLES } from './fixtures/dashboard';
 import { launchBrowser, see } from './helpers/browser';
-import { signIn, TestDashboards } from './helpers/dashboard';
+import { signIn, dashboardsOver } from './helpers/dashboard';
 import { startHarness, type Harness } from './helpers/harness';
 import { until } from './helpers/wait';
 
@@ -23,14 +23,12 @@ let url: string;
 let runId: string;
 let tju: TjuClient;
 const confirms: string[] = [];
-const dashboards = new TestDashboards(() => ({
-  pool: h.pool,
-  tju,
-  client: h.client,
-  batches: [batch],
-  taskQueue: h.taskQueue,
-  token: TOKEN,
-}));
+const dashboards = dashboardsOver(
+  () => h,
+  () => tju,
+  batch,
+  TOKEN,
+);
 
 beforeAll(async () => {
   h = await startHarness([batch]);

@@ -9,7 +9,7 @@ import type { DashboardOptions } from '../src/dashboard';
 import { TjuClient } from '../src/temporal/client';
 import { dashboardBatch, DASHBOARD_TABLES } from './fixtures/dashboard';
 import { launchBrowser } from './helpers/browser';
-import { signIn as signInAs, TestDashboards } from './helpers/dashboard';
+import { signIn as signInAs, dashboardsOver } from './helpers/dashboard';
 import { startHarness, type Harness } from './helpers/harness';
 import { tju as cli } from './helpers/cli';
 
@@ -23,14 +23,12 @@ let h: Harness;
 let browser: Browser;
 let tju: TjuClient;
 let runId: string;
-const dashboards = new TestDashboards(() => ({
-  pool: h.pool,
-  tju,
-  client: h.client,
-  batches: [batch],
-  taskQueue: h.taskQueue,
-  token: TOKEN,
-}));
+const dashboards = dashboardsOver(
+  () => h,
+  () => tju,
+  batch,
+  TOKEN,
+);
 const serve = (extra: Partial<DashboardOptions> = {}) => dashboards.serve(extra);
 
 beforeAll(async () => {

@@ -2,6 +2,9 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { serveDashboard, type DashboardOptions } from '../../src/dashboard';
+import type { Batch } from '../../src/batch';
+import type { TjuClient } from '../../src/temporal/client';
+import type { Harness } from './harness';
 
 /** Dashboards a test serves on free loopback ports, each with `base` and its own options; all closed at the end. */
 export class TestDashboards {
@@ -23,6 +26,13 @@ export class TestDashboards {
     }
   }
 }
+
+/** Dashboards over a harness's database, client and task queue for one batch (read when each is served). */
+export const dashboardsOver = (harness: () => Harness, tju: () => TjuClient, batch: Batch, token?: string): TestDashboards =>
+  new TestDashboards(() => {
+    const h = harness();
+    return { pool: h.pool, tju: tju(), client: h.client, batches: [batch], taskQueue: h.taskQueue, ...(token ? { token } : {}) };
+  });
 
 /** Signs `name` in through the login form with `token`, landing on the runs page. */
 export async function signIn(page: Page, url: string, name: string, token: string): Promise<void> {
