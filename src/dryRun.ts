@@ -21,6 +21,8 @@ const PER_STEP = { actions: 1, events: 6 };
 const PACE_RUNS = 5;
 /** Refused rows kept as examples: enough to find the bug, never a list that grows with the run. */
 const EXAMPLES = 5;
+/** Fairness keys counted one by one; past this many only their number's lower bound is said (bounded memory). */
+const FAIR_KEYS = 10_000;
 
 export interface RunPlan {
   batch: string;
@@ -32,6 +34,8 @@ export interface RunPlan {
   refused: { count: number; examples: string[] };
   /** Per step, how many selected targets it applies to (`when`). */
   steps: Array<{ unit: string; applies: number }>;
+  /** A fair run (`job.fairnessKey`): its keys, the largest, and each key's bound in flight. */
+  fairness?: { keys: number; moreKeys: boolean; largest: { key: string; targets: number }; maxInFlightPerKey: number };
   /** Each partition's key range and its targets, when the run is partitioned. */
   partitions?: Array<{ after: string | null; upTo: string | null; targets: number }>;
   /** What the run would cost in Temporal, scaled from the benchmark's counts. */
@@ -48,6 +52,13 @@ export async function planRun(pool: Pool, run: ResolvedRun, overrides: TriggerOp
   const input = buildTriggerInput(run, overrides);
   const steps = stepsOf(run.batch);
   const counts = { selected: 0, refused: { count: 0, examples: [] as string[] }, applies: steps.map(() => 0) };
+  const fairKeys = new Map<string, number>();
+  let moreKeys = false;
+  const countKey = (target: Target) => {
+    const key = String(run.batch.job.fairnessKey!(target) ?? '');
+    if (fairKeys.has(key) || fairKeys.size < FAIR_KEYS) fairKeys.set(key, (fairKeys.get(key) ?? 0) + 1);
+    else moreKeys = true;
+  };
   const partitions = await reading(pool, async (tx) => {
     const ranges = await rangesOf(tx, run, input.partitions ?? 1);
     const found: NonNullable<RunPlan['partitions']> = [];
@@ -60,6 +71,7 @@ export async function planRun(pool: Pool, run: ResolvedRun, overrides: TriggerOp
         range,
         (target) => {
           counts.selected++;
+          if (input.fairness) countKey(target);
           const jobInput = run.batch.job.input(target, run.params as never);
           steps.forEach((step, i) => {
             if (!step.when || step.when(jobInput)) counts.applies[i]++;
@@ -78,10 +90,17 @@ export async function planRun(pool: Pool, run: ResolvedRun, overrides: TriggerOp
     selected: counts.selected,
     refused: counts.refused,
     steps: steps.map((step, i) => ({ unit: step.unit.name, applies: counts.applies[i] })),
+    ...(input.fairness ? { fairness: fairnessOf(fairKeys, moreKeys, input.fairness.maxInFlightPerKey) } : {}),
     ...(partitions.length > 1 ? { partitions } : {}),
     temporal: temporalCost(input.granularity, counts.selected, steps.length),
     estimate: await estimate(pool, run.batch, counts.selected, schema),
   };
+}
+
+function fairnessOf(keys: Map<string, number>, moreKeys: boolean, maxInFlightPerKey: number): NonNullable<RunPlan['fairness']> {
+  let largest = { key: '', targets: 0 };
+  for (const [key, targets] of keys) if (targets > largest.targets) largest = { key, targets };
+  return { keys: keys.size, moreKeys, largest, maxInFlightPerKey };
 }
 
 /** The key ranges the run would page: one, or the batch's partitions. */

@@ -105,3 +105,17 @@ it('runs the target query read-only: a query that writes fails, and writes nothi
   await expect(planRun(h.pool, resolveRun(writing, {}))).rejects.toThrow(/read-only transaction/);
   expect((await h.pool.query(`SELECT count(*)::int AS n FROM members WHERE customer = 'sneaky'`)).rows[0].n).toBe(0);
 });
+
+it("says a fair run's keys, its largest, and each key's bound", async () => {
+  await insertSubscriptions(h.pool, 9); // payment methods in turn: card, bank, card, …
+  const byMethod = defineBatch({
+    ...issueInvoices,
+    name: 'test.fair-invoices',
+    job: { ...issueInvoices.job, fairnessKey: (s) => s.payment_method, maxInFlightPerKey: 4 },
+  });
+  const plan = await planRun(h.pool, resolveRun(byMethod, { date: '2099-02-01' }));
+  expect(plan.fairness).toMatchObject({ keys: expect.any(Number), moreKeys: false, maxInFlightPerKey: 4 });
+  expect(plan.fairness!.keys).toBeGreaterThan(1);
+  expect(plan.fairness!.largest.targets).toBeLessThan(plan.selected);
+  expect(plan.fairness!.largest.targets * plan.fairness!.keys).toBeGreaterThanOrEqual(plan.selected);
+});

@@ -30,6 +30,13 @@ function printPlan(plan: RunPlan): void {
   console.log(`${plan.batch} ${plan.runKey} (${plan.mode}): nothing started, nothing written`);
   console.log(`  ${n(plan.selected)} target(s) selected`);
   for (const step of plan.steps) console.log(`  step ${step.unit}: ${n(step.applies)} target(s)`);
+  if (plan.fairness) {
+    const { keys, moreKeys, largest, maxInFlightPerKey } = plan.fairness;
+    console.log(
+      `  fair by job.fairnessKey: ${moreKeys ? 'more than ' : ''}${n(keys)} key(s), the largest ${JSON.stringify(largest.key)} ` +
+        `with ${n(largest.targets)} target(s); at most ${n(maxInFlightPerKey)} in flight per key`,
+    );
+  }
   for (const [i, p] of (plan.partitions ?? []).entries()) {
     console.log(`  partition ${i}: keys after ${p.after ?? '(start)'} up to ${p.upTo ?? '(end)'}: ${n(p.targets)} target(s)`);
   }
