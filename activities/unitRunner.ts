@@ -14,6 +14,8 @@ import { Slots } from '../src/util/slots';
 import { batchOf, type ActivityDeps, type UnitEvent } from './deps';
 import { BreakerGate } from './breaker';
 import type { BreakerSettings } from '../src/unit';
+import { tracingOn } from '../src/telemetry/tracing';
+import { inUnitSpan } from '../src/telemetry/unitSpan';
 
 /** How one unit runs, beside its target: its attempt, what its heartbeat does, where it was scheduled. */
 export interface UnitRun {
@@ -88,12 +90,26 @@ export class UnitRunner {
     };
   }
 
-  /** One attempt of one target's step. */
+  /** One attempt of one target's step; with tracing on, in a span of its own (src/telemetry/unitSpan.ts). */
   async run(prepared: PreparedStep, target: Target, run: UnitRun): Promise<Exclude<StepOutcome, 'failed'>> {
-    const { job, step, timeoutMs } = prepared;
+    const { job, step } = prepared;
     if (!step) throw new NonRetryableError(`${job.batch} has no step ${job.step}: was the batch changed mid-run?`);
     const input = prepared.inputOf(target);
     if (step.when && !step.when(input)) return 'not-applicable';
+    if (!tracingOn()) return this.attempt(prepared, step, target, input, run);
+    return inUnitSpan({ ...job, unit: step.unit.name, targetKey: target.key, attempt: run.attempt }, () =>
+      this.attempt(prepared, step, target, input, run),
+    );
+  }
+
+  private async attempt(
+    prepared: PreparedStep,
+    step: ChainStep<unknown>,
+    target: Target,
+    input: unknown,
+    run: UnitRun,
+  ): Promise<Exclude<StepOutcome, 'failed' | 'not-applicable'>> {
+    const { job, timeoutMs } = prepared;
     const { session, attempt } = run;
     const admission = step.unit.breaker && (await this.admit(step.unit.name, step.unit.breaker, timeoutMs, session));
     const context = Context.current();

@@ -1,8 +1,12 @@
 import type { Logger as TemporalLogger, LogLevel, LogMetadata } from '@temporalio/common';
 import pino from 'pino';
+import { traceIds } from './telemetry/tracing';
 
-/** tju's structured log: one JSON line per event on stderr; TJU_LOG_LEVEL sets the level (default warn). */
-export const logger = pino({ level: process.env.TJU_LOG_LEVEL ?? 'warn', base: undefined }, pino.destination(2));
+/**
+ * tju's structured log: one JSON line per event on stderr; TJU_LOG_LEVEL sets the level (default warn). With
+ * tracing on, a line written inside a span carries its `trace_id` and `span_id`.
+ */
+export const logger = pino({ level: process.env.TJU_LOG_LEVEL ?? 'warn', base: undefined, mixin: traceIds }, pino.destination(2));
 
 // Temporal's own metadata that helps nobody reading a log line.
 const DROPPED = new Set(['taskToken', 'sdkComponent']);

@@ -7,6 +7,7 @@ import { createPool } from '../db/pool';
 import { checkMigrated } from '../db/migrate';
 import { connectClient } from '../temporal/connect';
 import { TjuClient } from '../temporal/client';
+import { startTracing } from '../telemetry/tracing';
 
 export interface Session {
   config: Config;
@@ -19,10 +20,16 @@ export interface Session {
 /** A client on the configured Temporal server, for commands that start or inspect runs. */
 export async function openSession(batches: readonly Batch[], config: Config, db?: Pool): Promise<Session> {
   const { address } = config.temporal;
+  // OTEL_* in the environment: what this command starts opens a run's trace (flushed when it closes).
+  const tracing = await startTracing();
   const client = await connectClient(config.temporal);
   const uiUrl = uiUrlFor(config, address);
   const tju = new TjuClient({ client, batches, taskQueue: config.taskQueue, uiUrl, db, schema: config.schema });
-  return { config, address, client, tju, close: () => client.connection.close() };
+  const close = async () => {
+    await client.connection.close();
+    await tracing?.shutdown();
+  };
+  return { config, address, client, tju, close };
 }
 
 /** Runs `fn` with a session, closing it after; with `db`, its client reads run history there too. */

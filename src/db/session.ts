@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { tracingOn } from '../telemetry/tracing';
+import { tracedDb } from '../telemetry/unitSpan';
 import type { Client, Pool, PoolClient, QueryResult } from 'pg';
 import type { Slots } from '../util/slots';
 import type { RunnableUnit, UnitContext, UnitOutcome } from './types';
@@ -92,7 +94,8 @@ export class UnitSession {
         this.release();
         return { outcome: 'skipped' };
       }
-      const outcome = (await unit.run(client, input, unitContext(unit, input, key, options, stop))) ?? 'succeeded';
+      const tx = tracingOn() ? tracedDb(client) : client;
+      const outcome = (await unit.run(tx, input, unitContext(unit, input, key, options, stop))) ?? 'succeeded';
       stop.throwIfAborted();
       committing = outcome;
       await this.commit(client, claim, outcome === 'skipped', !broken && !this.slots?.contended ? next?.() : undefined);

@@ -1,4 +1,5 @@
 import type { Client, Connection } from '@temporalio/client';
+import { tracingOn } from '../telemetry/tracing';
 import type { NativeConnection } from '@temporalio/worker';
 import type { TemporalTarget } from '../config';
 import { UnreachableError, UserError } from '../errors';
@@ -32,7 +33,14 @@ export async function connectClient({ address, namespace, tls, apiKey, metadata,
     }
     throw unreachable(address, err);
   }
-  return new Client({ connection, namespace, ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}) });
+  // Traced (OTEL_* in the environment): the run's start opens its trace.
+  const interceptors = tracingOn() ? await (await import('../telemetry/temporal')).tracedClientInterceptors() : undefined;
+  return new Client({
+    connection,
+    namespace,
+    ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
+    ...(interceptors ? { interceptors } : {}),
+  });
 }
 
 export async function connectWorker({ address, tls, apiKey, metadata }: TemporalTarget): Promise<NativeConnection> {

@@ -7,6 +7,7 @@ import { unitTaskQueue } from '../contracts/ids';
 import { temporalLogger } from '../log';
 import { BatchRegistry } from '../registry';
 import { Slots } from '../util/slots';
+import { currentTracing, tracingOn } from '../telemetry/tracing';
 
 /**
  * Activities beside the units: the triggers' reads and records (pages, failure records, run history), bulk
@@ -71,10 +72,14 @@ export const workflowsPath = require.resolve('../../workflows');
  */
 const preloadModules = ['@temporalio/workflow', '@temporalio/common'];
 
-/** Bundles `workflows/` once: every worker of a process (one per task queue) can share the result. */
-export async function bundleWorkflows(): Promise<{ code: string }> {
+/**
+ * Bundles `workflows/` once: every worker of a process (one per task queue) can share the result. With
+ * `tracing`, Temporal's OpenTelemetry workflow interceptors go in with it (src/telemetry/temporal.ts).
+ */
+export async function bundleWorkflows({ tracing = tracingOn() } = {}): Promise<{ code: string }> {
   const { bundleWorkflowCode } = await import('@temporalio/worker');
-  const { code } = await bundleWorkflowCode({ workflowsPath, preloadModules, logger: bundlerLogger });
+  const workflowInterceptorModules = tracing ? (await import('../telemetry/temporal')).workflowTracingModules() : undefined;
+  const { code } = await bundleWorkflowCode({ workflowsPath, preloadModules, logger: bundlerLogger, workflowInterceptorModules });
   return { code };
 }
 
@@ -121,6 +126,7 @@ export function unitQueuesOf(batches: readonly Batch[], jobQueue: string, defaul
 export async function createUnitWorkers(options: TjuWorkerOptions & { defaultTaskQueue?: string }): Promise<Worker[]> {
   const { Worker } = await import('@temporalio/worker');
   const activities = await activitiesFor(options);
+  const tracing = await tracingOptions();
   return Promise.all(
     unitQueuesOf(options.batches, options.taskQueue, options.defaultTaskQueue).map(({ taskQueue, rateLimit }) =>
       Worker.create({
@@ -129,6 +135,7 @@ export async function createUnitWorkers(options: TjuWorkerOptions & { defaultTas
         activities,
         // The process's unit slots bound the units; the task slots only keep a queue from taking them all.
         maxConcurrentActivityTaskExecutions: options.maxConcurrentUnits ?? 20,
+        ...tracing,
         ...(rateLimit !== undefined ? { maxTaskQueueActivitiesPerSecond: rateLimit } : {}),
       }),
     ),
@@ -161,6 +168,13 @@ const sharedOptions = (options: TjuWorkerOptions) => ({
     : {}),
 });
 
+/** With tracing on, the activity interceptors and the workflow spans' sink; nothing when off. */
+async function tracingOptions(sinks?: WorkerOptions['sinks']): Promise<Partial<WorkerOptions>> {
+  const tracing = currentTracing();
+  if (!tracing) return {};
+  return (await import('../telemetry/temporal')).tracedWorkerOptions(tracing, sinks);
+}
+
 // The SDK's worker and the activities load with the first worker: a command that runs none never pays for them.
 const activitiesFor = async (options: TjuWorkerOptions) =>
   (await import('../../activities')).createActivities({
@@ -184,6 +198,7 @@ export async function createWorker(options: TjuWorkerOptions): Promise<Worker> {
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     activities: await activitiesFor(options),
     sinks: metricSinks(),
+    ...(await tracingOptions(metricSinks())),
     // Units run as local activities (or regular ones, as a unit declares), each in one of the process's unit
     // slots; the trigger's own activities (pages, records, bulk chunks) take task slots beside them.
     maxConcurrentLocalActivityExecutions: options.maxConcurrentUnits ?? 20,

@@ -1,4 +1,5 @@
 import type { Worker } from '@temporalio/worker';
+import { startTracing } from '../telemetry/tracing';
 import type { Pool } from 'pg';
 import { parseDuration, type TemporalTarget } from '../config';
 import type { Batch } from '../batch';
@@ -44,6 +45,8 @@ export function taskQueuesOf(batches: readonly Batch[], defaultQueue: string): s
  * let in-flight units finish within the grace time) or until a lifetime or memory limit asks for the same.
  */
 export async function runWorkerProcess(options: WorkerProcessOptions): Promise<void> {
+  // OTEL_* in the environment: workflows, activities, units and their SQL are traced (src/telemetry/).
+  const tracing = await startTracing();
   const connection = await connectWorker(options.temporal);
   const workers: Worker[] = [];
   // Hooks are called here, apart from the runs that queued them.
@@ -118,5 +121,6 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
   } finally {
     await hooks.stop();
     await connection.close();
+    await tracing?.shutdown();
   }
 }

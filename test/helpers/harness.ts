@@ -27,6 +27,8 @@ export interface Harness {
     maxConcurrentUnits?: number;
     taskQueue?: string;
     deployment?: WorkerDeployment;
+    /** Another workflow bundle than the suite's (one with tracing's interceptors). */
+    workflowBundle?: { code: string };
   }): Promise<{ worker: Worker; stop(): Promise<void> }>;
   close(): Promise<void>;
 }
@@ -52,34 +54,26 @@ export async function startHarness(batches: readonly Batch[], options: { worker?
   const tju = new TjuClient({ client, batches, taskQueue, db: pool });
   const workers: Array<() => Promise<void>> = [];
 
-  const startWorker: Harness['startWorker'] = async ({ maxConcurrentUnits = 20, taskQueue: queue = taskQueue, deployment } = {}) => {
+  const startWorker: Harness['startWorker'] = async ({
+    maxConcurrentUnits = 20,
+    taskQueue: queue = taskQueue,
+    deployment,
+    workflowBundle,
+  } = {}) => {
     // Only where a worker runs: the runtime shuts itself down when its last worker closes, and one that
     // never had a worker would keep the test process alive.
     installRuntime();
     const workerConnection = await NativeConnection.connect({ address });
     // As `tju worker` does: hooks are called by the worker, apart from the runs.
     const hooks = startHookDelivery({ pool, batches, pollMs: 200 });
+    const shared = { connection: workerConnection, namespace, taskQueue: queue, batches, pool, maxConcurrentUnits, deployment };
     const worker = await createWorker({
-      connection: workerConnection,
-      namespace,
-      taskQueue: queue,
-      batches,
-      pool,
-      maxConcurrentUnits,
+      ...shared,
       onHookQueued: hooks.wake,
-      workflowBundle: { codePath: process.env.TJU_TEST_WORKFLOW_BUNDLE! },
-      deployment,
+      workflowBundle: workflowBundle ?? { codePath: process.env.TJU_TEST_WORKFLOW_BUNDLE! },
     });
     // The queues of units that have their own (a rate limit), as `tju worker` polls them.
-    const units = await createUnitWorkers({
-      connection: workerConnection,
-      namespace,
-      taskQueue: queue,
-      batches,
-      pool,
-      maxConcurrentUnits,
-      deployment,
-    });
+    const units = await createUnitWorkers(shared);
     const running = Promise.all([worker, ...units].map((w) => w.run()));
     let stopped: Promise<void> | undefined;
     const stop = () =>
