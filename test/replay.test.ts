@@ -4,6 +4,10 @@
 // overwritten, because they stand for runs recorded by earlier code that are still in flight somewhere.
 // Histories of tju 0.1 (fixtures/histories-0.1/) are refused with the upgrade note, never replayed.
 import { metricSinks } from '../src/temporal/metrics';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { Resource } from '@opentelemetry/resources';
+import { bundleWorkflows } from '../src/temporal/worker';
+import { tracedWorkerOptions } from '../src/telemetry/temporal';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -422,3 +426,22 @@ it('replays every recorded history without non-determinism', async () => {
   expect(failures).toEqual([]);
   expect(histories.length).toBeGreaterThanOrEqual(7);
 });
+
+it('replays every recorded history with tracing on: turning OTEL_* on in a deploy does not break runs in flight', async () => {
+  const ids = workflowIds();
+  const histories = fixtures().map((file) => ({ workflowId: ids[file] ?? file, history: read(file) }));
+  const exporter = new InMemorySpanExporter();
+  const tracing = {
+    spanProcessor: new SimpleSpanProcessor(exporter),
+    resource: new Resource({ 'service.name': 'tju' }),
+    shutdown: async () => {},
+  };
+  const { sinks } = await tracedWorkerOptions(tracing, metricSinks());
+  const failures: string[] = [];
+  for await (const result of Worker.runReplayHistories({ workflowBundle: await bundleWorkflows({ tracing: true }), sinks }, histories)) {
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  expect(failures).toEqual([]);
+  // Replaying exports nothing: the spans were the original run's.
+  expect(exporter.getFinishedSpans()).toEqual([]);
+}, 120_000);
