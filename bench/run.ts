@@ -1,4 +1,4 @@
-// npm run bench -- [--targets N] [--modes raw,bare,floor,per-target,per-chunk,bulk] [--concurrency C] [--workers 1,2] [--repeat R]
+// npm run bench -- [--targets N] [--modes raw,bare,floor,per-target,per-chunk,bulk] [--concurrency C] [--workers 1,2] [--repeat R] [--tracing]
 // Seeds N subscriptions and bills them six ways on the same data, in one run: `raw` (the unit's statements
 // through plain `pg` on C connections, no framework: the physical floor of this unit here), `bare` (the Unit
 // through `unit.execute` in a plain loop, no ledger: no idempotency at all), the floor (the same loop with the
@@ -30,6 +30,7 @@ import { historyCost, totalActions } from './history';
 import { JOBS_PER_SECOND_PER_TRIGGER, sizing } from './sizing';
 import { Recorder } from './measure';
 import { startWorkers } from './workerProcesses';
+import { startOtlpSink, type OtlpSink } from './otlpSink';
 
 const MODES = ['raw', 'bare', 'floor', 'per-target', 'per-chunk', 'bulk'] as const;
 /** Modes that run the unit in a plain loop, without Temporal. */
@@ -147,6 +148,8 @@ interface BenchOptions {
   workers: number[];
   repeat: number;
   out: string;
+  /** Each tju mode also runs traced, to an OTLP sink of the bench's own. */
+  tracing: boolean;
 }
 
 function parseOptions(): BenchOptions {
@@ -162,6 +165,7 @@ function parseOptions(): BenchOptions {
     .option('--chunk-concurrency <n>', 'units at once inside one chunk job (per-chunk)', positiveInt)
     .option('--max-history-events <n>', "events after which a trigger continues as new (default: the trigger's own)", positiveInt)
     .option('--repeat <n>', 'run every mode this many times, interleaved; the table shows medians', positiveInt, 1)
+    .option('--tracing', 'run each tju mode also with OpenTelemetry tracing on (to a local OTLP sink), interleaved', false)
     .option('--out <dir>', 'where to write the JSON and SVG', path.join(projectRoot, 'bench', 'results'))
     .exitOverride()
     .configureOutput({ outputError: (m, write) => write(`bench: ${m.replace(/^error: /, '')}`) })
@@ -180,6 +184,8 @@ interface Bench {
   address?: string;
   serverPid?: number;
   bundlePath?: string;
+  /** With --tracing: the bundle with the workflow interceptors, and where traced workers export. */
+  traced?: { bundlePath: string; sink: OtlpSink };
   tuning: Record<string, number | undefined>;
 }
 
@@ -205,8 +211,9 @@ async function main() {
   const tuning = { window, partitions, chunkSize, chunkConcurrency, pageSize, maxHistoryEvents };
   // Bundled once; each worker process loads the file.
   const bundlePath = usesTemporal ? path.join(os.tmpdir(), `tju-bench-${process.pid}-workflows.js`) : undefined;
-  if (bundlePath) fs.writeFileSync(bundlePath, (await bundleWorkflows()).code);
-  const bench: Bench = { options, pool, databaseUrl: databaseUrl.toString(), address, serverPid, bundlePath, tuning };
+  if (bundlePath) fs.writeFileSync(bundlePath, (await bundleWorkflows({ tracing: false })).code);
+  const traced = options.tracing && usesTemporal ? await tracedBundle() : undefined;
+  const bench: Bench = { options, pool, databaseUrl: databaseUrl.toString(), address, serverPid, bundlePath, traced, tuning };
   try {
     const { results, lines } = await runAll(bench);
     report(bench, results, lines);
@@ -214,7 +221,18 @@ async function main() {
     await pool.end();
     await server?.stop();
     if (bundlePath) fs.rmSync(bundlePath, { force: true });
+    if (traced) {
+      fs.rmSync(traced.bundlePath, { force: true });
+      await traced.sink.close();
+    }
   }
+}
+
+/** The traced runs' bundle (with Temporal's workflow interceptors) and their OTLP sink. */
+async function tracedBundle(): Promise<NonNullable<Bench['traced']>> {
+  const bundlePath = path.join(os.tmpdir(), `tju-bench-${process.pid}-workflows-traced.js`);
+  fs.writeFileSync(bundlePath, (await bundleWorkflows({ tracing: true })).code);
+  return { bundlePath, sink: await startOtlpSink() };
 }
 
 /** Each tju mode once per worker count, the loops once; the whole sequence `repeat` times, interleaved. */
@@ -225,24 +243,36 @@ async function runAll(bench: Bench) {
   await seedSubscriptions(pool, Math.min(options.targets, 2000), { inactiveEvery: 0, brokenEvery: 0 });
   await loop(pool, Math.min(options.targets, 2000), options.concurrency, '2029-12-31', 'floor');
   const once = options.modes.flatMap((mode) =>
-    LOOPS.includes(mode) ? [{ mode, workers: 0 }] : options.workers.map((workers) => ({ mode, workers })),
+    LOOPS.includes(mode)
+      ? [{ mode, workers: 0, traced: false }]
+      : options.workers.flatMap((workers) => [false, ...(options.tracing ? [true] : [])].map((traced) => ({ mode, workers, traced }))),
   );
   const plan = Array.from({ length: options.repeat }, () => once).flat();
   const results: Result[] = [];
   const lines: Array<{ label: string; points: Array<{ t: number; done: number }> }> = [];
-  for (const [i, { mode, workers }] of plan.entries()) {
+  for (const [i, { mode, workers, traced }] of plan.entries()) {
     await seedSubscriptions(pool, options.targets, { inactiveEvery: 0, brokenEvery: 0 });
     await settle(pool);
     const date = new Date(Date.UTC(2030, 0, 1 + i)).toISOString().slice(0, 10);
-    const label = workers > 1 ? `${mode} x${workers}` : mode;
+    const label = `${workers > 1 ? `${mode} x${workers}` : mode}${traced ? ' traced' : ''}`;
     console.error(`${label}: billing ${options.targets} subscriptions...`);
-    const { result, recorder } = await runOnce(bench, { mode, workers, date, label, i });
+    const { result, recorder } = await runOnce(bench, { mode, workers, date, label, i, traced });
     const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoices');
     if (rows[0].n !== options.targets) throw new Error(`${mode}: ${rows[0].n} invoices for ${options.targets} targets`);
     results.push(result);
     lines.push({ label: options.repeat > 1 ? `${label} (${Math.floor(i / once.length) + 1})` : label, points: recorder.series });
   }
   return { results, lines };
+}
+
+/** One run of a mode: its worker count, run date, label, place in the plan, and whether it is traced. */
+interface TjuRun {
+  mode: Mode;
+  workers: number;
+  date: string;
+  label: string;
+  i: number;
+  traced?: boolean;
 }
 
 /** What a mode's run leaves to measure; a tju run reads the CPU around its trigger alone, not its workers' start. */
@@ -255,7 +285,7 @@ interface Measured {
 }
 
 /** One run of one mode, measured: its rate and latencies, its CPU, and the ledger it grew. */
-async function runOnce(bench: Bench, run: { mode: Mode; workers: number; date: string; label: string; i: number }) {
+async function runOnce(bench: Bench, run: TjuRun) {
   const { options, pool, serverPid } = bench;
   const ledgerBytesBefore = await ledgerBytes(pool);
   const cpuBefore = readCpu(serverPid);
@@ -275,7 +305,7 @@ async function runOnce(bench: Bench, run: { mode: Mode; workers: number; date: s
 }
 
 /** A tju mode: its workers, one trigger run, then what its histories cost. */
-async function runTju(bench: Bench, run: { mode: Mode; workers: number; date: string; label: string; i: number }) {
+async function runTju(bench: Bench, run: TjuRun) {
   const { options, address, serverPid, tuning } = bench;
   const taskQueue = `bench-${process.pid}-${run.mode}-${run.workers}-${run.i}`; // one per run: its histories are counted by queue
   const workers = await startWorkers(run.workers, {
@@ -283,7 +313,9 @@ async function runTju(bench: Bench, run: { mode: Mode; workers: number; date: st
     taskQueue,
     databaseUrl: bench.databaseUrl,
     concurrency: options.concurrency,
-    bundlePath: bench.bundlePath!,
+    ...(run.traced
+      ? { bundlePath: bench.traced!.bundlePath, otlpEndpoint: bench.traced!.sink.endpoint }
+      : { bundlePath: bench.bundlePath! }),
   });
   const client = new Client({ connection: await Connection.connect({ address: address! }) });
   const tju = new TjuClient({ client, batches: [batch], taskQueue });

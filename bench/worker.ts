@@ -6,6 +6,7 @@ import { connectWorker } from '../src/temporal/connect';
 import { installRuntime } from '../src/temporal/runtime';
 import { createUnitWorkers, createWorker, poolSizeFor } from '../src/temporal/worker';
 import { rateLimitedBilling } from './rateLimitedBatch';
+import { startTracing } from '../src/telemetry/tracing';
 
 export interface BenchWorkerConfig {
   address: string;
@@ -16,6 +17,8 @@ export interface BenchWorkerConfig {
   bundlePath: string;
   /** Also run the rate-limited batch, with its unit's own queue (bench/rateLimit.ts). */
   rateLimited?: boolean;
+  /** Trace to this OTLP/HTTP endpoint (`--tracing`); the bundle then holds the workflow interceptors. */
+  otlpEndpoint?: string;
 }
 
 /** Messages a bench worker sends: ready to poll, then batches of [scheduledAt, finishedAt, ...] pairs. */
@@ -24,6 +27,8 @@ export type BenchWorkerMessage = { ready: true } | { units: number[] };
 async function main() {
   const config = JSON.parse(process.argv[2]) as BenchWorkerConfig;
   installRuntime();
+  if (config.otlpEndpoint) process.env.OTEL_EXPORTER_OTLP_ENDPOINT = config.otlpEndpoint;
+  const tracing = config.otlpEndpoint ? await startTracing() : undefined;
   const pool = createPool(config.databaseUrl, poolSizeFor(config.concurrency));
   const connection = await connectWorker({ address: config.address, namespace: 'default' });
   let units: number[] = [];
@@ -53,6 +58,7 @@ async function main() {
   flush();
   await pool.end();
   await connection.close();
+  await tracing?.shutdown();
   process.disconnect();
 }
 
