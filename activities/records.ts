@@ -1,4 +1,5 @@
 import { recordFailure, ledgerStates, runIdOf } from '../src/db/ledger';
+import { activeTraceId } from '../src/telemetry/tracing';
 import { recordRun } from '../src/db/runHistory';
 import { inTransaction } from '../src/db/transaction';
 import { stepsOf, type Batch } from '../src/batch';
@@ -44,7 +45,9 @@ export function recordKeeping({ pool, batches, schema, onFailure, hookRetry, onH
 
     /** The trigger's start, pauses, counts and end, in `run_history`: kept after Temporal drops the run. */
     async recordRun(update: RunRecordUpdate): Promise<void> {
-      await recordRun(pool, update, schema);
+      // Inside the activity's span when tracing: the row keeps the run's trace for the dashboard's link.
+      const traceId = activeTraceId();
+      await recordRun(pool, traceId ? { ...update, traceId } : update, schema);
     },
 
     /** Queues the failure hook's event for a run that ended with failed targets. */

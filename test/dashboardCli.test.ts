@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-it('refuses a short token and a bad port in one line, before listening', async () => {
+it('refuses a short token, a bad port and a trace URL without {traceId} in one line, before listening', async () => {
   const short = await tju(['dashboard'], { ...h.env, TJU_DASHBOARD_TOKEN: 'short' });
   expect(short).toMatchObject({ code: 2, stdout: '' });
   expect(short.stderr).toBe('tju: TJU_DASHBOARD_TOKEN: must be at least 16 characters (it guards the buttons that change runs)\n');
@@ -20,6 +20,15 @@ it('refuses a short token and a bad port in one line, before listening', async (
   expect(port.code).toBe(2);
   expect(port.stderr.trim().split('\n')).toHaveLength(1);
   expect(port.stderr).toContain('expected a port number from 1 to 65535');
+  const trace = await tju(['dashboard', '--trace-url', 'http://localhost:16686/trace/'], h.env);
+  expect(trace).toMatchObject({ code: 2, stdout: '' });
+  expect(trace.stderr.trim().split('\n')).toHaveLength(1);
+  expect(trace.stderr).toContain('expected an http(s) URL with {traceId} in it');
+  const fromEnv = await tju(['dashboard'], { ...h.env, TJU_TRACE_URL: 'jaeger:16686/{traceId}' });
+  expect(fromEnv.code).not.toBe(0);
+  expect(fromEnv.stderr).toBe(
+    'tju: TJU_TRACE_URL: expected an http(s) URL with {traceId} in it, e.g. http://localhost:16686/trace/{traceId}\n',
+  );
 });
 
 it('serves the runs page on 127.0.0.1, read-only without a token, and stops on SIGTERM', async () => {

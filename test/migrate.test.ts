@@ -102,6 +102,7 @@ it('upgrades a database at the layout before schemas in place, keeping its ledge
     '0007_dashboard_sessions',
     '0008_breakers',
     '0009_fair_queue',
+    '0010_run_traces',
   ]);
 
   expect(await tablesIn(url, 'public')).toEqual(['invoices', 'subscriptions']);
@@ -138,6 +139,7 @@ it('moves a ledger keyed by batch and run key to run numbers in place: done work
     '0007_dashboard_sessions',
     '0008_breakers',
     '0009_fair_queue',
+    '0010_run_traces',
   ]);
   expect(await query(url, 'SELECT batch, run_key FROM tju.runs ORDER BY id')).toEqual([
     { batch: 'billing.issue-invoices', run_key: '2026-10-01' },

@@ -13,6 +13,7 @@ import { bundleWorkflows } from '../src/temporal/worker';
 import { startTracing, type Tracing } from '../src/telemetry/tracing';
 import { tracedClientInterceptors } from '../src/telemetry/temporal';
 import { errorGroupOf } from '../src/telemetry/unitSpan';
+import { createDashboard } from '../src/dashboard';
 
 type ThingInput = { key: string; runKey: string };
 /** Reserves stock: `t-flaky` times out on its first attempt. */
@@ -151,6 +152,29 @@ it('traces a per-target run: trigger → job → step activity → unit attempt 
   // A job per target under the trigger.
   const [trigger] = spans.filter((s) => s.name === 'RunWorkflow:triggerWorkflow');
   expect(tree.children(trigger, 'StartChildWorkflow:jobWorkflow')).toHaveLength(3);
+
+  // The run history keeps the run's trace, and the dashboard links the run and the target to it.
+  const traceId = trigger.spanContext().traceId;
+  const { rows } = await h.pool.query(
+    `SELECT r.id::text, h.trace_id FROM tju.runs r JOIN tju.run_history h ON h.run_id = r.id WHERE r.run_key = '2099-10-01'`,
+  );
+  expect(rows).toEqual([{ id: expect.any(String), trace_id: traceId }]);
+  const dashboard = createDashboard({
+    pool: h.pool,
+    tju,
+    client: h.client,
+    batches: [traced],
+    taskQueue: h.taskQueue,
+    traceUrl: 'http://traces.example/trace/{traceId}',
+  });
+  try {
+    const page = async (url: string) => (await dashboard.fetch(new Request(`http://localhost${url}`))).text();
+    const link = `href="http://traces.example/trace/${traceId}"`;
+    expect(await page(`/runs/${rows[0].id}`)).toContain(link);
+    expect(await page(`/targets?key=t-flaky&batch=test.traced`)).toContain(link);
+  } finally {
+    await dashboard.close();
+  }
 }, 300_000);
 
 it('traces a bulk run: trigger → chunk activity → each unit attempt → SQL', async () => {

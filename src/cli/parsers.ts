@@ -33,3 +33,16 @@ export const collect = (value: string, previous: string[] = []): string[] => [..
 
 /** Whether an address to listen on reaches this machine only. */
 export const isLoopback = (host: string): boolean => /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i.test(host);
+
+/** A trace URL template: an http(s) URL with `{traceId}` where the trace's ID goes. */
+export function traceUrlTemplate(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value.replaceAll('{traceId}', 'x'));
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || !value.includes('{traceId}'))
+    throw new InvalidArgumentError('expected an http(s) URL with {traceId} in it, e.g. http://localhost:16686/trace/{traceId}');
+  return value;
+}

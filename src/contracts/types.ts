@@ -77,6 +77,8 @@ export interface RunRecordUpdate {
   finished: boolean;
   counts?: RunSummary;
   reason?: string;
+  /** The run's trace (OpenTelemetry), set by the worker that records it when tracing is on. */
+  traceId?: string;
 }
 
 export interface RunProgress extends RunSummary {

@@ -37,6 +37,11 @@ export interface DashboardOptions {
   basePath?: string;
   /** Whether this process has the codec's keys (TJU_CODEC_KEYS). */
   codecKeys?: boolean;
+  /**
+   * Where a trace is shown, `{traceId}` standing for its ID (TJU_TRACE_URL), e.g.
+   * `http://localhost:16686/trace/{traceId}` for Jaeger: runs and targets then link to their traces.
+   */
+  traceUrl?: string;
   /** Runs per page of the runs list. */
   pageSize?: number;
 }
@@ -93,6 +98,7 @@ export function dashboardOf(appOptions: DashboardOptions): Dashboard {
       signedIn: auth.signedIn(c),
       csrf: auth.csrf(c),
       codec: options.codecKeys ? 'keys' : 'none',
+      ...(options.traceUrl ? { traceUrl: options.traceUrl } : {}),
       flash: c.req.query('done')?.slice(0, 500),
       error: c.req.query('error')?.slice(0, 500),
     }),

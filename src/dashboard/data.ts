@@ -132,6 +132,8 @@ export interface TimelineEntry {
   /** A failure whose unit has since a ledger row for the target. */
   resolved?: boolean;
   target?: Record<string, unknown>;
+  /** The trace of the run's start it happened in, when its workers traced it. */
+  traceId?: string | null;
 }
 
 /**
@@ -148,7 +150,10 @@ export async function targetTimeline(
 ): Promise<TimelineEntry[]> {
   const t = tjuTables(schema);
   const { rows } = await db.query<TimelineEntry>(
-    `SELECT * FROM (
+    `SELECT e.*, (SELECT h.trace_id FROM ${t.runHistory} h
+                    WHERE h.run_id = e."runId"::bigint AND h.started_at <= e.at AND h.trace_id IS NOT NULL
+                    ORDER BY h.started_at DESC LIMIT 1) AS "traceId"
+       FROM (
        SELECT l.recorded_at AS at, 'ledger' AS kind, r.id::text AS "runId", r.batch, r.run_key AS "runKey", l.unit,
               CASE WHEN l.skipped THEN 'skipped' ELSE 'succeeded' END AS what, NULL::int AS attempts, NULL::boolean AS resolved,
               NULL::jsonb AS target

@@ -11,6 +11,8 @@ export interface RunRecord extends Pick<RunRecordUpdate, 'batch' | 'runKey' | 'w
   reason: string | null;
   /** What holds the run up now (its target query failing), while it runs. */
   problem: string | null;
+  /** Its trace, when its workers traced it (OpenTelemetry). */
+  traceId: string | null;
 }
 
 /**
@@ -22,12 +24,12 @@ export async function recordRun(db: Db, update: RunRecordUpdate, schema?: string
   const runId = await runIdOf(db, update.batch, update.runKey, schema);
   await db.query(
     `INSERT INTO ${tjuTables(schema).runHistory} AS h
-       (workflow_id, execution_id, run_id, kind, params, state, started_at, finished_at, counts, reason)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN now() END, $9, $10)
+       (workflow_id, execution_id, run_id, kind, params, state, started_at, finished_at, counts, reason, trace_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN now() END, $9, $10, $11)
      ON CONFLICT (workflow_id, execution_id) DO UPDATE SET
        state = excluded.state, finished_at = excluded.finished_at, counts = coalesce(excluded.counts, h.counts),
        started_at = excluded.started_at,
-       reason = excluded.reason, updated_at = now(),
+       reason = excluded.reason, updated_at = now(), trace_id = coalesce(h.trace_id, excluded.trace_id),
        problem = CASE WHEN excluded.finished_at IS NULL THEN h.problem END
      WHERE h.finished_at IS NULL`,
     [
@@ -41,6 +43,7 @@ export async function recordRun(db: Db, update: RunRecordUpdate, schema?: string
       update.finished,
       update.counts ? JSON.stringify(update.counts) : null,
       update.reason ?? null,
+      update.traceId ?? null,
     ],
   );
 }
@@ -80,7 +83,7 @@ export async function noteRunProblem(db: Db, batch: string, runKey: string, prob
 /** A history row's columns as a RunRecord, from `h` (run_history) joined to `r` (runs) as `runRecordSource` names them. */
 export const runRecordColumns = `r.batch, r.run_key AS "runKey", h.workflow_id AS "workflowId",
   h.execution_id AS "executionId", h.kind, h.params, h.state, h.started_at AS "startedAt",
-  h.finished_at AS "finishedAt", h.counts, h.reason, h.problem`;
+  h.finished_at AS "finishedAt", h.counts, h.reason, h.problem, h.trace_id AS "traceId"`;
 
 export const runRecordSource = (t: ReturnType<typeof tjuTables>) => `${t.runHistory} h JOIN ${t.runs} r ON r.id = h.run_id`;
 

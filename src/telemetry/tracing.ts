@@ -103,3 +103,6 @@ export function traceIds(): { trace_id?: string; span_id?: string } {
   const { traceId, spanId } = span.spanContext();
   return { trace_id: traceId, span_id: spanId };
 }
+
+/** The active span's trace ID when tracing is on (an activity's: its run's trace). */
+export const activeTraceId = (): string | undefined => traceIds().trace_id;

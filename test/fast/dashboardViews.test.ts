@@ -21,6 +21,7 @@ const row = (over: Partial<RunRow> = {}): RunRow => ({
   runKey: '2026-11-01',
   workflowId: 'shop.process-orders/2026-11-01',
   executionId: 'e1',
+  traceId: null,
   kind: 'run',
   params: { date: '2026-11-01' },
   state: 'completed',

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { CliApp } from '../app';
 import { createPool } from '../../db/pool';
 import { checkMigrated } from '../../db/migrate';
-import { collect, durationMs, isLoopback, port } from '../parsers';
+import { collect, durationMs, isLoopback, port, traceUrlTemplate } from '../parsers';
 import { UserError } from '../../errors';
 
 import { cannotListen, untilSignalled } from '../serve';
@@ -17,6 +17,18 @@ interface DashboardFlags {
   sessionIdle?: number;
   sessionMax?: number;
   statementTimeout?: number;
+  traceUrl?: string;
+}
+
+/** A setting from the environment, checked as its flag would be: a bad value is one line naming the variable. */
+function fromEnv(name: string, parse: (value: string) => string): string | undefined {
+  const value = process.env[name];
+  if (value === undefined || value === '') return undefined;
+  try {
+    return parse(value);
+  } catch (err) {
+    throw new UserError(`${name}: ${(err as Error).message}`);
+  }
 }
 
 /** Flags that would expose the dashboard or believe a header from anyone: refused in one line, before connecting. */
@@ -43,6 +55,11 @@ export function registerDashboard(program: Command, app: CliApp): void {
     .option('--session-idle <duration>', 'sign an operator out after this long without a request (default 1h)', durationMs)
     .option('--session-max <duration>', 'sign an operator out this long after sign-in (default 12h)', durationMs)
     .option('--statement-timeout <duration>', 'the longest any of its queries may run (default 10s)', durationMs)
+    .option(
+      '--trace-url <template>',
+      'link runs and targets to their traces: a URL with {traceId}, e.g. http://localhost:16686/trace/{traceId} (TJU_TRACE_URL)',
+      traceUrlTemplate,
+    )
     .addHelpText(
       'after',
       '\nWithout TJU_DASHBOARD_TOKEN it is read-only and listens on loopback only; with it, every page needs a sign-in' +
@@ -50,6 +67,7 @@ export function registerDashboard(program: Command, app: CliApp): void {
     )
     .action(async (flags: DashboardFlags) => {
       refuseUnsafe(flags, app.config.dashboardToken);
+      const traceUrl = flags.traceUrl ?? fromEnv('TJU_TRACE_URL', traceUrlTemplate);
       const { serveDashboard } = await import('../../dashboard'); // loaded only by this command
       const { config } = app;
       const pool = createPool(config.databaseUrl, 10);
@@ -73,6 +91,7 @@ export function registerDashboard(program: Command, app: CliApp): void {
             sessionMaxMs: flags.sessionMax,
             statementTimeoutMs: flags.statementTimeout,
             codecKeys: config.temporal.codec !== undefined,
+            traceUrl,
             port: flags.port,
             host: flags.host,
           });

@@ -11,6 +11,8 @@ export interface PageContext {
   csrf: string;
   /** The codec: 'keys' when this dashboard decrypts payloads, 'none' when it has no keys. */
   codec: 'keys' | 'none';
+  /** Where a trace is shown (`{traceId}` replaced), when the dashboard has a tracing system to link to. */
+  traceUrl?: string;
   flash?: string;
   error?: string;
 }
@@ -100,3 +102,11 @@ export function button(
 }
 
 export const stateBadge = (state: string) => html`<span class="state ${state}">${state}</span>`;
+
+/** A link to a run's trace, when the dashboard knows where traces are shown and the run was traced. */
+export const traceLink = (ctx: PageContext, traceId: string | null | undefined): Html | string =>
+  ctx.traceUrl && traceId
+    ? html`<a class="trace" href="${ctx.traceUrl.replaceAll('{traceId}', encodeURIComponent(traceId))}" target="_blank" rel="noopener"
+        >trace</a
+      >`
+    : '';

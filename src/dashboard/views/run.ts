@@ -5,7 +5,7 @@ import type { RunAction } from '../../db/runActions';
 import type { HookProblem } from '../../hooks/outbox';
 import { describeBreaker, type BreakerRow } from '../../db/breakers';
 import { duration, number, when } from './format';
-import { button, layout, stateBadge, type Html, type PageContext } from './layout';
+import { button, layout, stateBadge, traceLink, type Html, type PageContext } from './layout';
 import { countsOf, paceCell, progressBar } from './runs';
 
 export interface RunPage {
@@ -44,7 +44,7 @@ export function runPage(ctx: PageContext, page: RunPage): Html {
   const paused = latest?.state === 'paused' || live?.progress?.paused === true;
   const body = html`${header(ctx, page, latest, live, paused)} ${controls(ctx, page, latest, open, paused)} ${truthCards(ctx, page)}
   ${latest && open ? countCards(page, latest, live, open) : ''} ${canarySection(latest, live)} ${breakersSection(page.breakers)}
-  ${hooksSection(page.hooks)} ${ledgerViews(ctx, page)} ${partitionsTable(page.partitions)} ${startsTable(page)}
+  ${hooksSection(page.hooks)} ${ledgerViews(ctx, page)} ${partitionsTable(page.partitions)} ${startsTable(ctx, page)}
   ${actionsTable(page.actions)}`;
   return layout(ctx, `${page.batch} ${page.runKey}`, body, { live: open });
 }
@@ -262,7 +262,7 @@ function partitionsTable(partitions: PartitionLive[]): Html | string {
     </table>`;
 }
 
-function startsTable(page: RunPage): Html {
+function startsTable(ctx: PageContext, page: RunPage): Html {
   return html`<h2>Starts of this run key</h2>
     <table id="starts">
       <thead>
@@ -274,6 +274,7 @@ function startsTable(page: RunPage): Html {
           <th>Finished</th>
           <th>Counts</th>
           <th>Reason</th>
+          <th>Trace</th>
         </tr>
       </thead>
       <tbody>
@@ -288,6 +289,7 @@ function startsTable(page: RunPage): Html {
             <td>${when(row.finishedAt)}</td>
             <td>${c ? `total ${c.total}, succeeded ${c.succeeded}, failed ${c.failed}, skipped ${c.skipped}` : ''}</td>
             <td>${row.reason ?? ''}</td>
+            <td>${traceLink(ctx, row.traceId)}</td>
           </tr>`;
         })}
       </tbody>

@@ -2,7 +2,7 @@ import { html } from 'hono/html';
 import type { TimelineEntry } from '../data';
 import type { ScheduleSummary } from '../../temporal/schedules';
 import { when } from './format';
-import { button, layout, type Html, type PageContext } from './layout';
+import { button, layout, traceLink, type Html, type PageContext } from './layout';
 import type { QueueWorkers } from '../workers';
 import type { Poller } from '../../temporal/pollers';
 
@@ -30,6 +30,7 @@ export function targetPage(
                 <th>Step</th>
                 <th>What</th>
                 <th>Job</th>
+                <th>Trace</th>
               </tr>
             </thead>
             <tbody>
@@ -47,6 +48,7 @@ export function targetPage(
                   <td><code>${e.unit}</code></td>
                   <td>${what} ${e.kind === 'failure' && !e.resolved ? targetButtons(ctx, page.key, e) : ''}</td>
                   <td>${link ? html`<a href="${link}" target="_blank" rel="noopener">workflow</a>` : ''}</td>
+                  <td>${traceLink(ctx, e.traceId)}</td>
                 </tr>`;
               })}
             </tbody>
