@@ -1,12 +1,16 @@
 // OpenTelemetry traces, off unless the standard OTEL_* variables turn them on (or an app or test hands tju a
 // span processor). When off, nothing below runs per unit: callers ask `tracingOn()` first.
-import { context, trace, SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
+import type * as OtelApi from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { UserError } from '../errors';
 
-/** The tracer of tju's own spans (unit attempts, their SQL): the global provider's. */
-export const tjuTracer = () => trace.getTracer('tju');
+/** OpenTelemetry's API, loaded when tracing starts: a command that does not trace never pays for it. */
+let otel: typeof OtelApi | undefined;
+
+/** The tracer of tju's own spans (unit attempts, their SQL): the global provider's. Only while tracing. */
+export const tjuTracer = () => otel!.trace.getTracer('tju');
 
 export interface Tracing {
   spanProcessor: SpanProcessor;
@@ -47,6 +51,8 @@ export async function startTracing(options: { spanProcessor?: SpanProcessor; env
   const exporter = options.spanProcessor ? undefined : tracesExporterFromEnv(env);
   if (!options.spanProcessor && !exporter) return undefined;
   if (active) return active;
+  otel = await import('@opentelemetry/api');
+  const api = otel;
   const [{ BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter }, resources, { AsyncLocalStorageContextManager }] =
     await Promise.all([
       import('@opentelemetry/sdk-trace-base'),
@@ -72,8 +78,8 @@ export async function startTracing(options: { spanProcessor?: SpanProcessor; env
     shutdown: async () => {
       active = undefined;
       await provider.shutdown();
-      trace.disable();
-      context.disable();
+      api.trace.disable();
+      api.context.disable();
     },
   };
   active = tracing;
@@ -87,7 +93,7 @@ export async function inSpan<T>(name: string, attributes: Attributes, work: (spa
       return await work(span);
     } catch (err) {
       span.recordException(err as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message ?? String(err) });
+      span.setStatus({ code: otel!.SpanStatusCode.ERROR, message: (err as Error)?.message ?? String(err) });
       throw err;
     } finally {
       span.end();
@@ -98,7 +104,7 @@ export async function inSpan<T>(name: string, attributes: Attributes, work: (spa
 /** The trace and span IDs of the active span, for log lines; empty when tracing is off or no span is active. */
 export function traceIds(): { trace_id?: string; span_id?: string } {
   if (!active) return {};
-  const span = trace.getActiveSpan();
+  const span = otel!.trace.getActiveSpan();
   if (!span) return {};
   const { traceId, spanId } = span.spanContext();
   return { trace_id: traceId, span_id: spanId };
