@@ -32,7 +32,17 @@ afterAll(async () => {
   await dropTestDatabase(database.name);
 });
 beforeEach(async () => {
-  await pool.query('TRUNCATE notes, tju.ledger');
+  // A unit stopped by the last test may still be rolling back on the server: wait until no other session of this
+  // database is in a transaction, then truncate in the units' own lock order (ledger, then notes).
+  await until(
+    async () =>
+      (
+        await pool.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL`,
+        )
+      ).rowCount === 0,
+  );
+  await pool.query('TRUNCATE tju.ledger, notes');
   roundTrips = 0;
 });
 
@@ -212,7 +222,11 @@ describe('stopping a unit', () => {
     const seen: AbortSignal[] = [];
     const { options, stop } = stopping();
     const running = new UnitSession(pool).run(waiting(readsSignal, seen), { key: 'a' }, { idempotencyKey: ref('a'), ...options });
-    await until(async () => (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE state = 'idle in transaction'`)).rowCount === 1);
+    await until(
+      async () =>
+        (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'`))
+          .rowCount === 1,
+    );
 
     stop(new Error('the unit did not finish within its timeout'));
     finish(); // a unit that ignores its signal returns in its own time: its COMMIT must not go through
