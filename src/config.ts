@@ -38,6 +38,10 @@ const envSchema = z.object({
   TJU_CODEC_KEYS: z.string().optional(),
   TJU_DASHBOARD_TOKEN: z.string().min(16, 'must be at least 16 characters (it guards the buttons that change runs)').optional(),
   TJU_CODEC_TOKEN: z.string().min(16, 'must be at least 16 characters (it guards decryption)').optional(),
+  TJU_TRACE_URL: z
+    .string()
+    .refine(isTraceUrlTemplate, 'expected an http(s) URL with {traceId} in it, e.g. http://localhost:16686/trace/{traceId}')
+    .optional(),
 });
 
 /** Every environment variable tju reads. */
@@ -74,6 +78,8 @@ export interface Config {
   dashboardToken?: string;
   /** The bearer token the codec server asks of every request; unset: it serves loopback only. */
   codecToken?: string;
+  /** Where the dashboard links a run's trace, `{traceId}` standing for its ID; unset: no links. */
+  traceUrl?: string;
 }
 
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
@@ -114,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, app: AppSetting
     metricsPort: e.TJU_METRICS_PORT,
     dashboardToken: e.TJU_DASHBOARD_TOKEN,
     codecToken: e.TJU_CODEC_TOKEN,
+    traceUrl: e.TJU_TRACE_URL,
   };
 }
 
@@ -166,4 +173,14 @@ export function uiUrlFor(config: Config, address: string): string {
   if (config.uiUrl) return config.uiUrl.replace(/\/$/, '');
   const [host, port] = address.split(':');
   return `http://${host}:${Number(port) + 1000}`;
+}
+
+/** A trace URL template: an http(s) URL with `{traceId}` where the trace's ID goes. */
+export function isTraceUrlTemplate(value: string): boolean {
+  if (!value.includes('{traceId}')) return false;
+  try {
+    return /^https?:$/.test(new URL(value.replaceAll('{traceId}', 'x')).protocol);
+  } catch {
+    return false;
+  }
 }

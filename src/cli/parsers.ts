@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { parseDuration } from '../config';
+import { isTraceUrlTemplate, parseDuration } from '../config';
 
 /** Commander parser for a flag that takes a positive whole number. */
 export function positiveInt(value: string): number {
@@ -34,15 +34,9 @@ export const collect = (value: string, previous: string[] = []): string[] => [..
 /** Whether an address to listen on reaches this machine only. */
 export const isLoopback = (host: string): boolean => /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i.test(host);
 
-/** A trace URL template: an http(s) URL with `{traceId}` where the trace's ID goes. */
+/** A trace URL template (`--trace-url`), checked as TJU_TRACE_URL is. */
 export function traceUrlTemplate(value: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value.replaceAll('{traceId}', 'x'));
-  } catch {
-    url = undefined;
-  }
-  if (!url || !/^https?:$/.test(url.protocol) || !value.includes('{traceId}'))
+  if (!isTraceUrlTemplate(value))
     throw new InvalidArgumentError('expected an http(s) URL with {traceId} in it, e.g. http://localhost:16686/trace/{traceId}');
   return value;
 }

@@ -87,7 +87,11 @@ function groupByKey(rows: FairRow[]): FairGroup[] {
     a.fairness_key === b.fairness_key ? Number(a.seq) - Number(b.seq) : a.fairness_key < b.fairness_key ? -1 : 1,
   );
   const groups = new Map<string, Target[]>();
-  for (const row of sorted) groups.set(row.fairness_key, [...(groups.get(row.fairness_key) ?? []), row.target]);
+  for (const row of sorted) {
+    const targets = groups.get(row.fairness_key);
+    if (targets) targets.push(row.target);
+    else groups.set(row.fairness_key, [row.target]);
+  }
   return [...groups].map(([fairnessKey, targets]) => ({ fairnessKey, targets }));
 }
 

@@ -191,14 +191,15 @@ const activitiesFor = async (options: TjuWorkerOptions) =>
 /** A Temporal worker that runs the trigger and job workflows and the units of the given batches. */
 export async function createWorker(options: TjuWorkerOptions): Promise<Worker> {
   const { Worker } = await import('@temporalio/worker');
-  const { metricSinks } = await import('./metrics');
+  const sinks = (await import('./metrics')).metricSinks();
   return Worker.create({
     ...sharedOptions(options),
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     activities: await activitiesFor(options),
-    sinks: metricSinks(),
-    ...(await tracingOptions(metricSinks())),
+    // With tracing on, the workflow spans' sink beside the metrics'.
+    sinks,
+    ...(await tracingOptions(sinks)),
     // Units run as local activities (or regular ones, as a unit declares), each in one of the process's unit
     // slots; the trigger's own activities (pages, records, bulk chunks) take task slots beside them.
     maxConcurrentLocalActivityExecutions: options.maxConcurrentUnits ?? 20,

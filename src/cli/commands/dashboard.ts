@@ -20,17 +20,6 @@ interface DashboardFlags {
   traceUrl?: string;
 }
 
-/** A setting from the environment, checked as its flag would be: a bad value is one line naming the variable. */
-function fromEnv(name: string, parse: (value: string) => string): string | undefined {
-  const value = process.env[name];
-  if (value === undefined || value === '') return undefined;
-  try {
-    return parse(value);
-  } catch (err) {
-    throw new UserError(`${name}: ${(err as Error).message}`);
-  }
-}
-
 /** Flags that would expose the dashboard or believe a header from anyone: refused in one line, before connecting. */
 function refuseUnsafe(flags: DashboardFlags, token: string | undefined): void {
   if (!token && !isLoopback(flags.host)) {
@@ -67,7 +56,6 @@ export function registerDashboard(program: Command, app: CliApp): void {
     )
     .action(async (flags: DashboardFlags) => {
       refuseUnsafe(flags, app.config.dashboardToken);
-      const traceUrl = flags.traceUrl ?? fromEnv('TJU_TRACE_URL', traceUrlTemplate);
       const { serveDashboard } = await import('../../dashboard'); // loaded only by this command
       const { config } = app;
       const pool = createPool(config.databaseUrl, 10);
@@ -91,7 +79,7 @@ export function registerDashboard(program: Command, app: CliApp): void {
             sessionMaxMs: flags.sessionMax,
             statementTimeoutMs: flags.statementTimeout,
             codecKeys: config.temporal.codec !== undefined,
-            traceUrl,
+            traceUrl: flags.traceUrl ?? config.traceUrl,
             port: flags.port,
             host: flags.host,
           });
