@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { cachedRunId } from '../src/db/ledger';
 import { dropFairQueue, stageFairTargets, takeFairPage, type FairPageRequest } from '../src/db/fairQueue';
-import { NonRetryableError } from '../src/errors';
+import { NonRetryableError, nonRetryable } from '../src/errors';
+import { fairnessKeyOf } from '../src/targets';
 import type { FairGroup, FetchTargetsRequest, Target } from '../src/contracts/types';
 import { batchOf, type ActivityDeps } from './deps';
 import { targetReads } from './targets';
@@ -29,7 +30,7 @@ export function fairActivities(deps: ActivityDeps) {
       for (;;) {
         const page: Target[] = await runQuery(request, async () => {
           const targets = await readPage({ ...request, after }, request.source === 'failures' ? undefined : batch);
-          const rows = targets.map((target) => ({ fairnessKey: fairnessKeyOf(batch.name, keyOf, target), target }));
+          const rows = targets.map((target) => ({ fairnessKey: nonRetryable(() => fairnessKeyOf(batch.name, keyOf, target)), target }));
           await stageFairTargets(pool, { runId, trigger: request.trigger }, rows, seq, schema);
           return targets;
         });
@@ -50,18 +51,4 @@ export function fairActivities(deps: ActivityDeps) {
       await dropFairQueue(pool, trigger, schema);
     },
   };
-}
-
-function fairnessKeyOf(batch: string, keyOf: (target: never) => unknown, target: Target): string {
-  let key: unknown;
-  try {
-    key = keyOf(target as never);
-  } catch (err) {
-    throw new NonRetryableError(`${batch}: job.fairnessKey threw for target ${target.key}: ${(err as Error)?.message ?? err}`);
-  }
-  if (key === null || key === undefined) return '';
-  if (typeof key !== 'string' && typeof key !== 'number') {
-    throw new NonRetryableError(`${batch}: job.fairnessKey must return a string or a number (got ${typeof key} for target ${target.key})`);
-  }
-  return String(key);
 }

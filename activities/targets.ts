@@ -3,7 +3,7 @@ import { cachedRunId, failedTargets } from '../src/db/ledger';
 import { isConnectionError } from '../src/db/pool';
 import { noteRunProblem } from '../src/db/runHistory';
 import { stageChunks } from '../src/db/stagedChunks';
-import { NonRetryableError } from '../src/errors';
+import { NonRetryableError, nonRetryable } from '../src/errors';
 import { checkTargetRows } from '../src/targets';
 import type { CutPage, FetchTargetsRequest, StagedPage, Target } from '../src/contracts/types';
 import { batchOf, type ActivityDeps } from './deps';
@@ -57,11 +57,7 @@ export function targetReads({ pool, schema }: ActivityDeps) {
     if (!batch) return failedTargets(pool, { ...request, filter: request.failures }, schema);
     const page = { params: request.params, runKey: request.runKey, after: request.after, upTo: request.upTo ?? null, limit: request.limit };
     const rows = await batch.targets(pool, page);
-    try {
-      return checkTargetRows(batch.name, rows, request.after);
-    } catch (err) {
-      throw new NonRetryableError((err as Error).message);
-    }
+    return nonRetryable(() => checkTargetRows(batch.name, rows, request.after));
   };
   return { runQuery, readPage };
 }

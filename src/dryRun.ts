@@ -7,7 +7,7 @@ import { reading } from './db/transaction';
 import { listRunRecords } from './db/runHistory';
 import { buildTriggerInput, type ResolvedRun } from './plan';
 import type { Target, TriggerInput } from './contracts/types';
-import { keyOf, preview } from './targets';
+import { fairnessKeyOf, keyOf, preview } from './targets';
 
 /** Temporal's cost of each mode for a one-unit batch, per target, as `npm run bench` counted it at 100,000 targets. */
 const MEASURED_COST = {
@@ -55,7 +55,7 @@ export async function planRun(pool: Pool, run: ResolvedRun, overrides: TriggerOp
   const fairKeys = new Map<string, number>();
   let moreKeys = false;
   const countKey = (target: Target) => {
-    const key = String(run.batch.job.fairnessKey!(target) ?? '');
+    const key = fairnessKeyOf(run.batch.name, run.batch.job.fairnessKey!, target);
     if (fairKeys.has(key) || fairKeys.size < FAIR_KEYS) fairKeys.set(key, (fairKeys.get(key) ?? 0) + 1);
     else moreKeys = true;
   };

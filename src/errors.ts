@@ -20,6 +20,15 @@ export class NonRetryableError extends Error {
   override name = 'NonRetryableError';
 }
 
+/** Runs a check of a batch's own definition inside a job or trigger: its mistake fails at once, as no retry helps. */
+export function nonRetryable<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    throw new NonRetryableError((err as Error).message);
+  }
+}
+
 /**
  * An attempt a unit's open circuit breaker refused: not the target's failure. Whatever schedules the unit waits
  * `retryAfterMs` and tries again, without counting an attempt.

@@ -13,6 +13,24 @@ export function keyOf(row: unknown): string | undefined {
   return row && typeof row === 'object' && valid ? String(key) : undefined;
 }
 
+/**
+ * A target's fairness key (`job.fairnessKey`) as text, `''` for none. A key function that throws or returns
+ * something else is the batch's mistake: one error naming the batch and the target.
+ */
+export function fairnessKeyOf(batch: string, keyFn: (target: never) => unknown, target: Target): string {
+  let key: unknown;
+  try {
+    key = keyFn(target as never);
+  } catch (err) {
+    throw new UserError(`${batch}: job.fairnessKey threw for target ${target.key}: ${(err as Error)?.message ?? err}`);
+  }
+  if (key === null || key === undefined) return '';
+  if (typeof key !== 'string' && typeof key !== 'number') {
+    throw new UserError(`${batch}: job.fairnessKey must return a string or a number (got ${typeof key} for target ${target.key})`);
+  }
+  return String(key);
+}
+
 export function checkTargetRows(batch: string, rows: unknown[], after: string | null): Target[] {
   const seen = new Set<string>();
   return rows.map((row, index) => {

@@ -6,6 +6,7 @@ import { processOrders } from '../examples/post-purchase/batches/process-orders'
 import { applyShopSchema } from '../examples/post-purchase/schema';
 import { seedOrders } from '../examples/post-purchase/demo/seed';
 import { defineBatch, defineUnit } from '../src';
+import { UserError } from '../src/errors';
 import { planRun } from '../src/dryRun';
 import { resolveRun } from '../src/plan';
 import { TjuClient } from '../src/temporal/client';
@@ -118,4 +119,21 @@ it("says a fair run's keys, its largest, and each key's bound", async () => {
   expect(plan.fairness!.keys).toBeGreaterThan(1);
   expect(plan.fairness!.largest.targets).toBeLessThan(plan.selected);
   expect(plan.fairness!.largest.targets * plan.fairness!.keys).toBeGreaterThanOrEqual(plan.selected);
+});
+
+it('refuses to plan a fair run whose key function fails, in one line naming the batch and the target', async () => {
+  await insertSubscriptions(h.pool, 2);
+  const broken = defineBatch({
+    ...issueInvoices,
+    name: 'test.broken-fair-invoices',
+    job: {
+      ...issueInvoices.job,
+      fairnessKey: () => {
+        throw new Error('tenant unknown');
+      },
+    },
+  });
+  const plan = planRun(h.pool, resolveRun(broken, { date: '2099-02-01' }));
+  await expect(plan).rejects.toBeInstanceOf(UserError);
+  await expect(plan).rejects.toThrow(/^test\.broken-fair-invoices: job\.fairnessKey threw for target \S+: tenant unknown$/);
 });

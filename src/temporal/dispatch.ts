@@ -5,6 +5,7 @@ import { jobWorkflowId, runSearchAttributes, searchAttributes, searchValue } fro
 import { jobSettings, type ResolvedRun } from '../plan';
 import { checkTargetRows } from '../targets';
 import { isAlreadyStarted } from '../util/lazy';
+import { priorityOption } from './startTrigger';
 
 /** One target's job, started now: what `TjuClient.dispatch` returns. */
 export interface DispatchedJob {
@@ -41,7 +42,7 @@ export async function dispatchTarget(client: Client, run: ResolvedRun, row: unkn
         ...runSearchAttributes(run.batch.name, run.runKey),
         { key: searchAttributes.targetKey, value: searchValue(target.key) },
       ],
-      ...(run.batch.priority ? { priority: { priorityKey: run.batch.priority } } : {}),
+      ...priorityOption(run.batch.priority),
     });
   } catch (err) {
     if (!isAlreadyStarted(err)) throw err;

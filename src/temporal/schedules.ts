@@ -2,6 +2,7 @@ import type { CalendarSpec, Client, ScheduleOptions as TemporalScheduleOptions }
 import type { Batch, ScheduleOptions } from '../batch';
 import { UserError } from '../errors';
 import { BatchRegistry } from '../registry';
+import { priorityOption } from './startTrigger';
 
 const OVERLAP = {
   skip: 'SKIP',
@@ -61,7 +62,7 @@ export class TjuSchedules {
         workflowId: `${batch.name}/scheduled`,
         taskQueue: batch.taskQueue ?? this.taskQueue,
         args: [{ batch: batch.name }],
-        ...(batch.priority ? { priority: { priorityKey: batch.priority } } : {}),
+        ...priorityOption(batch.priority),
       },
       policies: {
         overlap: OVERLAP[schedule.overlap ?? 'skip'],

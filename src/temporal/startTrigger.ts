@@ -14,6 +14,9 @@ export interface TriggerStart {
   priority?: number;
 }
 
+/** A start's priority option: a batch's priority (1 first, 5 last), or none for the server's default (3). */
+export const priorityOption = (priority?: number) => (priority ? { priority: { priorityKey: priority } } : {});
+
 /** How often, and how far apart, a start is tried again while a server's cache learns tju's search attributes. */
 const MAPPING_TRIES = 40;
 const MAPPING_WAIT_MS = 500;
@@ -33,7 +36,7 @@ export async function startTrigger(
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
       typedSearchAttributes: runSearchAttributes(batch, runKey),
-      ...(priority ? { priority: { priorityKey: priority } } : {}),
+      ...priorityOption(priority),
     });
   try {
     return await start();
