@@ -12,6 +12,9 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 
 const duration = z.string().refine((v) => parseDuration(v) !== undefined, 'expected a duration like 30s, 15m, 12h');
 
+/** What a trace URL template must be, as a bad `--trace-url` or TJU_TRACE_URL is told. */
+export const TRACE_URL_EXPECTED = 'expected an http(s) URL with {traceId} in it, e.g. http://localhost:16686/trace/{traceId}';
+
 const envSchema = z.object({
   DATABASE_URL: z
     .string()
@@ -38,10 +41,7 @@ const envSchema = z.object({
   TJU_CODEC_KEYS: z.string().optional(),
   TJU_DASHBOARD_TOKEN: z.string().min(16, 'must be at least 16 characters (it guards the buttons that change runs)').optional(),
   TJU_CODEC_TOKEN: z.string().min(16, 'must be at least 16 characters (it guards decryption)').optional(),
-  TJU_TRACE_URL: z
-    .string()
-    .refine(isTraceUrlTemplate, 'expected an http(s) URL with {traceId} in it, e.g. http://localhost:16686/trace/{traceId}')
-    .optional(),
+  TJU_TRACE_URL: z.string().refine(isTraceUrlTemplate, TRACE_URL_EXPECTED).optional(),
 });
 
 /** Every environment variable tju reads. */

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { isTraceUrlTemplate, parseDuration } from '../config';
+import { isTraceUrlTemplate, parseDuration, TRACE_URL_EXPECTED } from '../config';
 
 /** Commander parser for a flag that takes a positive whole number. */
 export function positiveInt(value: string): number {
@@ -36,7 +36,6 @@ export const isLoopback = (host: string): boolean => /^(localhost|127(\.\d{1,3})
 
 /** A trace URL template (`--trace-url`), checked as TJU_TRACE_URL is. */
 export function traceUrlTemplate(value: string): string {
-  if (!isTraceUrlTemplate(value))
-    throw new InvalidArgumentError('expected an http(s) URL with {traceId} in it, e.g. http://localhost:16686/trace/{traceId}');
+  if (!isTraceUrlTemplate(value)) throw new InvalidArgumentError(TRACE_URL_EXPECTED);
   return value;
 }
